@@ -1,0 +1,72 @@
+"""The root command: global options, sub-apps, main()."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from telcli import __version__, envvars
+from telcli.cli import auth, numbers
+from telcli.cli.base import TelcliTyper
+from telcli.context import AppContext
+
+app = TelcliTyper(
+    name="telcli",
+    help="Telephony operations: buy and wire numbers across Twilio and Telnyx, import them into"
+    " VAPI, prove them with test calls and SMS, and replay webhooks.\n\n"
+    "Try it with no account and no network: telcli --sandbox numbers search --country US",
+    no_args_is_help=True,
+    add_completion=True,
+)
+app.add_typer(numbers.app, name="numbers")
+app.add_typer(auth.app, name="auth")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"telcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            envvar=envvars.TELCLI_PROFILE,
+            help="Config profile to use (TELCLI_PROFILE).",
+        ),
+    ] = None,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="Use the embedded emulator: no credentials, network or money (TELCLI_SANDBOX=1).",
+        ),
+    ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Confirm spending and calls without asking.")
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Log HTTP requests (secrets redacted) and tracebacks to stderr."
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    # No I/O here, so this cannot fail: everything expensive is built on first use.
+    if ctx.obj is None:
+        ctx.obj = AppContext.from_environment()
+    ctx.obj.apply_globals(profile=profile, sandbox=sandbox, json=json_, yes=yes, debug=debug)
+
+
+def main() -> None:
+    app(prog_name="telcli")

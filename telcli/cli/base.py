@@ -1,0 +1,83 @@
+"""TelcliTyper: the one error seam between domain errors and exit codes (STYLE.md §5)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from telcli.errors import ExitCode, TelcliError, UsageProblem
+
+
+def render_error(exc: TelcliError, *, debug: bool = False) -> None:
+    """Print ``error: …`` and ``hint: …`` to stderr; a traceback only with --debug."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"error: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"hint: {exc.hint}", file=sys.stderr)
+
+
+def _debug_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, typer.Context):
+            obj = getattr(value, "obj", None)
+            return bool(getattr(obj, "debug", False))
+    return False
+
+
+class TelcliTyper(typer.Typer):
+    """A Typer whose commands map ``TelcliError`` to its exit code and a two-line message.
+
+    The wrapper runs inside the invocation, so ``CliRunner`` sees the real exit codes.
+    Locals are never shown in tracebacks: they can hold API keys.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("pretty_exceptions_show_locals", False)
+        kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"]})
+        super().__init__(**kwargs)
+
+    def command(
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(fn)
+            def wrapper(*a: Any, **kw: Any) -> Any:
+                try:
+                    return fn(*a, **kw)
+                except TelcliError as exc:
+                    render_error(exc, debug=_debug_of(a, kw))
+                    raise typer.Exit(int(exc.exit_code)) from None
+                except KeyboardInterrupt:
+                    print("interrupted", file=sys.stderr)
+                    raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+            register(wrapper)
+            return fn
+
+        return decorator
+
+
+def confirm(app_ctx: Any, question: str, *, yes: bool = False) -> None:
+    """Ask before spending money or reaching people.
+
+    ``--yes`` (here or global) skips the question; without a TTY and without ``--yes`` this is a
+    usage error (exit 2): scripts must say yes explicitly. A "no" exits 1 with "aborted".
+    """
+    if yes or app_ctx.yes:
+        return
+    if not app_ctx.interactive:
+        raise UsageProblem(
+            "refusing to continue without confirmation: stdin is not a terminal",
+            hint="pass --yes to confirm in scripts",
+        )
+    if not typer.confirm(question, default=False, err=True):
+        print("aborted: nothing was changed", file=sys.stderr)
+        raise typer.Exit(int(ExitCode.BUG))

@@ -1,0 +1,251 @@
+"""numbers search | buy | list | release | configure"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import typer
+
+from telcli.cli.base import TelcliTyper, confirm
+from telcli.cli.options import (
+    CountryOpt,
+    DryRunOpt,
+    JsonOpt,
+    NumberArg,
+    ProviderOpt,
+    YesOpt,
+)
+from telcli.context import AppContext
+from telcli.errors import UsageProblem
+from telcli.models import Capability, NumberType
+
+app = TelcliTyper(help="Search, price, buy and manage phone numbers.", no_args_is_help=True)
+
+_PATTERN = re.compile(r"^[0-9A-Za-z*]{2,16}$")
+
+
+def _url(value: str | None, flag: str) -> str | None:
+    if value is not None and value != "" and not re.match(r"^https?://[^\s/]+", value):
+        raise UsageProblem(
+            f"{flag} {value!r} is not an http(s) URL", hint="e.g. https://example.com/voice"
+        )
+    return value
+
+
+@app.command("search")
+def numbers_search(
+    ctx: typer.Context,
+    country: CountryOpt = None,
+    type_: Annotated[
+        NumberType, typer.Option("--type", "-t", help="local, mobile or toll-free.")
+    ] = NumberType.local,
+    area_code: Annotated[
+        str | None, typer.Option("--area-code", "-a", help="Area code / national destination code.")
+    ] = None,
+    contains: Annotated[
+        str | None,
+        typer.Option(
+            help="Digits or pattern the number contains (letters map to keypad, * any digit)."
+        ),
+    ] = None,
+    locality: Annotated[
+        str | None, typer.Option(help="City or locality, e.g. 'San Francisco'.")
+    ] = None,
+    region: Annotated[str | None, typer.Option(help="State or region code, e.g. CA.")] = None,
+    capability: Annotated[
+        list[Capability] | None,
+        typer.Option("--capability", help="Required capability; repeat for several."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Numbers per provider.")] = 20,
+    provider: ProviderOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Search numbers available to buy, with price and address requirement.
+
+    Example: telcli numbers search --country US --area-code 415 --capability sms --json
+    """
+    from telcli.models import NumberQuery
+    from telcli.services import numbers as svc
+
+    app_ctx: AppContext = ctx.obj
+    if area_code is not None and not area_code.isdigit():
+        raise UsageProblem(f"--area-code {area_code!r} must be digits", hint="e.g. --area-code 415")
+    if contains is not None and not _PATTERN.match(contains.lstrip("+")):
+        raise UsageProblem(
+            f"--contains {contains!r} must be 2-16 digits, letters or *", hint="e.g. --contains 555"
+        )
+    out = app_ctx.output(json=json_)
+    query = NumberQuery(
+        country=(country or app_ctx.settings.default_country).upper(),
+        number_type=type_,
+        area_code=area_code,
+        contains=contains.lstrip("+") if contains else None,
+        locality=locality,
+        region=region,
+        capabilities=tuple(dict.fromkeys(capability or ())),
+        limit=limit,
+    )
+    found = svc.search(app_ctx.carriers(provider, notify=out.note), query, notify=out.note)
+    out.rows(found, _views().AVAILABLE_NUMBERS, empty="no numbers matched; try fewer filters")
+
+
+@app.command("buy")
+def numbers_buy(
+    ctx: typer.Context,
+    number: NumberArg,
+    provider: ProviderOpt = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Regulatory address ID to attach.")
+    ] = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Buy one number (shows the price and asks first; --yes without a TTY).
+
+    Example: telcli numbers buy +14155550123 --yes --json
+    """
+    from telcli.phone import parse_e164
+    from telcli.services import numbers as svc
+
+    app_ctx: AppContext = ctx.obj
+    e164 = parse_e164(number)
+    out = app_ctx.output(json=json_)
+    carrier, offer = svc.quote(app_ctx.carriers(provider, notify=out.note), e164, notify=out.note)
+    if not dry_run:
+        out.detail(_offer_detail(offer))
+        confirm(app_ctx, f"Buy {e164} from {offer.provider}?", yes=yes)
+    result = svc.buy(
+        carrier,
+        offer,
+        state=app_ctx.state,
+        profile=app_ctx.profile_name,
+        address_id=address,
+        dry_run=dry_run,
+        notify=out.note,
+    )
+    out.item(result, _views().PURCHASE)
+    if dry_run:
+        out.note(f"dry run: {e164} is available from {offer.provider}; nothing was bought")
+    else:
+        out.success(f"Bought {e164} from {result.provider} (id {result.number.id})")
+
+
+@app.command("list")
+def numbers_list(ctx: typer.Context, provider: ProviderOpt = None, json_: JsonOpt = False) -> None:
+    """List the numbers this profile owns, across providers.
+
+    Example: telcli numbers list --provider twilio --json
+    """
+    from telcli.services import numbers as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    owned = svc.list_owned(app_ctx.carriers(provider, notify=out.note), notify=out.note)
+    out.rows(owned, _views().OWNED_NUMBERS, empty="this profile owns no numbers")
+
+
+@app.command("release")
+def numbers_release(
+    ctx: typer.Context,
+    number: NumberArg,
+    provider: ProviderOpt = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Release (give back) an owned number. Asks first; --yes without a TTY.
+
+    Example: telcli numbers release +14155550123 --yes
+    """
+    from telcli.phone import parse_e164
+    from telcli.services import numbers as svc
+
+    app_ctx: AppContext = ctx.obj
+    e164 = parse_e164(number)
+    out = app_ctx.output(json=json_)
+    carrier, owned = svc.locate(app_ctx.carriers(provider, notify=out.note), e164, notify=out.note)
+    if not dry_run:
+        out.detail({"number": e164, "provider": owned.provider, "id": owned.id})
+        confirm(app_ctx, f"Release {e164} at {owned.provider}? It may not be recoverable.", yes=yes)
+    result = svc.release(
+        carrier, owned, state=app_ctx.state, profile=app_ctx.profile_name, dry_run=dry_run
+    )
+    out.item(result, _views().RELEASE)
+    if not dry_run:
+        out.success(f"Released {e164} at {owned.provider}")
+
+
+@app.command("configure")
+def numbers_configure(
+    ctx: typer.Context,
+    number: NumberArg,
+    voice_url: Annotated[
+        str | None, typer.Option(help="Twilio: URL called for incoming calls.")
+    ] = None,
+    sms_url: Annotated[
+        str | None, typer.Option(help="Twilio: URL called for incoming SMS.")
+    ] = None,
+    status_callback: Annotated[
+        str | None, typer.Option(help="Twilio: URL for call status callbacks.")
+    ] = None,
+    connection_id: Annotated[
+        str | None, typer.Option(help="Telnyx: voice connection (Call Control / TeXML app) ID.")
+    ] = None,
+    messaging_profile_id: Annotated[
+        str | None, typer.Option(help="Telnyx: messaging profile ID.")
+    ] = None,
+    friendly_name: Annotated[str | None, typer.Option(help="Twilio: friendly name.")] = None,
+    provider: ProviderOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Point an owned number at your webhooks (Twilio) or connection/profile (Telnyx).
+
+    Example: telcli numbers configure +14155550123 --voice-url https://example.com/voice
+    """
+    from telcli.models import NumberConfig
+    from telcli.phone import parse_e164
+    from telcli.services import numbers as svc
+
+    app_ctx: AppContext = ctx.obj
+    config = NumberConfig(
+        voice_url=_url(voice_url, "--voice-url"),
+        sms_url=_url(sms_url, "--sms-url"),
+        status_callback=_url(status_callback, "--status-callback"),
+        connection_id=connection_id,
+        messaging_profile_id=messaging_profile_id,
+        friendly_name=friendly_name,
+    )
+    if config.is_empty():
+        raise UsageProblem(
+            "nothing to configure",
+            hint="pass --voice-url, --sms-url, --status-callback, "
+            "--connection-id, --messaging-profile-id or --friendly-name",
+        )
+    e164 = parse_e164(number)
+    out = app_ctx.output(json=json_)
+    carrier, owned = svc.locate(app_ctx.carriers(provider, notify=out.note), e164, notify=out.note)
+    updated = svc.configure(carrier, owned, config)
+    out.item(updated, _views().OWNED_NUMBERS)
+    out.success(f"Configured {e164} at {updated.provider}")
+
+
+def _views():  # type: ignore[no-untyped-def]
+    from telcli.output import views
+
+    return views
+
+
+def _offer_detail(offer) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    from telcli.output.views import money
+    from telcli.phone import national_format
+
+    return {
+        "number": f"{offer.phone_number} ({national_format(offer.phone_number)})",
+        "provider": offer.provider,
+        "type": offer.number_type,
+        "monthly": money(offer.monthly_price, offer.currency) or "unknown",
+        "upfront": money(offer.upfront_price, offer.currency) or "none",
+        "address": offer.address_requirement,
+    }

@@ -1,0 +1,33 @@
+"""Shared option types (Annotated aliases) used by several command modules."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from telcli.models import ProviderChoice
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (stable fields).")]
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Confirm without asking (required without a TTY).")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would happen; change nothing, spend nothing.")
+]
+ProviderOpt = Annotated[
+    ProviderChoice | None,
+    typer.Option(
+        "--provider",
+        "-p",
+        help="Carrier to use; default: every configured provider, in configured order.",
+        case_sensitive=False,
+    ),
+]
+CountryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--country", "-c", help="ISO country code (US, GB, ZA…); default from config, else US."
+    ),
+]
+NumberArg = Annotated[str, typer.Argument(help="Phone number in E.164, e.g. +14155550123.")]

@@ -1,0 +1,250 @@
+"""AppContext: the single seam between commands and the outside world (STYLE.md §4).
+
+Everything expensive (config, state DB, keyring, providers, the sandbox) is built on first
+use. Tests build their own context and pass it as ``obj=`` to the CliRunner.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from telcli import envvars
+from telcli.errors import UsageProblem
+
+if TYPE_CHECKING:
+    import httpx
+
+    from telcli.output.console import Output
+    from telcli.providers.base import ProviderSettings
+    from telcli.storage.config import Settings
+    from telcli.storage.credentials import CredentialStore, Resolved
+    from telcli.storage.state import StateDB
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in _TRUE
+
+
+@dataclass
+class AppContext:
+    env: Mapping[str, str] = field(default_factory=dict)
+    credential_store: CredentialStore | None = None
+    transport: httpx.BaseTransport | None = None
+    stdout_isatty: bool = False
+    stderr_isatty: bool = False
+    interactive: bool = False
+    # global options (filled by the root callback)
+    profile: str | None = None
+    sandbox_flag: bool = False
+    json: bool = False
+    yes: bool = False
+    debug: bool = False
+    _carriers: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_environment(cls) -> AppContext:
+        return cls(
+            env=os.environ,
+            stdout_isatty=sys.stdout.isatty(),
+            stderr_isatty=sys.stderr.isatty(),
+            interactive=sys.stdin.isatty() and sys.stderr.isatty(),
+        )
+
+    def apply_globals(
+        self, *, profile: str | None, sandbox: bool, json: bool, yes: bool, debug: bool
+    ) -> None:
+        self.profile = profile or self.profile
+        self.sandbox_flag = sandbox or self.sandbox_flag
+        self.json = json or self.json
+        self.yes = yes or self.yes
+        self.debug = debug or self.debug or _truthy(self.env.get(envvars.TELCLI_DEBUG))
+
+    # --- places ------------------------------------------------------------------------
+
+    @cached_property
+    def config_dir(self) -> Path:
+        home = self.env.get(envvars.TELCLI_HOME)
+        if home:
+            return Path(home)
+        import platformdirs
+
+        return Path(platformdirs.user_config_dir("telcli", appauthor=False))
+
+    @cached_property
+    def state_dir(self) -> Path:
+        home = self.env.get(envvars.TELCLI_HOME)
+        if home:
+            return Path(home)
+        import platformdirs
+
+        return Path(platformdirs.user_state_dir("telcli", appauthor=False))
+
+    @property
+    def config_path(self) -> Path:
+        return self.config_dir / "config.yaml"
+
+    @property
+    def sandbox_db_path(self) -> Path:
+        override = self.env.get(envvars.TELCLI_SANDBOX_DB)
+        return Path(override) if override else self.state_dir / "sandbox.db"
+
+    # --- settings and state ------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> Settings:
+        from telcli.storage.config import load_settings
+
+        return load_settings(self.config_path, self.profile or self.env.get(envvars.TELCLI_PROFILE))
+
+    @property
+    def profile_name(self) -> str:
+        return self.settings.profile
+
+    @property
+    def sandbox(self) -> bool:
+        return (
+            self.sandbox_flag
+            or _truthy(self.env.get(envvars.TELCLI_SANDBOX))
+            or self.settings.sandbox
+        )
+
+    @cached_property
+    def state(self) -> StateDB:
+        from telcli.storage.state import StateDB
+
+        return StateDB(self.state_dir / "state.db")
+
+    @property
+    def store(self) -> CredentialStore:
+        if self.credential_store is None:
+            from telcli.storage.credentials import DEFAULT_KEYRING_TIMEOUT, KeyringStore
+
+            raw = self.env.get(envvars.TELCLI_KEYRING_TIMEOUT)
+            try:
+                timeout = float(raw) if raw else DEFAULT_KEYRING_TIMEOUT
+            except ValueError:
+                raise UsageProblem(
+                    f"{envvars.TELCLI_KEYRING_TIMEOUT}={raw!r} is not a number of seconds"
+                ) from None
+            self.credential_store = KeyringStore(timeout=timeout)
+        return self.credential_store
+
+    # --- providers ---------------------------------------------------------------------
+
+    def credentials(self, provider: str) -> Resolved:
+        from telcli.storage.credentials import Resolved, resolve
+
+        if self.sandbox:
+            from telcli.sandbox import SANDBOX_CREDENTIALS
+
+            return Resolved(dict(SANDBOX_CREDENTIALS[provider]), "sandbox")
+        return resolve(provider, self.profile_name, self.env, self.store)
+
+    @cached_property
+    def sandbox_transport(self) -> httpx.BaseTransport:
+        from telcli.sandbox.transport import SandboxTransport
+
+        return SandboxTransport(self.sandbox_db_path)
+
+    def base_urls(self, provider: str) -> dict[str, str]:
+        """Host overrides for one provider: env beats config; the sandbox ignores both."""
+        if self.sandbox:
+            return {}
+        urls = dict(self.settings.base_urls)
+        for key, var in envvars.BASE_URL_VARS.items():
+            if self.env.get(var):
+                urls[key] = self.env[var].rstrip("/")
+        if self.env.get(envvars.TELCLI_TWILIO_PRICING_BASE_URL):
+            urls["twilio_pricing"] = self.env[envvars.TELCLI_TWILIO_PRICING_BASE_URL].rstrip("/")
+        out = {}
+        if provider in urls:
+            out["api"] = urls[provider]
+        if provider == "twilio" and "twilio_pricing" in urls:
+            out["pricing"] = urls["twilio_pricing"]
+        return out
+
+    def debug_log(self, secrets: tuple[str, ...] = ()) -> Any:
+        if not self.debug:
+            return None
+        from telcli.transport import redact
+
+        def log(line: str) -> None:
+            print(redact(line, secrets), file=sys.stderr, flush=True)
+
+        return log
+
+    def provider_settings(
+        self, provider: str, credentials: Mapping[str, str] | None = None
+    ) -> ProviderSettings:
+        from telcli.providers.base import ProviderSettings
+
+        values = dict(credentials) if credentials else self.credentials(provider).values
+        secrets = tuple(v for k, v in values.items() if k != "account_sid")
+        transport = self.transport
+        if transport is None and self.sandbox:
+            transport = self.sandbox_transport
+        return ProviderSettings(
+            credentials=values,
+            base_urls=self.base_urls(provider),
+            transport=transport,
+            timeout=self.settings.timeout,
+            debug_log=self.debug_log(secrets),
+        )
+
+    def provider_with(self, name: str, credentials: Mapping[str, str]) -> Any:
+        """A provider built from explicit credentials (``auth login`` verifies before saving)."""
+        from telcli.providers import load_provider
+
+        return load_provider(name, self.provider_settings(name, credentials))
+
+    def carrier(self, name: str) -> Any:
+        if name not in self._carriers:
+            from telcli.providers import load_provider
+
+            self._carriers[name] = load_provider(name, self.provider_settings(name))
+        return self._carriers[name]
+
+    def carriers(self, choice: str | None, *, notify: Any = None) -> list[Any]:
+        """Providers in failover order: ``--provider NAME`` (exactly that one, its credential
+        errors raised), else ``all``/the profile's list, skipping (with a note) carriers that
+        have no credentials, as long as one remains."""
+        from telcli.errors import AuthError
+
+        if choice not in (None, "all"):
+            return [self.carrier(str(choice))]
+        found, missing = [], []
+        for name in self.settings.providers:
+            try:
+                found.append(self.carrier(name))
+            except AuthError as exc:
+                missing.append(exc)
+                if notify is not None:
+                    notify(f"{name}: skipped ({exc.message})")
+        if not found:
+            if len(missing) == 1:
+                raise missing[0]
+            raise AuthError(
+                "no provider has credentials for profile " + repr(self.profile_name),
+                hint="run `telcli auth login twilio` (or telnyx), set the provider environment"
+                " variables, or try everything with --sandbox",
+            )
+        return found
+
+    def output(self, *, json: bool = False) -> Output:
+        from telcli.output.console import Output
+
+        color = not (self.env.get(envvars.NO_COLOR) or self.env.get("TERM") == "dumb")
+        return Output(
+            json_mode=json or self.json,
+            stdout_isatty=self.stdout_isatty,
+            stderr_isatty=self.stderr_isatty,
+            color=color,
+        )

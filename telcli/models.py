@@ -1,0 +1,261 @@
+"""Provider-neutral models (frozen dataclasses) and enums. Stdlib only: no Rich, no httpx.
+
+Every model that a carrier returned carries ``provider``. ``to_json()`` is the stable
+``--json`` shape: snake_case keys, E.164 numbers, money as decimal strings plus currency,
+UTC ISO-8601 times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, NewType
+
+E164 = NewType("E164", str)
+
+
+class ProviderName(StrEnum):
+    twilio = "twilio"
+    telnyx = "telnyx"
+    vapi = "vapi"
+
+
+CARRIERS: tuple[ProviderName, ...] = (ProviderName.twilio, ProviderName.telnyx)
+
+
+class ProviderChoice(StrEnum):
+    """What ``--provider`` accepts on carrier commands."""
+
+    twilio = "twilio"
+    telnyx = "telnyx"
+    all = "all"
+
+
+class NumberType(StrEnum):
+    local = "local"
+    mobile = "mobile"
+    toll_free = "toll-free"
+
+
+class Capability(StrEnum):
+    voice = "voice"
+    sms = "sms"
+    mms = "mms"
+    fax = "fax"
+
+
+class AddressRequirement(StrEnum):
+    """Twilio's ``address_requirements`` vocabulary; Telnyx requirements are mapped onto it."""
+
+    none = "none"
+    any = "any"
+    local = "local"
+    foreign = "foreign"
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _caps(caps: tuple[Capability, ...]) -> list[str]:
+    return [str(c) for c in caps]
+
+
+@dataclass(frozen=True, slots=True)
+class NumberQuery:
+    country: str = "US"
+    number_type: NumberType = NumberType.local
+    area_code: str | None = None
+    contains: str | None = None
+    locality: str | None = None
+    region: str | None = None
+    capabilities: tuple[Capability, ...] = ()
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class AvailableNumber:
+    provider: ProviderName
+    phone_number: E164
+    country: str
+    number_type: NumberType
+    locality: str | None = None
+    region: str | None = None
+    capabilities: tuple[Capability, ...] = ()
+    monthly_price: Decimal | None = None
+    upfront_price: Decimal | None = None
+    currency: str | None = None
+    address_requirement: AddressRequirement = AddressRequirement.none
+
+    def to_json(self) -> dict[str, Any]:
+        from telcli.phone import national_format
+
+        return {
+            "phone_number": self.phone_number,
+            "national_format": national_format(self.phone_number),
+            "country": self.country,
+            "number_type": str(self.number_type),
+            "locality": self.locality,
+            "region": self.region,
+            "capabilities": _caps(self.capabilities),
+            "monthly_price": _money(self.monthly_price),
+            "upfront_price": _money(self.upfront_price),
+            "currency": self.currency,
+            "address_requirement": str(self.address_requirement),
+            "provider": str(self.provider),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NumberConfig:
+    """What ``numbers configure`` may change. ``None`` leaves a setting as it is.
+
+    Twilio: voice_url -> VoiceUrl, sms_url -> SmsUrl, status_callback -> StatusCallback.
+    Telnyx: connection_id and messaging_profile_id on the number; voice_url, sms_url and
+    status_callback are only settable through the connection / messaging profile.
+    """
+
+    voice_url: str | None = None
+    sms_url: str | None = None
+    status_callback: str | None = None
+    connection_id: str | None = None
+    messaging_profile_id: str | None = None
+    friendly_name: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f) is None for f in self.__slots__)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedNumber:
+    provider: ProviderName
+    phone_number: E164
+    id: str
+    country: str | None = None
+    friendly_name: str | None = None
+    capabilities: tuple[Capability, ...] = ()
+    voice_url: str | None = None
+    sms_url: str | None = None
+    status_callback: str | None = None
+    connection_id: str | None = None
+    messaging_profile_id: str | None = None
+    address_id: str | None = None
+    status: str | None = None
+    created_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        from telcli.phone import national_format
+
+        return {
+            "phone_number": self.phone_number,
+            "national_format": national_format(self.phone_number),
+            "id": self.id,
+            "country": self.country,
+            "friendly_name": self.friendly_name,
+            "capabilities": _caps(self.capabilities),
+            "voice_url": self.voice_url,
+            "sms_url": self.sms_url,
+            "status_callback": self.status_callback,
+            "connection_id": self.connection_id,
+            "messaging_profile_id": self.messaging_profile_id,
+            "address_id": self.address_id,
+            "status": self.status,
+            "created_at": _time(self.created_at),
+            "provider": str(self.provider),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try at one provider, as reported in ``attempts`` of write results."""
+
+    provider: ProviderName
+    outcome: str  # "ok" | "skipped" | "failed" | "unknown"
+    error: str | None = None
+    elapsed_ms: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provider": str(self.provider),
+            "outcome": self.outcome,
+            "error": self.error,
+            "elapsed_ms": self.elapsed_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """The result of ``numbers buy``: what was bought, where, at what price."""
+
+    number: OwnedNumber
+    monthly_price: Decimal | None = None
+    upfront_price: Decimal | None = None
+    currency: str | None = None
+    dry_run: bool = False
+    attempts: tuple[Attempt, ...] = field(default=())
+
+    @property
+    def provider(self) -> ProviderName:
+        return self.number.provider
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.number.to_json()
+        data.update(
+            monthly_price=_money(self.monthly_price),
+            upfront_price=_money(self.upfront_price),
+            currency=self.currency,
+            dry_run=self.dry_run,
+            attempts=[a.to_json() for a in self.attempts],
+        )
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    phone_number: E164
+    provider: ProviderName
+    id: str
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "phone_number": self.phone_number,
+            "provider": str(self.provider),
+            "id": self.id,
+            "released": not self.dry_run,
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialStatus:
+    provider: ProviderName
+    profile: str
+    source: str  # "env" | "keyring" | "sandbox" | "missing" | "unavailable"
+    last4: str | None = None
+    verified: bool | None = None
+    detail: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provider": str(self.provider),
+            "profile": self.profile,
+            "source": self.source,
+            "last4": self.last4,
+            "verified": self.verified,
+            "detail": self.detail,
+        }
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,108 @@
+"""Columns per model: header, getter, style.
+
+Table and TSV share the getters, so the two views cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    header: str
+    get: Callable[[Any], object]
+    style: str | None = None
+    justify: str = "left"
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple | list | frozenset | set):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def cell(column: Column, item: Any) -> str:
+    return _text(column.get(item))
+
+
+def _national(item: Any) -> str:
+    from telcli.phone import national_format
+
+    return national_format(item.phone_number)
+
+
+def _place(item: Any) -> str:
+    return ", ".join(p for p in (item.locality, item.region) if p)
+
+
+def money(amount: Any, currency: str | None) -> str:
+    if amount is None:
+        return ""
+    return f"{format(amount, 'f')} {currency or ''}".strip()
+
+
+AVAILABLE_NUMBERS = (
+    Column("Number", lambda n: n.phone_number, "bold"),
+    Column("National", _national),
+    Column("Locality", _place),
+    Column("Type", lambda n: n.number_type),
+    Column("Capabilities", lambda n: n.capabilities),
+    Column("Monthly", lambda n: money(n.monthly_price, n.currency), justify="right"),
+    Column("Upfront", lambda n: money(n.upfront_price, n.currency), justify="right"),
+    Column("Address", lambda n: n.address_requirement),
+    Column("Provider", lambda n: n.provider, "cyan"),
+)
+
+OWNED_NUMBERS = (
+    Column("Number", lambda n: n.phone_number, "bold"),
+    Column("National", _national),
+    Column("Provider", lambda n: n.provider, "cyan"),
+    Column("ID", lambda n: n.id, "dim"),
+    Column("Name", lambda n: n.friendly_name),
+    Column("Capabilities", lambda n: n.capabilities),
+    Column("Voice URL", lambda n: n.voice_url or n.connection_id),
+    Column("SMS URL", lambda n: n.sms_url or n.messaging_profile_id),
+    Column("Status", lambda n: n.status),
+)
+
+PURCHASE = (
+    Column("Number", lambda p: p.number.phone_number, "bold"),
+    Column("Provider", lambda p: p.provider, "cyan"),
+    Column("ID", lambda p: p.number.id, "dim"),
+    Column("Monthly", lambda p: money(p.monthly_price, p.currency), justify="right"),
+    Column("Upfront", lambda p: money(p.upfront_price, p.currency), justify="right"),
+    Column("Dry run", lambda p: p.dry_run),
+)
+
+RELEASE = (
+    Column("Number", lambda r: r.phone_number, "bold"),
+    Column("Provider", lambda r: r.provider, "cyan"),
+    Column("ID", lambda r: r.id, "dim"),
+    Column("Released", lambda r: not r.dry_run),
+)
+
+CREDENTIALS = (
+    Column("Provider", lambda c: c.provider, "cyan"),
+    Column("Profile", lambda c: c.profile),
+    Column("Source", lambda c: c.source),
+    Column("Key", lambda c: f"…{c.last4}" if c.last4 else ""),
+    Column("Verified", lambda c: "" if c.verified is None else c.verified),
+    Column("Detail", lambda c: c.detail),
+)
+
+LEDGER = (
+    Column("ID", lambda e: e.id, justify="right"),
+    Column("Operation", lambda e: e.op),
+    Column("Target", lambda e: e.target, "bold"),
+    Column("Provider", lambda e: e.provider, "cyan"),
+    Column("Status", lambda e: e.status),
+    Column("Result", lambda e: e.result_id),
+    Column("Updated", lambda e: e.updated_at),
+)

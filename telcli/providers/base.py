@@ -1,0 +1,74 @@
+"""The carrier protocol every provider implements, and the settings a provider is built from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from telcli.models import AvailableNumber, NumberConfig, NumberQuery, OwnedNumber, ProviderName
+
+if TYPE_CHECKING:
+    import httpx
+
+    from telcli.transport import DebugLog
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """Everything a provider needs; it never reads env, config or keyring itself.
+
+    ``credentials``: twilio -> account_sid + (auth_token | api_key + api_secret);
+    telnyx/vapi -> api_key. ``base_urls`` overrides hosts: key "api" (the main host) and,
+    for Twilio, "pricing". ``transport`` replaces the network (sandbox, tests).
+    """
+
+    credentials: Mapping[str, str]
+    base_urls: Mapping[str, str] = field(default_factory=dict)
+    transport: httpx.BaseTransport | None = None
+    timeout: float | None = None
+    debug_log: DebugLog | None = None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(
+            v for k, v in self.credentials.items() if k in ("auth_token", "api_key", "api_secret")
+        )
+
+
+class CarrierProvider(Protocol):
+    """One carrier (Twilio, Telnyx). Every method maps HTTP failures onto telcli.errors:
+    401/403 -> AuthError; other 4xx -> ProviderRejected (with the provider's message);
+    429/5xx/timeouts/connection failures -> ProviderUnavailable (``sent`` says whether the
+    request may have reached the provider)."""
+
+    name: ProviderName
+
+    def verify(self) -> str:
+        """One cheap authenticated call; returns a short account description. Raises AuthError."""
+        ...
+
+    def search_numbers(self, query: NumberQuery) -> list[AvailableNumber]:
+        """Numbers available to buy, with price and address requirement where known."""
+        ...
+
+    def purchase(self, phone_number: str, *, address_id: str | None = None) -> OwnedNumber:
+        """Buy one number. Not idempotent at the provider: callers must never blindly retry."""
+        ...
+
+    def list_owned(self) -> list[OwnedNumber]:
+        """Every number the account owns (all pages)."""
+        ...
+
+    def find_owned(self, phone_number: str) -> OwnedNumber | None:
+        """The owned number with this E.164, or None (used for reconciliation)."""
+        ...
+
+    def release(self, number: OwnedNumber) -> None:
+        """Release an owned number."""
+        ...
+
+    def configure(self, number: OwnedNumber, config: NumberConfig) -> OwnedNumber:
+        """Apply the non-None fields of ``config``; returns the number as it now is.
+        Raises UsageProblem for settings this carrier cannot take on a number."""
+        ...

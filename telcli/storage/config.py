@@ -1,0 +1,178 @@
+"""config.yaml: profiles, provider order, defaults. Validated with file, line and key in errors.
+
+    # config.yaml (top-level keys are defaults for every profile)
+    default_profile: default
+    providers: [twilio, telnyx]
+    default_country: US
+    timeout: 20
+    profiles:
+      staging:
+        sandbox: true
+      acme:
+        providers: [telnyx]
+        base_urls: {telnyx: "http://127.0.0.1:4011"}
+
+Secrets never live here: credentials come from the environment or the keyring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telcli.errors import ConfigError
+
+PROVIDERS = ("twilio", "telnyx")
+BASE_URL_KEYS = ("twilio", "twilio_pricing", "telnyx", "vapi")
+_SECRET_KEYS = {"auth_token", "api_key", "api_secret", "token", "secret", "password"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str = "default"
+    providers: tuple[str, ...] = PROVIDERS
+    default_country: str = "US"
+    sandbox: bool = False
+    timeout: float = 20.0
+    base_urls: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+    profiles: tuple[str, ...] = ()
+
+
+def _where(path: Path, node: Any) -> str:
+    return f"{path}:{node.start_mark.line + 1}"
+
+
+def _scalar(path: Path, key: str, node: Any) -> Any:
+    import yaml
+
+    if not isinstance(node, yaml.ScalarNode):
+        raise ConfigError(f"{_where(path, node)}: {key} must be a single value")
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def _check_section(path: Path, mapping: Any, *, where: str, top: bool) -> dict[str, Any]:
+    """Validate one mapping node (top level or a profile) into plain values."""
+    import yaml
+
+    if not isinstance(mapping, yaml.MappingNode):
+        raise ConfigError(f"{_where(path, mapping)}: {where} must be a mapping of key: value")
+    allowed = {"providers", "default_country", "sandbox", "timeout", "base_urls"}
+    if top:
+        allowed |= {"default_profile", "profiles"}
+    out: dict[str, Any] = {}
+    for key_node, value_node in mapping.value:
+        key = key_node.value
+        loc = _where(path, key_node)
+        if key in _SECRET_KEYS:
+            raise ConfigError(
+                f"{loc}: {key}: secrets do not belong in the config file",
+                hint="remove it; use `telcli auth login` (keyring) or the environment variables",
+            )
+        if key not in allowed:
+            raise ConfigError(
+                f"{loc}: unknown key {key!r} in {where}",
+                hint="valid keys: " + ", ".join(sorted(allowed)),
+            )
+        if key == "profiles":
+            if not isinstance(value_node, yaml.MappingNode):
+                raise ConfigError(f"{loc}: profiles must be a mapping of profile name to settings")
+            out[key] = {
+                k.value: _check_section(path, v, where=f"profile {k.value!r}", top=False)
+                for k, v in value_node.value
+            }
+        elif key == "providers":
+            if not isinstance(value_node, yaml.SequenceNode) or not value_node.value:
+                raise ConfigError(
+                    f"{loc}: providers must be a non-empty list, e.g. [twilio, telnyx]"
+                )
+            names = []
+            for item in value_node.value:
+                if item.value not in PROVIDERS:
+                    raise ConfigError(
+                        f"{_where(path, item)}: providers: unknown provider {item.value!r}",
+                        hint="use twilio and/or telnyx",
+                    )
+                names.append(item.value)
+            out[key] = tuple(dict.fromkeys(names))
+        elif key == "base_urls":
+            if not isinstance(value_node, yaml.MappingNode):
+                raise ConfigError(f"{loc}: base_urls must be a mapping, e.g. {{telnyx: http://…}}")
+            urls = {}
+            for k, v in value_node.value:
+                if k.value not in BASE_URL_KEYS:
+                    raise ConfigError(
+                        f"{_where(path, k)}: base_urls: unknown key {k.value!r}",
+                        hint="valid keys: " + ", ".join(BASE_URL_KEYS),
+                    )
+                url = _scalar(path, f"base_urls.{k.value}", v)
+                if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                    raise ConfigError(
+                        f"{_where(path, v)}: base_urls.{k.value} must be an http(s) URL"
+                    )
+                urls[k.value] = url.rstrip("/")
+            out[key] = urls
+        else:
+            value = _scalar(path, key, value_node)
+            vloc = _where(path, value_node)
+            if key == "sandbox" and not isinstance(value, bool):
+                raise ConfigError(f"{vloc}: sandbox must be true or false, not {value!r}")
+            if key == "timeout" and (
+                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+            ):
+                raise ConfigError(f"{vloc}: timeout must be a positive number of seconds")
+            if key == "default_country" and (
+                not isinstance(value, str) or len(value) != 2 or not value.isalpha()
+            ):
+                raise ConfigError(f"{vloc}: default_country must be an ISO code like US or GB")
+            if key == "default_profile" and not isinstance(value, str):
+                raise ConfigError(f"{vloc}: default_profile must be a profile name")
+            out[key] = value.upper() if key == "default_country" else value
+    return out
+
+
+def load_settings(path: Path, profile: str | None) -> Settings:
+    """Read ``path`` (absent is fine: defaults) and resolve ``profile`` (None: default_profile)."""
+    if not path.exists():
+        if profile not in (None, "default"):
+            raise ConfigError(
+                f"profile {profile!r} is not defined: {path} does not exist",
+                hint=f"add it under `profiles:` in {path}",
+            )
+        return Settings(path=path)
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
+    if root is None:
+        return Settings(path=path)
+    data = _check_section(path, root, where="the top level", top=True)
+    profiles: dict[str, dict[str, Any]] = data.pop("profiles", {})
+    name = profile or data.pop("default_profile", None) or "default"
+    data.pop("default_profile", None)
+    if name != "default" and name not in profiles:
+        raise ConfigError(
+            f"profile {name!r} is not defined in {path}",
+            hint="defined profiles: " + (", ".join(sorted(profiles)) or "none"),
+        )
+    merged = {**data, **profiles.get(name, {})}
+    base_urls = {**data.get("base_urls", {}), **profiles.get(name, {}).get("base_urls", {})}
+    return Settings(
+        profile=name,
+        providers=merged.get("providers", PROVIDERS),
+        default_country=merged.get("default_country", "US"),
+        sandbox=merged.get("sandbox", False),
+        timeout=float(merged.get("timeout", 20.0)),
+        base_urls=base_urls,
+        path=path,
+        profiles=tuple(sorted(profiles)),
+    )

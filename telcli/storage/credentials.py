@@ -1,0 +1,227 @@
+"""Credentials: environment first, then the OS keyring (service ``telcli``).
+
+Keyring usernames are ``<provider>:<field>`` for the ``default`` profile and
+``<profile>/<provider>:<field>`` for any other. ``keyring`` is imported inside methods only
+(it costs ~0.2 s), and every backend failure becomes one ``AuthError`` with a hint to use the
+environment variables. There is never a silent plaintext fallback: a ``fail`` or ``null``
+backend counts as "no keyring", and a call that hangs (a locked keychain waiting for a
+prompt nobody sees) is bounded by a timeout.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from telcli import envvars
+from telcli.errors import AuthError
+
+SERVICE = "telcli"
+DEFAULT_KEYRING_TIMEOUT = 10.0
+
+# What each provider needs; the first group that is complete wins.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "twilio": ("account_sid", "auth_token", "api_key", "api_secret"),
+    "telnyx": ("api_key",),
+    "vapi": ("api_key",),
+}
+REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "twilio": (("account_sid", "auth_token"), ("account_sid", "api_key", "api_secret")),
+    "telnyx": (("api_key",),),
+    "vapi": (("api_key",),),
+}
+SECRET_FIELDS = frozenset({"auth_token", "api_key", "api_secret"})
+ENV: dict[tuple[str, str], str] = {
+    ("twilio", "account_sid"): envvars.TWILIO_ACCOUNT_SID,
+    ("twilio", "auth_token"): envvars.TWILIO_AUTH_TOKEN,
+    ("twilio", "api_key"): envvars.TWILIO_API_KEY,
+    ("twilio", "api_secret"): envvars.TWILIO_API_SECRET,
+    ("telnyx", "api_key"): envvars.TELNYX_API_KEY,
+    ("vapi", "api_key"): envvars.VAPI_API_KEY,
+}
+
+
+def env_hint(provider: str) -> str:
+    groups = [" + ".join(ENV[(provider, f)] for f in group) for group in REQUIRED[provider]]
+    return " or ".join(groups)
+
+
+def username(profile: str, provider: str, field: str) -> str:
+    base = f"{provider}:{field}"
+    return base if profile == "default" else f"{profile}/{base}"
+
+
+class CredentialStore(Protocol):
+    def get(self, profile: str, provider: str, field: str) -> str | None: ...
+    def set(self, profile: str, provider: str, field: str, value: str) -> None: ...
+    def delete(self, profile: str, provider: str, field: str) -> bool: ...
+    def backend_name(self) -> str: ...
+
+
+T = TypeVar("T")
+
+
+class KeyringStore:
+    """The system keyring, bounded by ``timeout`` seconds per call."""
+
+    def __init__(self, timeout: float = DEFAULT_KEYRING_TIMEOUT) -> None:
+        self.timeout = timeout
+        self._checked = False
+
+    def _fail(self, reason: str) -> AuthError:
+        return AuthError(
+            f"cannot use the system keyring: {reason}",
+            hint="set the provider's environment variables instead (see `telcli auth status`), "
+            "or run where a Secret Service (gnome-keyring, KeePassXC) or keychain is unlocked",
+        )
+
+    def _bounded(self, what: str, fn: Callable[[], T]) -> T:
+        result: list[T] = []
+        error: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                result.append(fn())
+            except BaseException as exc:  # carried to the caller's thread
+                error.append(exc)
+
+        worker = threading.Thread(target=run, name=f"keyring-{what}", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            raise self._fail(f"{what} did not answer within {self.timeout:g} s (locked keyring?)")
+        if error:
+            raise self._translate(error[0]) from None
+        return result[0]
+
+    def _translate(self, exc: BaseException) -> AuthError:
+        import keyring.errors
+
+        if isinstance(exc, AuthError):
+            return exc
+        if isinstance(exc, keyring.errors.KeyringLocked):
+            return self._fail("the keyring is locked")
+        if isinstance(exc, keyring.errors.NoKeyringError):
+            return self._fail("no system keyring is available (no Secret Service or keychain)")
+        if isinstance(exc, keyring.errors.InitError):
+            return self._fail(f"the keyring could not be opened ({exc})")
+        return self._fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+
+    def _keyring(self):  # type: ignore[no-untyped-def]
+        import keyring
+        import keyring.backends.fail
+        import keyring.backends.null
+
+        if not self._checked:
+            try:
+                backend = self._bounded("keyring discovery", keyring.get_keyring)
+            except AuthError:
+                raise
+            except Exception as exc:  # a bad PYTHON_KEYRING_BACKEND raises anything
+                raise self._fail(f"the keyring backend could not be loaded ({exc})") from None
+            if isinstance(backend, keyring.backends.fail.Keyring):
+                raise self._fail("no system keyring is available (no Secret Service or keychain)")
+            if isinstance(backend, keyring.backends.null.Keyring):
+                raise self._fail("the keyring is disabled (null backend)")
+            self._checked = True
+        return keyring
+
+    def backend_name(self) -> str:
+        kr = self._keyring()
+        backend = kr.get_keyring()
+        return f"{type(backend).__module__}.{type(backend).__name__}"
+
+    def get(self, profile: str, provider: str, field: str) -> str | None:
+        kr = self._keyring()
+        return self._bounded(
+            "keyring lookup", lambda: kr.get_password(SERVICE, username(profile, provider, field))
+        )
+
+    def set(self, profile: str, provider: str, field: str, value: str) -> None:
+        kr = self._keyring()
+        self._bounded(
+            "keyring write",
+            lambda: kr.set_password(SERVICE, username(profile, provider, field), value),
+        )
+
+    def delete(self, profile: str, provider: str, field: str) -> bool:
+        kr = self._keyring()
+        import keyring.errors
+
+        def remove() -> bool:
+            try:
+                kr.delete_password(SERVICE, username(profile, provider, field))
+            except keyring.errors.PasswordDeleteError:
+                return False  # nothing stored: logout stays idempotent
+            return True
+
+        return self._bounded("keyring delete", remove)
+
+
+class MemoryStore:
+    """An in-memory store (tests, and ``--sandbox``)."""
+
+    def __init__(self, values: Mapping[tuple[str, str, str], str] | None = None) -> None:
+        self.values: dict[tuple[str, str, str], str] = dict(values or {})
+
+    def get(self, profile: str, provider: str, field: str) -> str | None:
+        return self.values.get((profile, provider, field))
+
+    def set(self, profile: str, provider: str, field: str, value: str) -> None:
+        self.values[(profile, provider, field)] = value
+
+    def delete(self, profile: str, provider: str, field: str) -> bool:
+        return self.values.pop((profile, provider, field), None) is not None
+
+    def backend_name(self) -> str:
+        return "memory"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    values: dict[str, str]
+    source: str  # "env" | "keyring" | "sandbox"
+
+    @property
+    def last4(self) -> str:
+        secret = next(
+            (self.values[f] for f in ("auth_token", "api_secret", "api_key") if self.values.get(f)),
+            "",
+        )
+        return secret[-4:] if len(secret) >= 12 else "…"
+
+
+def _complete(provider: str, values: Mapping[str, str]) -> dict[str, str] | None:
+    for group in REQUIRED[provider]:
+        if all(values.get(f) for f in group):
+            return {f: values[f] for f in group}
+    return None
+
+
+def from_env(provider: str, env: Mapping[str, str]) -> dict[str, str] | None:
+    values = {f: env.get(ENV[(provider, f)], "") for f in FIELDS[provider]}
+    return _complete(provider, values)
+
+
+def resolve(
+    provider: str, profile: str, env: Mapping[str, str], store: CredentialStore
+) -> Resolved:
+    """Environment first (never touching the keyring when it is complete), then the keyring."""
+    found = from_env(provider, env)
+    if found:
+        return Resolved(found, "env")
+    values = {}
+    for field in FIELDS[provider]:
+        value = store.get(profile, provider, field)
+        if value:
+            values[field] = value
+    found = _complete(provider, values)
+    if found:
+        return Resolved(found, "keyring")
+    raise AuthError(
+        f"no {provider} credentials for profile {profile!r}",
+        hint=f"run `telcli auth login {provider}`, or set {env_hint(provider)}; "
+        "or try everything with --sandbox",
+    )
