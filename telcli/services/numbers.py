@@ -101,10 +101,9 @@ def search(
 def list_owned(
     carriers: Sequence[CarrierProvider], *, notify: Notify = _quiet
 ) -> list[OwnedNumber]:
+    """Owned numbers in carrier order, sorted by number within each carrier."""
     found = _each(carriers, lambda c: c.list_owned(), what="listing numbers", notify=notify)
-    return sorted(
-        (n for _, numbers in found for n in numbers), key=lambda n: (n.provider, n.phone_number)
-    )
+    return [n for _, numbers in found for n in sorted(numbers, key=lambda n: n.phone_number)]
 
 
 def locate(

@@ -1,0 +1,54 @@
+"""The state DB: migrations by user_version, WAL, the ledger, and parallel processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from telcli.errors import ConfigError
+from telcli.storage.state import MIGRATIONS, StateDB
+
+
+def test_fresh_db_is_migrated_and_in_wal_mode(tmp_path):
+    db = StateDB(tmp_path / "s" / "state.db")
+    assert db.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_ledger_round_trip_and_detail_merge(tmp_path):
+    db = StateDB(tmp_path / "state.db")
+    entry = db.ledger_begin("buy", "twilio", "default", "+14155550101", {"currency": "USD"})
+    assert db.ledger_entries(statuses=("pending",))[0].id == entry
+    db.ledger_finish(entry, "succeeded", result_id="PN1", detail={"reconciled": True})
+    [row] = db.ledger_entries(op="buy", target="+14155550101")
+    assert row.status == "succeeded" and row.result_id == "PN1"
+    assert row.detail == {"currency": "USD", "reconciled": True}
+    with pytest.raises(ValueError):
+        db.ledger_finish(entry, "maybe")
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "state.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    conn.close()
+    with pytest.raises(ConfigError, match="newer telcli"):
+        _ = StateDB(path).conn
+
+
+def test_parallel_processes_do_not_lose_ledger_writes(tmp_path):
+    path = tmp_path / "state.db"
+    script = (
+        "import sys; from pathlib import Path; from telcli.storage.state import StateDB\n"
+        "db = StateDB(Path(sys.argv[1]))\n"
+        "for i in range(40):\n"
+        "    e = db.ledger_begin('buy', 'twilio', 'default', f'+1415555{sys.argv[2]}{i:03d}')\n"
+        "    db.ledger_finish(e, 'succeeded', result_id=str(i))\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), str(n)]) for n in range(4)]
+    assert [p.wait(60) for p in procs] == [0, 0, 0, 0]
+    entries = StateDB(path).ledger_entries()
+    assert len(entries) == 160 and {e.status for e in entries} == {"succeeded"}

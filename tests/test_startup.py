@@ -1,0 +1,63 @@
+"""Startup discipline (STYLE.md §9): building the CLI app, and running --help or a completion,
+loads none of the heavy modules; they load only inside the code that needs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+HEAVY = ("httpx", "keyring", "twilio", "telnyx", "yaml", "phonenumbers", "sqlite3", "platformdirs")
+
+
+def _loaded_after(code: str, env: dict[str, str] | None = None) -> list[str]:
+    probe = (
+        "import sys, json, atexit\n"
+        "atexit.register(lambda: sys.__stderr__.write('MODULES=' + json.dumps(sorted(sys.modules)) + '\\n'))\n"
+        + code
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("MODULES="))
+    return json.loads(line.removeprefix("MODULES="))
+
+
+def _heavy(modules: list[str]) -> list[str]:
+    return sorted(
+        m
+        for m in modules
+        if m.split(".")[0] in HEAVY
+        or m.startswith(
+            ("telcli.providers.", "telcli.sandbox.", "telcli.services.", "telcli.storage.")
+        )
+    )
+
+
+def test_importing_the_app_loads_nothing_heavy():
+    assert _heavy(_loaded_after("import telcli.cli.app")) == []
+
+
+def test_help_loads_nothing_heavy():
+    code = "import sys; sys.argv = ['telcli', '--help']\nfrom telcli.cli.app import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+    assert _heavy(_loaded_after(code)) == []
+
+
+def test_completion_loads_nothing_heavy():
+    code = "import sys; sys.argv = ['telcli']\nfrom telcli.cli.app import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+    env = {
+        "_TELCLI_COMPLETE": "complete_bash",
+        "COMP_WORDS": "telcli numbers se",
+        "COMP_CWORD": "2",
+    }
+    assert _heavy(_loaded_after(code, env)) == []
+
+
+def test_the_check_would_catch_a_heavy_import():
+    # Guard against a probe that can never fail: importing a provider must show up.
+    assert "httpx" in _heavy(_loaded_after("import telcli.cli.app, telcli.providers.vapi"))
