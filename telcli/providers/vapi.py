@@ -56,4 +56,3 @@ class VapiProvider:
         )
         count = len(response.json()) if isinstance(response.json(), list) else 0
         return "VAPI org reachable" + (f", {count}+ assistants" if count else "")
-
