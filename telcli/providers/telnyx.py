@@ -1,0 +1,395 @@
+"""Telnyx carrier: REST API v2 over httpx.
+
+The ``telnyx`` SDK takes seconds to import, so it is used only by the test suite, as an oracle
+of the wire format this module writes by hand. Paths, parameter names and bodies follow
+``telnyx_v2.json`` (operationIds cited where a quirk drives the code).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+
+from telcli import transport
+from telcli.errors import (
+    AuthError,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+    UsageProblem,
+)
+from telcli.models import (
+    E164,
+    AddressRequirement,
+    AvailableNumber,
+    Capability,
+    NumberConfig,
+    NumberQuery,
+    NumberType,
+    OwnedNumber,
+    ProviderName,
+)
+from telcli.providers.base import ProviderSettings
+
+PROVIDER = "telnyx"
+API_BASE = "https://api.telnyx.com/v2"
+# ListPhoneNumbers: page[size] maximum is 250.
+_PAGE_SIZE = 250
+# A guard against a server that never reports a short page (e.g. a static mock).
+_MAX_PAGES = 400
+_NUMBER_TYPES = {
+    # ListAvailablePhoneNumbers filter[phone_number_type] enum: local, toll_free, mobile, ...
+    NumberType.local: "local",
+    NumberType.mobile: "mobile",
+    NumberType.toll_free: "toll_free",
+}
+_WEBHOOK_HINT = (
+    "Telnyx sends a number's calls to its connection and its messages to its messaging "
+    "profile: set the webhook URLs on those (Mission Control or the Telnyx API), then "
+    "pass --connection-id and/or --messaging-profile-id here"
+)
+Params = list[tuple[str, str]]
+
+
+def _status_error(response: httpx.Response, what: str) -> ProviderError | AuthError:
+    """The one place a Telnyx error response becomes a telcli error.
+
+    Telnyx answers ``{"errors": [{"code": "10015", "title": ..., "detail": ...,
+    "source": {"pointer": ...}}]}`` (numbers_Errors and messaging_Errors have this shape).
+    """
+    parts: list[str] = []
+    code: str | None = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list):
+        for err in errors:
+            if not isinstance(err, dict):
+                continue
+            if code is None and err.get("code") is not None:
+                code = str(err["code"])
+            title, detail = err.get("title"), err.get("detail")
+            text = f"{title}: {detail}" if title and detail and title != detail else title or detail
+            if text:
+                parts.append(str(text))
+    elif isinstance(body, dict) and (body.get("detail") or body.get("title")):
+        parts.append(str(body.get("detail") or body.get("title")))
+    elif response.text.strip():
+        parts.append(response.text.strip().splitlines()[0][:200])
+    return transport.status_error(PROVIDER, response, "; ".join(parts), code=code, what=what)
+
+
+class TelnyxProvider:
+    """Telnyx numbers through API v2: number search, number orders, phone number settings."""
+
+    name = ProviderName.telnyx
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self._settings = settings
+        self._http: httpx.Client | None = None
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            api_key = self._settings.credentials.get("api_key", "")
+            if not api_key:
+                raise AuthError(
+                    "telnyx API key is missing",
+                    hint="set TELNYX_API_KEY or run `telcli auth login telnyx`",
+                )
+            # An override replaces the whole base, /v2 included (Prism serves the paths
+            # without the server's /v2: prism.md, "Base URLs").
+            base = (self._settings.base_urls.get("api") or API_BASE).rstrip("/")
+            self._http = transport.build_client(
+                base + "/",
+                headers={"Authorization": f"Bearer {api_key}"},
+                transport=self._settings.transport,
+                debug_log=self._settings.debug_log,
+                secrets=self._settings.secrets,
+                timeout=self._settings.timeout or transport.DEFAULT_TIMEOUT,
+            )
+        return self._http
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        params: Params | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        if params:
+            kwargs["params"] = params
+        if json is not None:
+            kwargs["json"] = json
+        response = transport.send(
+            self._client(), method, path.lstrip("/"), provider=PROVIDER, **kwargs
+        )
+        if not 200 <= response.status_code < 300:
+            raise _status_error(response, what)
+        if not response.content:
+            return {}
+        try:
+            body = response.json()
+        except ValueError:
+            raise ProviderUnavailable(
+                f"telnyx sent an unreadable response on {what}",
+                provider=PROVIDER,
+                status=response.status_code,
+            ) from None
+        return body if isinstance(body, dict) else {}
+
+    def _pages(self, params: Params, what: str) -> Iterable[dict[str, Any]]:
+        """Every record of ListPhoneNumbers, page by page.
+
+        Stops at a short page or at meta.total_pages. The page number is counted here, not
+        read back from meta.page_number (Prism's static example always says page 2 of 3).
+        """
+        page = 1
+        while page <= _MAX_PAGES:
+            body = self._request(
+                "GET",
+                "/phone_numbers",
+                what,
+                params=[*params, ("page[number]", str(page)), ("page[size]", str(_PAGE_SIZE))],
+            )
+            data = [r for r in body.get("data") or [] if isinstance(r, dict)]
+            yield from data
+            total_pages = (body.get("meta") or {}).get("total_pages")
+            if len(data) < _PAGE_SIZE or (isinstance(total_pages, int) and page >= total_pages):
+                return
+            page += 1
+
+    # -- CarrierProvider --------------------------------------------------------------------
+
+    def verify(self) -> str:
+        # Any authenticated GET proves the key; ListPhoneNumbers with one record is the cheapest.
+        body = self._request(
+            "GET", "/phone_numbers", "credential check", params=[("page[size]", "1")]
+        )
+        total = (body.get("meta") or {}).get("total_results")
+        owned = f", {total} numbers on the account" if isinstance(total, int) else ""
+        return f"Telnyx API key accepted{owned}"
+
+    def search_numbers(self, query: NumberQuery) -> list[AvailableNumber]:
+        # ListAvailablePhoneNumbers: one deepObject `filter` parameter, sent as filter[...]=.
+        country = query.country.upper()
+        params: Params = [
+            ("filter[country_code]", country),
+            ("filter[phone_number_type]", _NUMBER_TYPES[query.number_type]),
+        ]
+        if query.area_code:
+            params.append(("filter[national_destination_code]", query.area_code))
+        if query.contains:
+            params.append(("filter[phone_number][contains]", query.contains))
+        if query.locality:
+            params.append(("filter[locality]", query.locality))
+        if query.region:
+            params.append(("filter[administrative_area]", query.region))
+        if query.capabilities:
+            # filter[features] is an array; the official SDK joins arrays with commas
+            # (Querystring(array_format="comma")), so telcli sends the same.
+            params.append(("filter[features]", ",".join(str(c) for c in query.capabilities)))
+        params.append(("filter[limit]", str(query.limit)))
+        body = self._request(
+            "GET", "/available_phone_numbers", f"number search in {country}", params=params
+        )
+        records = [r for r in body.get("data") or [] if isinstance(r, dict)]
+        return [_available(r, query, country) for r in records if r.get("phone_number")]
+
+    def purchase(self, phone_number: str, *, address_id: str | None = None) -> OwnedNumber:
+        # CreateNumberOrder. Its phone_numbers[] items take no address, only a
+        # requirement_group_id (or bundle_id) "to satisfy number requirements": on Telnyx the
+        # address for a regulated number travels inside a requirement group, so that is the id
+        # telcli passes through.
+        entry: dict[str, str] = {"phone_number": phone_number}
+        if address_id:
+            entry["requirement_group_id"] = address_id
+        what = f"purchase of {phone_number}"
+        body = self._request("POST", "/number_orders", what, json={"phone_numbers": [entry]})
+        order = body.get("data") or {}
+        ordered = next(
+            (
+                n
+                for n in order.get("phone_numbers") or []
+                if isinstance(n, dict) and n.get("phone_number") == phone_number
+            ),
+            {},
+        )
+        order_status = str(order.get("status") or "")
+        number_status = str(ordered.get("status") or order_status)
+        if "failure" in (order_status, number_status):
+            raise ProviderRejected(
+                f"telnyx number order {order.get('id', '')} for {phone_number} failed",
+                provider=PROVIDER,
+                status=None,
+                hint="run `telcli numbers search` for another number",
+            )
+        return self._resolve_order(phone_number, order, ordered, number_status)
+
+    def _resolve_order(
+        self, phone_number: str, order: dict[str, Any], ordered: dict[str, Any], status: str
+    ) -> OwnedNumber:
+        """The owned PhoneNumber behind an accepted order.
+
+        The order's phone_numbers[].id is a *number order phone number* id (record_type
+        number_order_phone_number), not the id PhoneNumber operations take, so the number is
+        looked up. The order has been accepted at this point: a failing lookup must not turn
+        into an error that reads like a failed purchase.
+        """
+        try:
+            owned = self.find_owned(phone_number)
+        except ProviderError:
+            owned = None
+        if owned is not None:
+            return owned
+        # Not listed yet (the order is still pending, or listing lags): report what the
+        # order says, marked pending, with the order's own id for the number.
+        return OwnedNumber(
+            provider=ProviderName.telnyx,
+            phone_number=E164(phone_number),
+            id=str(ordered.get("id") or order.get("id") or ""),
+            country=ordered.get("country_iso_alpha2") or ordered.get("country_code"),
+            connection_id=order.get("connection_id"),
+            messaging_profile_id=order.get("messaging_profile_id"),
+            status="purchase-pending" if status != "success" else "active",
+            created_at=_time(order.get("created_at")),
+        )
+
+    def list_owned(self) -> list[OwnedNumber]:
+        seen: dict[str, OwnedNumber] = {}
+        for record in self._pages([], "number listing"):
+            number = _owned(record)
+            seen.setdefault(number.id, number)
+        return list(seen.values())
+
+    def find_owned(self, phone_number: str) -> OwnedNumber | None:
+        # ListPhoneNumbers filter[phone_number]: "Requires at least three digits.
+        # Non-numerical characters will result in no values being returned" -- so no "+".
+        digits = re.sub(r"\D", "", phone_number)
+        for record in self._pages([("filter[phone_number]", digits)], f"lookup of {phone_number}"):
+            if record.get("phone_number") == phone_number:
+                return _owned(record)
+        return None
+
+    def release(self, number: OwnedNumber) -> None:
+        # DeletePhoneNumber: 200 with the deleted number's final representation.
+        self._request("DELETE", f"/phone_numbers/{number.id}", f"release of {number.phone_number}")
+
+    def configure(self, number: OwnedNumber, config: NumberConfig) -> OwnedNumber:
+        webhook_fields = [
+            f"--{name.replace('_', '-')}"
+            for name in ("voice_url", "sms_url", "status_callback")
+            if getattr(config, name) is not None
+        ]
+        if webhook_fields:
+            raise UsageProblem(
+                f"{', '.join(webhook_fields)} cannot be set on a Telnyx number "
+                f"({number.phone_number})",
+                hint=_WEBHOOK_HINT,
+            )
+        what = f"update of {number.phone_number}"
+        result = number
+        # UpdatePhoneNumber takes connection_id; it has no friendly name, and
+        # customer_reference is its user-assigned label, so friendly_name maps there.
+        changes = {
+            k: v
+            for k, v in (
+                ("connection_id", config.connection_id),
+                ("customer_reference", config.friendly_name),
+            )
+            if v is not None
+        }
+        if changes:
+            body = self._request("PATCH", f"/phone_numbers/{number.id}", what, json=changes)
+            data = body.get("data")
+            result = _owned(data) if isinstance(data, dict) and data.get("phone_number") else result
+        if config.messaging_profile_id is not None:
+            # UpdatePhoneNumberMessagingSettings: a separate resource; its response is
+            # PhoneNumberWithMessagingSettings, so only the profile id is taken from it.
+            body = self._request(
+                "PATCH",
+                f"/phone_numbers/{number.id}/messaging",
+                what,
+                json={"messaging_profile_id": config.messaging_profile_id},
+            )
+            data = body.get("data") or {}
+            profile = data.get("messaging_profile_id", config.messaging_profile_id)
+            result = replace(result, messaging_profile_id=profile or None)
+        return result
+
+
+# -- payload -> models ----------------------------------------------------------------------
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _capabilities(features: Any) -> tuple[Capability, ...]:
+    names = {str(f.get("name", "")).lower() for f in features or [] if isinstance(f, dict)}
+    return tuple(c for c in Capability if c.value in names)
+
+
+def _available(record: dict[str, Any], query: NumberQuery, country: str) -> AvailableNumber:
+    cost = record.get("cost_information") or {}
+    regions = {
+        r.get("region_type"): r.get("region_name")
+        for r in record.get("region_information") or []
+        if isinstance(r, dict)
+    }
+    return AvailableNumber(
+        provider=ProviderName.telnyx,
+        phone_number=E164(record["phone_number"]),
+        country=str(regions.get("country_code") or country).upper(),
+        number_type=query.number_type,
+        locality=regions.get("location") or regions.get("rate_center"),
+        region=regions.get("state"),
+        capabilities=_capabilities(record.get("features")),
+        monthly_price=_decimal(cost.get("monthly_cost")),
+        upfront_price=_decimal(cost.get("upfront_cost")),
+        currency=(cost.get("currency") or None),
+        # The AvailablePhoneNumber schema carries no regulatory or address requirement.
+        address_requirement=AddressRequirement.none,
+    )
+
+
+def _owned(record: dict[str, Any]) -> OwnedNumber:
+    return OwnedNumber(
+        provider=ProviderName.telnyx,
+        phone_number=E164(str(record.get("phone_number") or "")),
+        id=str(record.get("id") or ""),
+        country=record.get("country_iso_alpha2") or None,
+        friendly_name=record.get("customer_reference") or None,
+        capabilities=(),  # PhoneNumberDetailed has no feature list
+        connection_id=record.get("connection_id") or None,
+        messaging_profile_id=record.get("messaging_profile_id") or None,
+        status=record.get("status") or None,
+        created_at=_time(record.get("purchased_at") or record.get("created_at")),
+    )

@@ -1,0 +1,434 @@
+"""Twilio carrier: the official ``twilio`` SDK, sending through telcli's httpx transport.
+
+The SDK builds every request (paths, parameter casing, form encoding, paging) and parses every
+response into its instance objects; :class:`_HttpxAdapter` hands the request to
+:func:`telcli.transport.send`, so one client, one debug log, the sandbox and respx see Twilio
+traffic like any other. Non-2xx responses are turned into telcli errors inside the adapter,
+where the raw body is still at hand (the SDK's ``TwilioRestException`` keeps only part of it),
+by the one helper :func:`_status_error`.
+
+Nothing from ``twilio`` is imported at module level: ``twilio.rest`` pulls in ``requests``, and
+the first touch of ``client.api`` imports every 2010-04-01 resource module (``twilio.rest.api``
+and ``twilio.rest.api.v2010.account`` import all their children in ``__init__``, so no narrower
+import exists). Both happen on the first request, never on ``import telcli.providers.twilio``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from telcli import transport
+from telcli.errors import AuthError, ProviderError, ProviderUnavailable, UsageProblem
+from telcli.models import (
+    E164,
+    AddressRequirement,
+    AvailableNumber,
+    Capability,
+    NumberConfig,
+    NumberQuery,
+    NumberType,
+    OwnedNumber,
+    ProviderName,
+)
+from telcli.providers.base import ProviderSettings
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
+
+PROVIDER = "twilio"
+API_BASE = "https://api.twilio.com"
+PRICING_BASE = "https://pricing.twilio.com"
+# settings.base_urls key -> the real origin it replaces (prism.md, "Pointing clients at Prism").
+_HOST_KEYS = {API_BASE: "api", PRICING_BASE: "pricing"}
+# ListIncomingPhoneNumber: PageSize maximum is 1000; fewer pages means fewer round trips.
+_OWNED_PAGE_SIZE = 1000
+# ClientBase reads TWILIO_ACCOUNT_SID/AUTH_TOKEN/EDGE/REGION from ``environment or os.environ``;
+# an empty mapping is falsy and falls through to os.environ, so this one is deliberately
+# non-empty. Providers never read the environment (and EDGE/REGION would rewrite our hosts).
+_NO_ENVIRONMENT: Mapping[str, str] = {"TWILIO_EDGE": "", "TWILIO_REGION": ""}
+# FetchPhoneNumberCountry (Pricing v1) spells the number types "local", "mobile" and
+# "toll free" (with a space); compare with spaces, dashes and underscores removed.
+_PRICE_TYPES = {
+    NumberType.local: "local",
+    NumberType.mobile: "mobile",
+    NumberType.toll_free: "tollfree",
+}
+
+T = TypeVar("T")
+
+
+def _status_error(response: httpx.Response, what: str) -> ProviderError | AuthError:
+    """The one place a Twilio error response becomes a telcli error.
+
+    Bodies seen: Twilio's legacy ``{"code": 21452, "message": ..., "more_info": ..., "status"}``,
+    its RFC 9457 ``{"type", "title", "status", "code", "detail"}``, and Prism's problem+json
+    (``detail`` plus a ``validation`` array, no ``code``).
+    """
+    detail = ""
+    code: str | None = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        detail = str(body.get("message") or body.get("detail") or body.get("title") or "")
+        if body.get("code") is not None:
+            code = str(body["code"])
+        problems = [
+            str(v.get("message")) for v in body.get("validation") or [] if isinstance(v, dict)
+        ]
+        if problems:
+            detail = f"{detail} ({'; '.join(problems)})" if detail else "; ".join(problems)
+    elif response.text.strip():
+        detail = response.text.strip().splitlines()[0][:200]
+    return transport.status_error(PROVIDER, response, detail, code=code, what=what)
+
+
+@cache
+def _adapter_class() -> type[Any]:
+    """Build the adapter class on first use: it must subclass ``twilio.http.HttpClient``."""
+    from twilio.http import HttpClient
+    from twilio.http.response import Response
+
+    class HttpxAdapter(HttpClient):  # type: ignore[misc]
+        """``twilio.http.HttpClient`` over a telcli httpx client (see module docstring)."""
+
+        def __init__(self, client: httpx.Client, base_urls: Mapping[str, str]) -> None:
+            super().__init__(logging.getLogger("telcli.twilio"), False, None)
+            self.client = client
+            self.base_urls = {k: v.rstrip("/") for k, v in base_urls.items() if v}
+            self.what = "request"
+
+        def rewrite(self, url: str) -> str:
+            parts = urlsplit(url)
+            origin = f"{parts.scheme}://{parts.netloc}"
+            override = self.base_urls.get(_HOST_KEYS.get(origin, ""))
+            if not override:
+                return url
+            return override + parts.path + (f"?{parts.query}" if parts.query else "")
+
+        def request(
+            self,
+            method: str,
+            url: str,
+            params: dict[str, object] | None = None,
+            data: dict[str, object] | None = None,
+            headers: dict[str, str] | None = None,
+            auth: tuple[str, str] | None = None,
+            timeout: float | None = None,
+            allow_redirects: bool = False,
+        ) -> Response:
+            kwargs: dict[str, Any] = {
+                "params": params or None,
+                "headers": headers,
+                "auth": auth,
+                "follow_redirects": allow_redirects,
+            }
+            if data:
+                # A dict of str/list: httpx form-encodes lists as repeated keys, as requests does.
+                kwargs["data"] = data
+            if timeout is not None:
+                kwargs["timeout"] = timeout
+            response = transport.send(
+                self.client, method, self.rewrite(url), provider=PROVIDER, **kwargs
+            )
+            if not 200 <= response.status_code < 300:
+                raise _status_error(response, self.what)
+            return Response(response.status_code, response.text, dict(response.headers))
+
+    return HttpxAdapter
+
+
+@dataclass(frozen=True, slots=True)
+class _Prices:
+    monthly: Decimal | None
+    currency: str | None
+
+
+class TwilioProvider:
+    """Twilio Programmable Voice/Messaging numbers through the 2010-04-01 API and Pricing v1."""
+
+    name = ProviderName.twilio
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self._settings = settings
+        self._sdk: Client | None = None
+        self._adapter: Any = None
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def account_sid(self) -> str:
+        sid = self._settings.credentials.get("account_sid", "")
+        if not sid:
+            raise AuthError(
+                "twilio account SID is missing",
+                hint="set TWILIO_ACCOUNT_SID or run `telcli auth login twilio`",
+            )
+        return sid
+
+    def _client(self) -> Client:
+        if self._sdk is not None:
+            return self._sdk
+        creds = self._settings.credentials
+        account_sid = self.account_sid
+        api_key, api_secret = creds.get("api_key", ""), creds.get("api_secret", "")
+        if api_key and api_secret:
+            username, password = api_key, api_secret
+        elif creds.get("auth_token"):
+            username, password = account_sid, creds["auth_token"]
+        else:
+            raise AuthError(
+                "twilio credentials are incomplete: need an auth token, or an API key and secret",
+                hint="set TWILIO_AUTH_TOKEN or run `telcli auth login twilio`",
+            )
+        from twilio.rest import Client
+
+        http = transport.build_client(
+            transport=self._settings.transport,
+            debug_log=self._settings.debug_log,
+            secrets=self._settings.secrets,
+            timeout=self._settings.timeout or transport.DEFAULT_TIMEOUT,
+        )
+        self._adapter = _adapter_class()(http, self._settings.base_urls)
+        self._sdk = Client(
+            username=username,
+            password=password,
+            account_sid=account_sid,
+            http_client=self._adapter,
+            environment=_NO_ENVIRONMENT,
+            user_agent_extensions=[transport.USER_AGENT],
+        )
+        return self._sdk
+
+    def _call(self, what: str, fn: Callable[[Client], T]) -> T:
+        """Run one SDK operation; errors raised by the adapter name ``what``."""
+        client = self._client()
+        self._adapter.what = what
+        try:
+            return fn(client)
+        except json.JSONDecodeError:  # the SDK parsing a 2xx body that is not JSON
+            raise ProviderUnavailable(
+                f"twilio sent an unreadable response on {what}", provider=PROVIDER
+            ) from None
+
+    def _account(self, client: Client) -> Any:
+        return client.api.v2010.accounts(self.account_sid)
+
+    # -- CarrierProvider --------------------------------------------------------------------
+
+    def verify(self) -> str:
+        # FetchAccount: GET /2010-04-01/Accounts/{Sid}.json
+        account = self._call("account check", lambda c: self._account(c).fetch())
+        name = account.friendly_name or account.sid
+        return f"{name} ({account.sid}, {account.status})"
+
+    def search_numbers(self, query: NumberQuery) -> list[AvailableNumber]:
+        # ListAvailablePhoneNumberLocal / Mobile / TollFree share one parameter set.
+        params: dict[str, Any] = {"limit": query.limit, "page_size": query.limit}
+        if query.area_code:
+            # AreaCode is `type: integer` in the spec (US/CA only); Prism rejects non-digits.
+            if not query.area_code.isdigit():
+                raise UsageProblem(
+                    f"area code {query.area_code!r} is not a number",
+                    hint="give digits only, e.g. --area-code 415",
+                )
+            params["area_code"] = int(query.area_code)
+        if query.contains:
+            params["contains"] = query.contains
+        if query.locality:
+            params["in_locality"] = query.locality
+        if query.region:
+            params["in_region"] = query.region
+        flags = {
+            Capability.voice: "voice_enabled",
+            Capability.sms: "sms_enabled",
+            Capability.mms: "mms_enabled",
+            Capability.fax: "fax_enabled",
+        }
+        for cap in query.capabilities:
+            params[flags[cap]] = True
+        country = query.country.upper()
+
+        def search(client: Client) -> list[Any]:
+            numbers = self._account(client).available_phone_numbers(country)
+            listing = {
+                NumberType.local: numbers.local,
+                NumberType.mobile: numbers.mobile,
+                NumberType.toll_free: numbers.toll_free,
+            }[query.number_type]
+            return list(listing.list(**params))
+
+        records = self._call(f"number search in {country}", search)
+        prices = self._prices(country, query.number_type) if records else _Prices(None, None)
+        return [_available(r, query, country, prices) for r in records]
+
+    def _prices(self, country: str, number_type: NumberType) -> _Prices:
+        """Monthly price from Pricing v1 FetchPhoneNumberCountry; None when it cannot be had.
+
+        Pricing is a separate host and permission; a failure there (other than rejected
+        credentials) must not hide the numbers themselves.
+        """
+        try:
+            record = self._call(
+                f"price lookup for {country}",
+                lambda c: c.pricing.v1.phone_numbers.countries(country).fetch(),
+            )
+        except AuthError:
+            raise
+        except ProviderError:
+            return _Prices(None, None)
+        currency = (record.price_unit or "").upper() or None
+        wanted = _PRICE_TYPES[number_type]
+        for entry in record.phone_number_prices or []:
+            kind = re.sub(r"[\s_-]", "", str(entry.get("number_type", "")).lower())
+            if kind == wanted:
+                return _Prices(_decimal(entry.get("current_price")), currency)
+        return _Prices(None, currency)
+
+    def purchase(self, phone_number: str, *, address_id: str | None = None) -> OwnedNumber:
+        # CreateIncomingPhoneNumber: form body PhoneNumber (+ AddressSid).
+        kwargs: dict[str, Any] = {"phone_number": phone_number}
+        if address_id:
+            kwargs["address_sid"] = address_id
+        record = self._call(
+            f"purchase of {phone_number}",
+            lambda c: self._account(c).incoming_phone_numbers.create(**kwargs),
+        )
+        return _owned(record)
+
+    def list_owned(self) -> list[OwnedNumber]:
+        # ListIncomingPhoneNumber; the SDK follows next_page_uri through every page.
+        records = self._call(
+            "number listing",
+            lambda c: list(
+                self._account(c).incoming_phone_numbers.stream(page_size=_OWNED_PAGE_SIZE)
+            ),
+        )
+        return [_owned(r) for r in records]
+
+    def find_owned(self, phone_number: str) -> OwnedNumber | None:
+        records = self._call(
+            f"lookup of {phone_number}",
+            lambda c: list(
+                self._account(c).incoming_phone_numbers.stream(phone_number=phone_number)
+            ),
+        )
+        for record in records:
+            if record.phone_number == phone_number:
+                return _owned(record)
+        return None
+
+    def release(self, number: OwnedNumber) -> None:
+        # DeleteIncomingPhoneNumber: 204 with no body.
+        self._call(
+            f"release of {number.phone_number}",
+            lambda c: self._account(c).incoming_phone_numbers(number.id).delete(),
+        )
+
+    def configure(self, number: OwnedNumber, config: NumberConfig) -> OwnedNumber:
+        telnyx_only = [
+            f"--{name.replace('_', '-')}"
+            for name in ("connection_id", "messaging_profile_id")
+            if getattr(config, name) is not None
+        ]
+        if telnyx_only:
+            raise UsageProblem(
+                f"{' and '.join(telnyx_only)} only apply to Telnyx numbers; "
+                f"{number.phone_number} is a Twilio number",
+                hint="for Twilio pass --voice-url, --sms-url or --status-callback",
+            )
+        fields = {
+            "voice_url": config.voice_url,
+            "sms_url": config.sms_url,
+            "status_callback": config.status_callback,
+            "friendly_name": config.friendly_name,
+        }
+        changes = {k: v for k, v in fields.items() if v is not None}
+        if not changes:
+            return number
+        # UpdateIncomingPhoneNumber: VoiceUrl, SmsUrl, StatusCallback, FriendlyName.
+        record = self._call(
+            f"update of {number.phone_number}",
+            lambda c: self._account(c).incoming_phone_numbers(number.id).update(**changes),
+        )
+        return _owned(record)
+
+
+# -- payload -> models ----------------------------------------------------------------------
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _capabilities(raw: Any) -> tuple[Capability, ...]:
+    # The spec examples use lowercase keys; the live API answers {"voice", "SMS", "MMS", "fax"}
+    # for AvailablePhoneNumbers, so compare case-insensitively.
+    flags = {str(k).lower(): bool(v) for k, v in (raw or {}).items()}
+    return tuple(c for c in Capability if flags.get(c.value))
+
+
+def _requirement(value: Any) -> AddressRequirement:
+    try:
+        return AddressRequirement(str(value or "none").lower())
+    except ValueError:
+        return AddressRequirement.none
+
+
+def _blank(value: str | None) -> str | None:
+    # Twilio answers "" for unset URLs (sms_url: "", voice_url: null in the same record).
+    return value or None
+
+
+def _available(record: Any, query: NumberQuery, country: str, prices: _Prices) -> AvailableNumber:
+    return AvailableNumber(
+        provider=ProviderName.twilio,
+        phone_number=E164(record.phone_number),
+        country=(record.iso_country or country).upper(),
+        number_type=query.number_type,
+        locality=_blank(record.locality),
+        region=_blank(record.region),
+        capabilities=_capabilities(record.capabilities),
+        monthly_price=prices.monthly,
+        upfront_price=None,
+        currency=prices.currency,
+        address_requirement=_requirement(record.address_requirements),
+    )
+
+
+def _owned(record: Any) -> OwnedNumber:
+    from telcli.phone import country_of
+
+    created = record.date_created if isinstance(record.date_created, datetime) else None
+    return OwnedNumber(
+        provider=ProviderName.twilio,
+        phone_number=E164(record.phone_number),
+        id=record.sid,
+        # IncomingPhoneNumber carries no country field; derive it from the number itself.
+        country=country_of(record.phone_number),
+        friendly_name=_blank(record.friendly_name),
+        capabilities=_capabilities(record.capabilities),
+        voice_url=_blank(record.voice_url),
+        sms_url=_blank(record.sms_url),
+        status_callback=_blank(record.status_callback),
+        address_id=_blank(record.address_sid),
+        status=_blank(record.status),
+        created_at=created,
+    )
