@@ -231,10 +231,14 @@ class AppContext:
         if not found:
             if len(missing) == 1:
                 raise missing[0]
+            from telcli.storage.credentials import env_hint
+
+            names = self.settings.providers
             raise AuthError(
                 "no provider has credentials for profile " + repr(self.profile_name),
-                hint="run `telcli auth login twilio` (or telnyx), set the provider environment"
-                " variables, or try everything with --sandbox",
+                hint=f"run `telcli auth login {names[0]}`, set "
+                + " or ".join(env_hint(n) for n in names)
+                + ", or try everything with --sandbox",
             )
         return found
 

@@ -69,15 +69,25 @@ class KeyringStore:
     def __init__(self, timeout: float = DEFAULT_KEYRING_TIMEOUT) -> None:
         self.timeout = timeout
         self._checked = False
+        # Set once a call timed out: its thread is still blocked in the backend, so every
+        # further call would wait the full timeout again (3 providers in `auth status`).
+        self._hung: str | None = None
 
-    def _fail(self, reason: str) -> AuthError:
+    def _fail(self, reason: str, provider: str | None = None) -> AuthError:
+        where = (
+            f"set {env_hint(provider)} in the environment instead"
+            if provider
+            else "set the provider's environment variables instead"
+        )
         return AuthError(
             f"cannot use the system keyring: {reason}",
-            hint="set the provider's environment variables instead (see `telcli auth status`), "
-            "or run where a Secret Service (gnome-keyring, KeePassXC) or keychain is unlocked",
+            hint=f"{where}, or run where a Secret Service (gnome-keyring, KeePassXC) or keychain"
+            " is unlocked",
         )
 
-    def _bounded(self, what: str, fn: Callable[[], T]) -> T:
+    def _bounded(self, what: str, fn: Callable[[], T], provider: str | None = None) -> T:
+        if self._hung is not None:
+            raise self._fail(self._hung, provider)
         result: list[T] = []
         error: list[BaseException] = []
 
@@ -91,40 +101,51 @@ class KeyringStore:
         worker.start()
         worker.join(self.timeout)
         if worker.is_alive():
-            raise self._fail(f"{what} did not answer within {self.timeout:g} s (locked keyring?)")
+            self._hung = f"{what} did not answer within {self.timeout:g} s (locked keyring?)"
+            raise self._fail(self._hung, provider)
         if error:
-            raise self._translate(error[0]) from None
+            raise self._translate(error[0], provider) from None
         return result[0]
 
-    def _translate(self, exc: BaseException) -> AuthError:
+    def _translate(self, exc: BaseException, provider: str | None) -> AuthError:
         import keyring.errors
 
         if isinstance(exc, AuthError):
             return exc
         if isinstance(exc, keyring.errors.KeyringLocked):
-            return self._fail("the keyring is locked")
+            return self._fail("the keyring is locked", provider)
         if isinstance(exc, keyring.errors.NoKeyringError):
-            return self._fail("no system keyring is available (no Secret Service or keychain)")
+            return self._fail(
+                "no system keyring is available (no Secret Service or keychain)", provider
+            )
         if isinstance(exc, keyring.errors.InitError):
-            return self._fail(f"the keyring could not be opened ({exc})")
-        return self._fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            return self._fail(f"the keyring could not be opened ({_first_line(exc)})", provider)
+        return self._fail(f"{type(exc).__name__}: {_first_line(exc)}", provider)
 
-    def _keyring(self):  # type: ignore[no-untyped-def]
+    def _keyring(self, provider: str | None = None):  # type: ignore[no-untyped-def]
         import keyring
         import keyring.backends.fail
         import keyring.backends.null
 
         if not self._checked:
-            try:
-                backend = self._bounded("keyring discovery", keyring.get_keyring)
-            except AuthError:
-                raise
-            except Exception as exc:  # a bad PYTHON_KEYRING_BACKEND raises anything
-                raise self._fail(f"the keyring backend could not be loaded ({exc})") from None
+
+            def discover() -> object:
+                try:
+                    return keyring.get_keyring()
+                except Exception as exc:  # a bad PYTHON_KEYRING_BACKEND raises anything
+                    raise self._fail(
+                        "the keyring backend could not be loaded"
+                        f" ({type(exc).__name__}: {_first_line(exc)})",
+                        provider,
+                    ) from None
+
+            backend = self._bounded("keyring discovery", discover, provider)
             if isinstance(backend, keyring.backends.fail.Keyring):
-                raise self._fail("no system keyring is available (no Secret Service or keychain)")
+                raise self._fail(
+                    "no system keyring is available (no Secret Service or keychain)", provider
+                )
             if isinstance(backend, keyring.backends.null.Keyring):
-                raise self._fail("the keyring is disabled (null backend)")
+                raise self._fail("the keyring is disabled (null backend)", provider)
             self._checked = True
         return keyring
 
@@ -134,20 +155,23 @@ class KeyringStore:
         return f"{type(backend).__module__}.{type(backend).__name__}"
 
     def get(self, profile: str, provider: str, field: str) -> str | None:
-        kr = self._keyring()
+        kr = self._keyring(provider)
         return self._bounded(
-            "keyring lookup", lambda: kr.get_password(SERVICE, username(profile, provider, field))
+            "keyring lookup",
+            lambda: kr.get_password(SERVICE, username(profile, provider, field)),
+            provider,
         )
 
     def set(self, profile: str, provider: str, field: str, value: str) -> None:
-        kr = self._keyring()
+        kr = self._keyring(provider)
         self._bounded(
             "keyring write",
             lambda: kr.set_password(SERVICE, username(profile, provider, field), value),
+            provider,
         )
 
     def delete(self, profile: str, provider: str, field: str) -> bool:
-        kr = self._keyring()
+        kr = self._keyring(provider)
         import keyring.errors
 
         def remove() -> bool:
@@ -157,7 +181,12 @@ class KeyringStore:
                 return False  # nothing stored: logout stays idempotent
             return True
 
-        return self._bounded("keyring delete", remove)
+        return self._bounded("keyring delete", remove, provider)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class MemoryStore:
