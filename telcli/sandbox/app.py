@@ -1,0 +1,140 @@
+"""The sandbox core: one function from an HTTP request to a response, shared by the in-process
+transport and the loopback server.
+
+Per request: pick the emulated API by host, authenticate, find the operation, then run it
+between the fault hook's ``before`` and ``after``::
+
+    host -> Api -> authenticate -> route (operation name) -> faults.before -> handler
+                                                          -> faults.after  -> response
+
+Operation names (what a fault injector keys on): ``twilio.account.fetch``, ``twilio.search``,
+``twilio.purchase``, ``twilio.list``, ``twilio.fetch``, ``twilio.update``, ``twilio.release``,
+``twilio.pricing``, ``twilio.pricing.countries``, ``telnyx.search``, ``telnyx.purchase``,
+``telnyx.order.fetch``, ``telnyx.order.list``, ``telnyx.list``, ``telnyx.fetch``,
+``telnyx.update``, ``telnyx.release``, ``telnyx.voice.fetch``, ``telnyx.voice.update``,
+``telnyx.messaging.fetch``, ``telnyx.messaging.update``, ``telnyx.requirements``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from telcli.sandbox import (
+    TELNYX_API_HOST,
+    TWILIO_API_HOST,
+    TWILIO_PRICING_HOST,
+    VAPI_API_HOST,
+    telnyx,
+    twilio,
+)
+from telcli.sandbox.state import SandboxState
+from telcli.sandbox.wire import (
+    Api,
+    ApiError,
+    DropConnection,
+    Request,
+    Response,
+    json_response,
+    match,
+)
+
+__all__ = ["NO_FAULTS", "DropConnection", "FaultHook", "Response", "handle"]
+
+
+class FaultHook(Protocol):
+    """Consulted around every operation (the seam the fault injector plugs into).
+
+    ``before`` may answer instead of the handler (an error status, a 429 with Retry-After), or
+    sleep first (latency) and return None. ``after`` sees the handler's response once the
+    handler has committed its effects, and may replace it, or raise ``DropConnection`` so that
+    the client never receives it (a purchase that happened but whose answer was lost).
+    """
+
+    def before(self, operation: str, request: Request) -> Response | None: ...
+
+    def after(self, operation: str, request: Request, response: Response) -> Response: ...
+
+
+class _NoFaults:
+    def before(self, operation: str, request: Request) -> Response | None:
+        return None
+
+    def after(self, operation: str, request: Request, response: Response) -> Response:
+        return response
+
+
+NO_FAULTS: FaultHook = _NoFaults()
+
+
+def _vapi_not_found(request: Request) -> Response:
+    # VAPI (a NestJS app) answers unknown routes like this; its emulator comes later.
+    return json_response(
+        404,
+        {
+            "message": f"Cannot {request.method} {request.path}",
+            "error": "Not Found",
+            "statusCode": 404,
+        },
+    )
+
+
+_VAPI = Api(name="vapi", authenticate=lambda request: None, routes=[], not_found=_vapi_not_found)
+
+APIS: dict[str, Api] = {
+    TWILIO_API_HOST: twilio.API,
+    TWILIO_PRICING_HOST: twilio.PRICING_API,
+    TELNYX_API_HOST: telnyx.API,
+    VAPI_API_HOST: _VAPI,
+}
+
+
+def handle(
+    state: SandboxState,
+    method: str,
+    host: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    faults: FaultHook | None = None,
+) -> Response:
+    """Serve one request against ``state``. ``query`` is the raw query string (no ``?``).
+
+    Returns ``(status, headers, body)``. Raises ``DropConnection`` when a fault hook decides
+    the response is lost; any other exception is a sandbox bug.
+    """
+    request = Request(
+        method=method.upper(),
+        host=host.lower().split(":", 1)[0],
+        path=path,
+        query=query,
+        headers={k.lower(): v for k, v in headers.items()},
+        body=body,
+    )
+    api = APIS.get(request.host)
+    if api is None:
+        return json_response(
+            502,
+            {
+                "error": f"the telcli sandbox has no emulator for {request.host}",
+                "hosts": sorted(APIS),
+            },
+        )
+    denied = api.authenticate(request)
+    if denied is not None:
+        return denied
+    found = match(api.routes, request.method, request.path)
+    if found is None:
+        return api.not_found(request)
+    route, params = found
+    hook = faults or NO_FAULTS
+    early = hook.before(route.operation, request)
+    if early is not None:
+        return early
+    try:
+        response = route.handler(state, request, params)
+    except ApiError as exc:
+        response = exc.response
+    return hook.after(route.operation, request, response)

@@ -1,0 +1,147 @@
+"""The sandbox over loopback HTTP (``telcli sandbox serve``), for curl, the official SDKs and
+separate processes.
+
+One port serves every emulated API, told apart by a path prefix in place of the host::
+
+    /twilio/...          -> api.twilio.com        (base URL for the Twilio SDK's ``api`` domain)
+    /twilio-pricing/...  -> pricing.twilio.com
+    /telnyx/v2/...       -> api.telnyx.com/v2
+    /vapi/...            -> api.vapi.ai
+
+Each request runs in its own thread (``ThreadingHTTPServer``) on its own SQLite connection;
+HTTP/1.1 keep-alive is supported. Stop it with ``shutdown()`` then ``server_close()``.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from telcli.sandbox import TELNYX_API_HOST, TWILIO_API_HOST, TWILIO_PRICING_HOST, VAPI_API_HOST
+from telcli.sandbox.app import DropConnection, FaultHook, handle
+from telcli.sandbox.state import SandboxState
+from telcli.sandbox.wire import json_response
+
+# Longest prefix first: "/twilio-pricing" must win over "/twilio".
+PREFIXES: tuple[tuple[str, str], ...] = (
+    ("/twilio-pricing", TWILIO_PRICING_HOST),
+    ("/twilio", TWILIO_API_HOST),
+    ("/telnyx", TELNYX_API_HOST),
+    ("/vapi", VAPI_API_HOST),
+)
+
+LogFn = Callable[[str], None]
+
+
+def _split_prefix(path: str) -> tuple[str, str] | None:
+    for prefix, host in PREFIXES:
+        if path == prefix or path.startswith(prefix + "/"):
+            return host, path[len(prefix) :] or "/"
+    return None
+
+
+class SandboxServer(ThreadingHTTPServer):
+    daemon_threads = True  # a stuck keep-alive connection never blocks shutdown
+    request_queue_size = 128
+    allow_reuse_address = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        state: SandboxState,
+        *,
+        faults: FaultHook | None = None,
+        log: LogFn | None = None,
+    ) -> None:
+        self.state = state
+        self.faults = faults
+        self.log = log
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "telcli-sandbox"
+    timeout = 60  # idle keep-alive connections end after a minute
+    server: SandboxServer
+
+    def _serve(self) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        target = _split_prefix(unquote(split.path))
+        if target is None:
+            response = json_response(
+                404,
+                {
+                    "error": f"no sandbox API under {split.path}",
+                    "prefixes": [prefix for prefix, _ in PREFIXES],
+                },
+            )
+        else:
+            host, path = target
+            try:
+                response = handle(
+                    self.server.state,
+                    self.command,
+                    host,
+                    path,
+                    split.query,
+                    dict(self.headers.items()),
+                    body,
+                    faults=self.server.faults,
+                )
+            except DropConnection:
+                self.close_connection = True  # hang up without a word
+                return
+            except Exception:
+                self.log_error("sandbox bug:\n%s", traceback.format_exc())
+                response = json_response(500, {"error": "internal error in the telcli sandbox"})
+        status, headers, content = response
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(content)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.log is not None:
+            self.server.log(f"sandbox: {self.address_string()} {format % args}")
+
+
+def make_server(
+    host: str,
+    port: int,
+    db_path: Path,
+    *,
+    faults: FaultHook | None = None,
+    log: LogFn | None = None,
+) -> SandboxServer:
+    """Bind (port 0 picks a free port) without serving yet: call ``serve_forever()``.
+
+    ``log`` receives one line per request (nothing is logged without it).
+    """
+    return SandboxServer((host, port), SandboxState(db_path), faults=faults, log=log)
+
+
+def base_urls(server: ThreadingHTTPServer) -> dict[str, str]:
+    """The base URL of each emulated API on this server."""
+    host, port = server.server_address[:2]
+    if host in ("0.0.0.0", "", "::"):
+        host = "127.0.0.1"
+    if isinstance(host, str) and ":" in host:
+        host = f"[{host}]"
+    root = f"http://{host}:{port}"
+    return {
+        "twilio": f"{root}/twilio",
+        "twilio_pricing": f"{root}/twilio-pricing",
+        "telnyx": f"{root}/telnyx/v2",
+        "vapi": f"{root}/vapi",
+    }
