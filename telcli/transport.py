@@ -146,8 +146,10 @@ def status_error(
     code: str | None = None,
     what: str = "request",
 ) -> ProviderError | AuthError:
-    """Map one non-2xx response onto the taxonomy. ``detail`` is the provider's own error text."""
+    """Map one non-2xx response onto the taxonomy. ``detail`` is the provider's own error text,
+    cleaned of the credentials the request carried (an upstream may quote them back)."""
     status = response.status_code
+    detail = _redact_echo(detail, _credentials_of(response))
     text = (
         f"{provider} {status} on {what}: {detail}" if detail else f"{provider} {status} on {what}"
     )
@@ -167,3 +169,36 @@ def status_error(
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
     return ProviderRejected(text, provider=provider, status=status, code=code)
+
+
+def _credentials_of(response: httpx.Response) -> list[str]:
+    """The secrets the request behind ``response`` sent in its Authorization header, in every
+    form an echoing proxy or error page could quote: the header, the token and, for Basic,
+    the decoded ``user:password`` and the password."""
+    import base64
+    import binascii
+
+    try:
+        header = response.request.headers.get("Authorization", "")
+    except RuntimeError:  # a Response built without a request
+        return []
+    scheme, _, token = header.partition(" ")
+    found = [header, token]
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(token, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        found += [decoded, decoded.partition(":")[2]]
+    return [s for s in found if len(s) >= 8]
+
+
+def _redact_echo(text: str, secrets: list[str]) -> str:
+    """:func:`redact`, plus a secret cut short at the end of ``text`` (providers keep only the
+    first 200 characters of an error page, which can split a quoted secret)."""
+    text = redact(text, secrets)
+    for secret in secrets:
+        for size in range(len(secret) - 1, 7, -1):
+            if text.endswith(secret[:size]):
+                return text[:-size] + REDACTED
+    return text

@@ -23,10 +23,14 @@ def render_error(exc: TelcliError, *, debug: bool = False) -> None:
 
 
 def _debug_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    from telcli.context import AppContext
+
+    # Typer hands callbacks its click Context, a base class of ``typer.Context`` (so an
+    # isinstance check against typer.Context never matches); look for our AppContext instead.
     for value in (*args, *kwargs.values()):
-        if isinstance(value, typer.Context):
-            obj = getattr(value, "obj", None)
-            return bool(getattr(obj, "debug", False))
+        obj = getattr(value, "obj", None)
+        if isinstance(obj, AppContext):
+            return obj.debug
     return False
 
 
