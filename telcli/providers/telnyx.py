@@ -116,6 +116,7 @@ class TelnyxProvider:
                 debug_log=self._settings.debug_log,
                 secrets=self._settings.secrets,
                 timeout=self._settings.timeout or transport.DEFAULT_TIMEOUT,
+                retry=self._settings.retry,
             )
         return self._http
 
@@ -250,7 +251,7 @@ class TelnyxProvider:
         """
         try:
             owned = self.find_owned(phone_number)
-        except ProviderError:
+        except (ProviderError, AuthError):
             owned = None
         if owned is not None:
             return owned

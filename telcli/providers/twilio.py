@@ -19,7 +19,6 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -150,10 +149,9 @@ def _adapter_class() -> type[Any]:
     return HttpxAdapter
 
 
-@dataclass(frozen=True, slots=True)
-class _Prices:
-    monthly: Decimal | None
-    currency: str | None
+# (monthly price, currency) for one number type; a plain tuple keeps the import light.
+_Prices = tuple[Decimal | None, str | None]
+_NO_PRICES: _Prices = (None, None)
 
 
 class TwilioProvider:
@@ -200,6 +198,7 @@ class TwilioProvider:
             debug_log=self._settings.debug_log,
             secrets=self._settings.secrets,
             timeout=self._settings.timeout or transport.DEFAULT_TIMEOUT,
+            retry=self._settings.retry,
         )
         self._adapter = _adapter_class()(http, self._settings.base_urls)
         self._sdk = Client(
@@ -271,7 +270,7 @@ class TwilioProvider:
             return list(listing.list(**params))
 
         records = self._call(f"number search in {country}", search)
-        prices = self._prices(country, query.number_type) if records else _Prices(None, None)
+        prices = self._prices(country, query.number_type) if records else _NO_PRICES
         return [_available(r, query, country, prices) for r in records]
 
     def _prices(self, country: str, number_type: NumberType) -> _Prices:
@@ -288,14 +287,14 @@ class TwilioProvider:
         except AuthError:
             raise
         except ProviderError:
-            return _Prices(None, None)
+            return _NO_PRICES
         currency = (record.price_unit or "").upper() or None
         wanted = _PRICE_TYPES[number_type]
         for entry in record.phone_number_prices or []:
             kind = re.sub(r"[\s_-]", "", str(entry.get("number_type", "")).lower())
             if kind == wanted:
-                return _Prices(_decimal(entry.get("current_price")), currency)
-        return _Prices(None, currency)
+                return _decimal(entry.get("current_price")), currency
+        return None, currency
 
     def purchase(self, phone_number: str, *, address_id: str | None = None) -> OwnedNumber:
         # CreateIncomingPhoneNumber: form body PhoneNumber (+ AddressSid).
@@ -406,9 +405,9 @@ def _available(record: Any, query: NumberQuery, country: str, prices: _Prices) -
         locality=_blank(record.locality),
         region=_blank(record.region),
         capabilities=_capabilities(record.capabilities),
-        monthly_price=prices.monthly,
+        monthly_price=prices[0],
         upfront_price=None,
-        currency=prices.currency,
+        currency=prices[1],
         address_requirement=_requirement(record.address_requirements),
     )
 

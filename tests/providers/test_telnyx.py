@@ -1,0 +1,495 @@
+"""TelnyxProvider against respx: exact requests (path, deepObject query, JSON body, Bearer
+auth), parsed models, and every error status mapped onto the taxonomy."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from telcli.errors import AuthError, ProviderRejected, ProviderUnavailable, UsageProblem
+from telcli.models import (
+    AddressRequirement,
+    Capability,
+    NumberConfig,
+    NumberQuery,
+    NumberType,
+    OwnedNumber,
+    ProviderName,
+)
+from telcli.providers.base import ProviderSettings
+from telcli.providers.telnyx import TelnyxProvider
+from tests.providers.helpers import TELNYX_KEY, load
+
+API = "https://api.telnyx.com/v2"
+BEARER = f"Bearer {TELNYX_KEY}"
+NUMBER_ID = "1293384261075731499"
+
+
+def make(**settings_kw) -> TelnyxProvider:
+    settings_kw.setdefault("credentials", {"api_key": TELNYX_KEY})
+    return TelnyxProvider(ProviderSettings(**settings_kw))
+
+
+def query_of(request: httpx.Request) -> dict[str, list[str]]:
+    return {k: request.url.params.get_list(k) for k in request.url.params}
+
+
+def json_of(request: httpx.Request) -> object:
+    assert request.headers["Content-Type"] == "application/json"
+    return json.loads(request.content)
+
+
+def owned(**kw) -> OwnedNumber:
+    kw.setdefault("id", NUMBER_ID)
+    return OwnedNumber(provider=ProviderName.telnyx, phone_number="+19705555098", **kw)
+
+
+def lookup_query(digits: str) -> dict[str, list[str]]:
+    return {"filter[phone_number]": [digits], "page[number]": ["1"], "page[size]": ["250"]}
+
+
+# -- operations ------------------------------------------------------------------------------
+
+
+def test_verify_lists_one_number_with_bearer_auth(respx_mock):
+    route = respx_mock.get(f"{API}/phone_numbers").respond(
+        200, json=load("telnyx", "phone_numbers")
+    )
+
+    assert make().verify() == "Telnyx API key accepted, 1 numbers on the account"
+
+    request = route.calls.last.request
+    assert request.headers["Authorization"] == BEARER
+    assert query_of(request) == {"page[size]": ["1"]}
+
+
+def test_search_sends_deep_object_filters_and_parses_costs(respx_mock):
+    route = respx_mock.get(f"{API}/available_phone_numbers").respond(
+        200, json=load("telnyx", "available_phone_numbers")
+    )
+    query = NumberQuery(
+        country="us",
+        area_code="970",
+        contains="555",
+        locality="Fort Collins",
+        region="CO",
+        capabilities=(Capability.sms, Capability.voice),
+        limit=5,
+    )
+
+    first, second = make().search_numbers(query)
+
+    request = route.calls.last.request
+    assert request.headers["Authorization"] == BEARER
+    assert query_of(request) == {
+        "filter[country_code]": ["US"],
+        "filter[phone_number_type]": ["local"],
+        "filter[national_destination_code]": ["970"],
+        "filter[phone_number][contains]": ["555"],
+        "filter[locality]": ["Fort Collins"],
+        "filter[administrative_area]": ["CO"],
+        "filter[features]": ["sms,voice"],
+        "filter[limit]": ["5"],
+    }
+    assert first.provider is ProviderName.telnyx
+    assert first.phone_number == "+19705555098"
+    assert (first.country, first.number_type) == ("US", NumberType.local)
+    assert (first.locality, first.region) == ("Fort Collins", "CO")
+    assert first.capabilities == (Capability.voice, Capability.sms, Capability.mms, Capability.fax)
+    assert (first.monthly_price, first.upfront_price) == (Decimal("1.00"), Decimal("1.00"))
+    assert first.currency == "USD"
+    assert first.address_requirement is AddressRequirement.none
+    # No "location" region: the rate center stands in for the locality.
+    assert (second.locality, second.region) == ("LOVELAND", "CO")
+    assert second.capabilities == (Capability.voice,)
+    assert second.upfront_price == Decimal("0.00")
+
+
+@pytest.mark.parametrize(
+    ("number_type", "wire"),
+    [(NumberType.toll_free, "toll_free"), (NumberType.mobile, "mobile")],
+)
+def test_search_number_types_use_the_spec_enum(respx_mock, number_type, wire):
+    route = respx_mock.get(f"{API}/available_phone_numbers").respond(
+        200, json=load("telnyx", "available_phone_numbers_empty")
+    )
+
+    assert make().search_numbers(NumberQuery(country="GB", number_type=number_type)) == []
+
+    assert query_of(route.calls.last.request) == {
+        "filter[country_code]": ["GB"],
+        "filter[phone_number_type]": [wire],
+        "filter[limit]": ["20"],
+    }
+
+
+def test_purchase_orders_the_number_and_resolves_the_phone_number_id(respx_mock):
+    order = respx_mock.post(f"{API}/number_orders").respond(
+        200, json=load("telnyx", "number_order_success")
+    )
+    lookup = respx_mock.get(f"{API}/phone_numbers").respond(
+        200, json=load("telnyx", "phone_numbers")
+    )
+
+    number = make().purchase("+19705555098")
+
+    assert order.calls.last.request.headers["Authorization"] == BEARER
+    assert json_of(order.calls.last.request) == {
+        "phone_numbers": [{"phone_number": "+19705555098"}]
+    }
+    # filter[phone_number] takes digits only: "non-numerical characters" match nothing.
+    assert query_of(lookup.calls.last.request) == lookup_query("19705555098")
+    assert number == OwnedNumber(
+        provider=ProviderName.telnyx,
+        phone_number="+19705555098",
+        id=NUMBER_ID,  # the PhoneNumber id, not the order's number_order_phone_number id
+        country="US",
+        connection_id="1293384261075731499",
+        messaging_profile_id="abc85f64-5717-4562-b3fc-2c9600000000",
+        status="active",
+        created_at=datetime(2026, 11, 22, 9, 30, tzinfo=UTC),
+    )
+
+
+def test_purchase_with_address_passes_it_as_the_requirement_group(respx_mock):
+    order = respx_mock.post(f"{API}/number_orders").respond(
+        200, json=load("telnyx", "number_order_success")
+    )
+    respx_mock.get(f"{API}/phone_numbers").respond(200, json=load("telnyx", "phone_numbers"))
+
+    make().purchase("+19705555098", address_id="dbbd94ee-9079-488f-80ba-f566b247fd79")
+
+    assert json_of(order.calls.last.request) == {
+        "phone_numbers": [
+            {
+                "phone_number": "+19705555098",
+                "requirement_group_id": "dbbd94ee-9079-488f-80ba-f566b247fd79",
+            }
+        ]
+    }
+
+
+def test_pending_order_with_a_listed_number_reports_its_pending_status(respx_mock):
+    respx_mock.post(f"{API}/number_orders").respond(
+        200, json=load("telnyx", "number_order_pending")
+    )
+    respx_mock.get(f"{API}/phone_numbers").respond(200, json=load("telnyx", "phone_number_pending"))
+
+    number = make().purchase("+19705555098")
+
+    assert (number.id, number.status) == (NUMBER_ID, "purchase-pending")
+
+
+def test_pending_order_not_yet_listed_says_so(respx_mock):
+    respx_mock.post(f"{API}/number_orders").respond(
+        200, json=load("telnyx", "number_order_pending")
+    )
+    respx_mock.get(f"{API}/phone_numbers").respond(200, json=load("telnyx", "phone_numbers_empty"))
+
+    number = make().purchase("+19705555098")
+
+    assert number.status == "purchase-pending"
+    assert number.id == "dc8e4d67-33a0-4cbb-af74-7b58f05bd494"
+    assert number.phone_number == "+19705555098"
+
+
+def test_accepted_order_survives_a_failing_lookup(respx_mock):
+    # The money is spent once the order is accepted: a lookup failure must not read as a
+    # failed purchase (the caller would try again and buy twice).
+    respx_mock.post(f"{API}/number_orders").respond(
+        200, json=load("telnyx", "number_order_success")
+    )
+    respx_mock.get(f"{API}/phone_numbers").respond(503, json=load("telnyx", "errors_404"))
+
+    number = make().purchase("+19705555098")
+
+    assert number.phone_number == "+19705555098"
+    assert number.status == "active"
+
+
+def test_failed_order_is_a_rejection(respx_mock):
+    respx_mock.post(f"{API}/number_orders").respond(
+        200, json=load("telnyx", "number_order_failure")
+    )
+
+    with pytest.raises(ProviderRejected, match="12ade33a-21c0-473b-b055-b3c836e1c292"):
+        make().purchase("+19705555098")
+
+
+def test_list_owned_walks_pages_until_a_short_page(respx_mock):
+    template = load("telnyx", "phone_number")["data"]
+    full = [dict(template, id=str(10**18 + i), phone_number=f"+1970555{i:04d}") for i in range(250)]
+    route = respx_mock.get(f"{API}/phone_numbers")
+    route.side_effect = [
+        httpx.Response(200, json={"data": full, "meta": {"page_number": 1, "total_pages": 2}}),
+        httpx.Response(200, json=load("telnyx", "phone_numbers")),
+    ]
+
+    numbers = make().list_owned()
+
+    assert len(numbers) == 251
+    assert numbers[-1].id == NUMBER_ID
+    assert [query_of(c.request) for c in route.calls] == [
+        {"page[number]": ["1"], "page[size]": ["250"]},
+        {"page[number]": ["2"], "page[size]": ["250"]},
+    ]
+
+
+def test_list_owned_stops_at_total_pages_and_drops_repeats(respx_mock):
+    # A server that repeats the same short page (Prism's static mock does) ends the walk.
+    body = load("telnyx", "phone_numbers")
+    body["meta"] = {"page_number": 2, "page_size": 25, "total_pages": 3, "total_results": 55}
+    route = respx_mock.get(f"{API}/phone_numbers").respond(200, json=body)
+
+    assert [n.id for n in make().list_owned()] == [NUMBER_ID]
+    assert route.call_count == 1
+
+
+def test_find_owned_returns_none_for_other_numbers(respx_mock):
+    route = respx_mock.get(f"{API}/phone_numbers").respond(
+        200, json=load("telnyx", "phone_numbers")
+    )
+
+    assert make().find_owned("+19705555099") is None
+    assert query_of(route.calls.last.request) == lookup_query("19705555099")
+
+
+def test_release_deletes_by_id(respx_mock):
+    route = respx_mock.delete(f"{API}/phone_numbers/{NUMBER_ID}").respond(
+        200, json=load("telnyx", "phone_number_deleted")
+    )
+
+    assert make().release(owned()) is None
+    assert route.calls.last.request.headers["Authorization"] == BEARER
+
+
+def test_configure_patches_number_and_messaging_settings(respx_mock):
+    number_route = respx_mock.patch(f"{API}/phone_numbers/{NUMBER_ID}").respond(
+        200, json=load("telnyx", "phone_number_updated")
+    )
+    messaging = respx_mock.patch(f"{API}/phone_numbers/{NUMBER_ID}/messaging").respond(
+        200, json=load("telnyx", "phone_number_messaging")
+    )
+    config = NumberConfig(
+        connection_id="1684641123236054244",
+        messaging_profile_id="dd50eba1-a0c0-4563-9925-b25e842a7cb6",
+        friendly_name="front desk",
+    )
+
+    number = make().configure(owned(), config)
+
+    assert json_of(number_route.calls.last.request) == {
+        "connection_id": "1684641123236054244",
+        "customer_reference": "front desk",
+    }
+    assert json_of(messaging.calls.last.request) == {
+        "messaging_profile_id": "dd50eba1-a0c0-4563-9925-b25e842a7cb6"
+    }
+    assert number.connection_id == "1684641123236054244"
+    assert number.friendly_name == "front desk"
+    assert number.messaging_profile_id == "dd50eba1-a0c0-4563-9925-b25e842a7cb6"
+    assert number.status == "active"
+
+
+def test_configure_messaging_profile_only_touches_messaging(respx_mock):
+    respx_mock.patch(f"{API}/phone_numbers/{NUMBER_ID}/messaging").respond(
+        200, json=load("telnyx", "phone_number_messaging")
+    )
+    before = owned(connection_id="1293384261075731499")
+
+    after = make().configure(
+        before, NumberConfig(messaging_profile_id="dd50eba1-a0c0-4563-9925-b25e842a7cb6")
+    )
+
+    assert after.connection_id == "1293384261075731499"
+    assert after.messaging_profile_id == "dd50eba1-a0c0-4563-9925-b25e842a7cb6"
+
+
+@pytest.mark.parametrize(
+    ("config", "flag"),
+    [
+        (NumberConfig(voice_url="https://hooks.example.com/voice"), "--voice-url"),
+        (NumberConfig(sms_url="https://hooks.example.com/sms"), "--sms-url"),
+        (NumberConfig(status_callback="https://hooks.example.com/s"), "--status-callback"),
+    ],
+)
+def test_configure_refuses_webhook_urls_on_the_number(respx_mock, config, flag):
+    with pytest.raises(UsageProblem, match=flag) as info:
+        make().configure(owned(), config)
+    assert "--connection-id" in (info.value.hint or "")
+    assert "messaging profile" in (info.value.hint or "")
+    assert not respx_mock.calls
+
+
+def test_configure_with_nothing_to_change_sends_nothing(respx_mock):
+    number = owned()
+    assert make().configure(number, NumberConfig()) is number
+    assert not respx_mock.calls
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_rejected_key_is_an_auth_error(respx_mock, status):
+    respx_mock.get(f"{API}/phone_numbers").respond(status, json=load("telnyx", "errors_401"))
+
+    with pytest.raises(AuthError, match="Could not understand the provided credentials"):
+        make().verify()
+
+
+@pytest.mark.parametrize(
+    ("status", "fixture", "code", "text"),
+    [
+        (400, "errors_422", "10015", "no longer available"),
+        (404, "errors_404", "10005", "Resource not found"),
+        (422, "errors_422", "10015", "no longer available"),
+    ],
+)
+def test_other_4xx_are_rejections_with_telnyx_detail_and_code(
+    respx_mock, status, fixture, code, text
+):
+    respx_mock.post(f"{API}/number_orders").respond(status, json=load("telnyx", fixture))
+
+    with pytest.raises(ProviderRejected, match=text) as info:
+        make().purchase("+19705555098")
+
+    err = info.value
+    assert (err.provider, err.status, err.code) == ("telnyx", status, code)
+    assert "purchase of +19705555098" in err.message
+
+
+def test_every_error_entry_reaches_the_message(respx_mock):
+    body = {
+        "errors": [
+            {"code": "10015", "title": "Invalid filter", "detail": "filter[limit] too large"},
+            {"code": "10016", "title": "Invalid filter", "detail": "filter[locality] unknown"},
+        ]
+    }
+    respx_mock.get(f"{API}/available_phone_numbers").respond(400, json=body)
+
+    with pytest.raises(ProviderRejected) as info:
+        make().search_numbers(NumberQuery())
+
+    assert "filter[limit] too large" in info.value.message
+    assert "filter[locality] unknown" in info.value.message
+    assert info.value.code == "10015"
+
+
+def test_429_with_retry_after_seconds(respx_mock):
+    respx_mock.get(f"{API}/available_phone_numbers").respond(
+        429,
+        headers={"Retry-After": "3"},
+        json={"errors": [{"code": "10011", "title": "Too many requests"}]},
+    )
+
+    with pytest.raises(ProviderUnavailable) as info:
+        make().search_numbers(NumberQuery())
+
+    assert (info.value.status, info.value.retry_after, info.value.code) == (429, 3.0, "10011")
+
+
+def test_429_with_retry_after_http_date(respx_mock):
+    when = format_datetime(datetime.fromtimestamp(time.time() + 120, UTC), usegmt=True)
+    respx_mock.get(f"{API}/available_phone_numbers").respond(
+        429, headers={"Retry-After": when}, json={"errors": []}
+    )
+
+    with pytest.raises(ProviderUnavailable) as info:
+        make().search_numbers(NumberQuery())
+
+    assert info.value.retry_after is not None and 110 <= info.value.retry_after <= 120
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_5xx_is_unavailable(respx_mock, status):
+    respx_mock.post(f"{API}/number_orders").respond(
+        status, json={"errors": [{"code": "10007", "title": "Unexpected error"}]}
+    )
+
+    with pytest.raises(ProviderUnavailable, match="Unexpected error") as info:
+        make().purchase("+19705555098")
+
+    assert (info.value.status, info.value.sent) == (status, True)
+
+
+def test_connect_error_was_not_sent(respx_mock):
+    respx_mock.post(f"{API}/number_orders").mock(side_effect=httpx.ConnectError("refused"))
+
+    with pytest.raises(ProviderUnavailable) as info:
+        make().purchase("+19705555098")
+
+    assert info.value.sent is False
+
+
+def test_read_timeout_may_have_been_sent(respx_mock):
+    respx_mock.post(f"{API}/number_orders").mock(side_effect=httpx.ReadTimeout("timed out"))
+
+    with pytest.raises(ProviderUnavailable) as info:
+        make().purchase("+19705555098")
+
+    assert info.value.sent is True
+
+
+def test_unreadable_success_body_is_unavailable(respx_mock):
+    respx_mock.get(f"{API}/phone_numbers").respond(200, text="<html>proxy</html>")
+
+    with pytest.raises(ProviderUnavailable, match="unreadable"):
+        make().verify()
+
+
+def test_missing_key_fails_before_any_request(respx_mock):
+    with pytest.raises(AuthError, match="API key is missing"):
+        make(credentials={}).verify()
+    assert not respx_mock.calls
+
+
+# -- transport, hosts, secrets ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("base", ["http://127.0.0.1:4011", "http://127.0.0.1:4011/"])
+def test_base_url_override_replaces_the_whole_base(respx_mock, base):
+    # Prism serves the spec's paths without the server's /v2.
+    route = respx_mock.get("http://127.0.0.1:4011/available_phone_numbers").respond(
+        200, json=load("telnyx", "available_phone_numbers")
+    )
+
+    assert len(make(base_urls={"api": base}).search_numbers(NumberQuery())) == 2
+    assert route.calls.last.request.url.path == "/available_phone_numbers"
+
+
+def test_custom_transport_is_used():
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        return httpx.Response(200, json=load("telnyx", "phone_number_deleted"))
+
+    make(transport=httpx.MockTransport(handler)).release(owned())
+
+    assert seen == [f"DELETE /v2/phone_numbers/{NUMBER_ID}"]
+
+
+def test_debug_log_shows_requests_but_never_the_key(respx_mock):
+    lines: list[str] = []
+    respx_mock.get(f"{API}/phone_numbers").respond(200, json=load("telnyx", "phone_numbers"))
+    respx_mock.post(f"{API}/number_orders").respond(401, json=load("telnyx", "errors_401"))
+    provider = make(debug_log=lines.append)
+
+    provider.verify()
+    with pytest.raises(AuthError) as info:
+        provider.purchase("+19705555098")
+
+    log = "\n".join(lines)
+    assert len(lines) == 2
+    assert "GET https://api.telnyx.com/v2/phone_numbers?page%5Bsize%5D=1 -> 200" in log
+    assert "POST https://api.telnyx.com/v2/number_orders -> 401" in log
+    assert "auth Bearer ***" in log
+    assert TELNYX_KEY not in log
+    assert TELNYX_KEY not in str(info.value)
