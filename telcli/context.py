@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from telcli.storage.config import Settings
     from telcli.storage.credentials import CredentialStore, Resolved
     from telcli.storage.state import StateDB
+    from telcli.transport import RetryPolicy
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -47,6 +49,10 @@ class AppContext:
     json: bool = False
     yes: bool = False
     debug: bool = False
+    timeout: float | None = None  # --timeout: the command's deadline in seconds
+    # time, injectable so tests of retries and breakers never really wait
+    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     _carriers: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -59,8 +65,16 @@ class AppContext:
         )
 
     def apply_globals(
-        self, *, profile: str | None, sandbox: bool, json: bool, yes: bool, debug: bool
+        self,
+        *,
+        profile: str | None,
+        sandbox: bool,
+        json: bool,
+        yes: bool,
+        debug: bool,
+        timeout: float | None = None,
     ) -> None:
+        self.timeout = timeout or self.timeout
         self.profile = profile or self.profile
         self.sandbox_flag = sandbox or self.sandbox_flag
         self.json = json or self.json
@@ -197,7 +211,22 @@ class AppContext:
             transport=transport,
             timeout=self.settings.timeout,
             debug_log=self.debug_log(secrets),
+            retry=self.retry_policy,
         )
+
+    @cached_property
+    def retry_policy(self) -> RetryPolicy:
+        """One retry policy per command: every request shares the deadline (``--timeout``,
+        else the config ``deadline``), which starts at the first request."""
+        from telcli.transport import Deadline, RetryPolicy
+
+        seconds = self.timeout or self.settings.deadline
+        return RetryPolicy(deadline=Deadline(seconds, clock=self.monotonic), sleep=self.sleep)
+
+    def restart_deadline(self) -> None:
+        policy = self.__dict__.get("retry_policy")
+        if policy is not None and policy.deadline is not None:
+            policy.deadline.restart()
 
     def provider_with(self, name: str, credentials: Mapping[str, str]) -> Any:
         """A provider built from explicit credentials (``auth login`` verifies before saving)."""

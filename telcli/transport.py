@@ -7,10 +7,12 @@ and call :func:`status_error` with what they found.
 
 from __future__ import annotations
 
+import random
 import re
 import sys
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -51,9 +53,12 @@ def build_client(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
     debug_log: DebugLog | None = None,
     secrets: Iterable[str] = (),
-) -> httpx.Client:
-    """Build a client. With ``debug_log`` every request is logged as
-    ``http: GET <url> -> 200 (12 ms)`` with secrets and the Authorization header never shown."""
+    retry: RetryPolicy | None = None,
+) -> Client:
+    """Build a client. With ``debug_log`` every request (and every retry) is logged as
+    ``http: GET <url> -> 200 (12 ms)`` with secrets and the Authorization header never shown.
+    ``retry`` is the policy :func:`send` applies to this client's requests (default: none,
+    :data:`NO_RETRY`; the CLI passes one bound to the command's deadline)."""
     all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     all_headers.update(headers or {})
     hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
@@ -76,7 +81,7 @@ def build_client(
 
         hooks["request"].append(on_request)
         hooks["response"].append(on_response)
-    return httpx.Client(
+    client = Client(
         base_url=base_url,
         auth=auth,
         headers=all_headers,
@@ -85,6 +90,81 @@ def build_client(
         event_hooks=hooks,
         follow_redirects=False,
     )
+    client.retry_policy = retry or NO_RETRY
+    if debug_log is not None:
+        secret_list = tuple(secrets)
+        client.debug_log = lambda line: debug_log(redact(line, secret_list))
+    return client
+
+
+# Methods that are safe to repeat by definition (RFC 9110 §9.2.2). Anything else (POST,
+# PATCH) is retried only when the caller says it is idempotent.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# 429 and these 5xx mean "not now"; other statuses are answers and go straight back.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_DEADLINE = 60.0
+# Each attempt of an idempotent request gets at least this long, even past the deadline, so
+# a last lookup (e.g. reconciling a purchase) is not cut to nothing.
+MIN_ATTEMPT_TIMEOUT = 1.0
+
+
+class Deadline:
+    """The time budget of one command, shared by all its requests (``--timeout``).
+
+    The clock starts at the first request, not when the command starts, so time spent at a
+    confirmation prompt does not count; :meth:`restart` re-arms it.
+    """
+
+    def __init__(self, seconds: float | None, *, clock: Callable[[], float] = time.monotonic):
+        self.seconds = seconds
+        self.clock = clock
+        self._end: float | None = None
+
+    def restart(self) -> None:
+        self._end = None
+
+    def remaining(self) -> float | None:
+        """Seconds left (negative once passed), or None for no deadline."""
+        if self.seconds is None:
+            return None
+        now = self.clock()
+        if self._end is None:
+            self._end = now + self.seconds
+        return self._end - now
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How :func:`send` retries: capped exponential backoff with full jitter (sleep a random
+    time in ``[0, min(max_delay, base_delay * 2**n)]``), ``Retry-After`` honoured when the
+    provider sends one, never past ``deadline``. ``sleep``/``random`` are injectable so tests
+    never really wait. ``deadline=None``: a fresh :data:`DEFAULT_DEADLINE` per request.
+
+    Clients retry nothing unless given a policy (:data:`NO_RETRY`): the CLI builds one per
+    command (``AppContext.retry_policy``) and hands it to providers via ``ProviderSettings``.
+    """
+
+    max_attempts: int = 5
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    deadline: Deadline | None = None
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    random: Callable[[], float] = field(default=random.random, repr=False)
+
+    def backoff(self, retry: int) -> float:
+        """The pause before retry number ``retry`` (1-based), with full jitter."""
+        return self.random() * min(self.max_delay, self.base_delay * 2 ** (retry - 1))
+
+
+DEFAULT_RETRY = RetryPolicy()
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+class Client(httpx.Client):
+    """An ``httpx.Client`` that carries the retry policy and debug log :func:`send` uses."""
+
+    retry_policy: RetryPolicy = NO_RETRY
+    debug_log: DebugLog | None = None
 
 
 def send(
@@ -93,13 +173,87 @@ def send(
     url: str,
     *,
     provider: str,
+    idempotent: bool | None = None,
+    retry: RetryPolicy | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
-    """Send one request, turning transport failures into ``ProviderUnavailable``.
+    """Send one request, retrying what is safe to retry, turning transport failures into
+    ``ProviderUnavailable``.
 
-    ``sent=False`` only when the request provably never reached the provider (connect
-    errors); read timeouts and dropped connections leave the outcome unknown (``sent=True``).
+    Idempotent requests (``idempotent=None``: decided by the method) are retried on
+    connection failures, timeouts, 429 and 500/502/503/504. Other requests are retried only
+    when the provider provably did not act: the connection was never made, or a 429 (the
+    request was refused before any processing). A 5xx, timeout or reset on a write is never
+    retried here: its outcome is unknown and the caller must reconcile. When retries run out
+    the last response is returned (the provider maps it to an error with its own text) or the
+    last failure raised.
+
+    ``sent=False`` only when no attempt can have reached the provider (connect errors);
+    read timeouts and dropped connections leave the outcome unknown (``sent=True``).
     """
+    policy = retry or getattr(client, "retry_policy", None) or NO_RETRY
+    log: DebugLog | None = getattr(client, "debug_log", None)
+    if idempotent is None:
+        idempotent = method.upper() in IDEMPOTENT_METHODS
+    deadline = policy.deadline or Deadline(DEFAULT_DEADLINE if policy.max_attempts > 1 else None)
+    sent = False
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = _send_once(client, method, url, provider, idempotent, deadline, kwargs)
+        except ProviderUnavailable as exc:
+            sent = sent or exc.sent
+            exc.sent = sent
+            failure: ProviderUnavailable | None = exc
+            response = None
+            retryable = idempotent or not exc.sent
+            wait = policy.backoff(attempt)
+            why = exc.message
+        else:
+            status = response.status_code
+            if status not in RETRY_STATUSES or not (idempotent or status == 429):
+                return response
+            failure = None
+            retryable = True
+            after = parse_retry_after(response.headers.get("Retry-After"))
+            wait = policy.backoff(attempt) if after is None else after
+            why = f"{status}"
+        remaining = deadline.remaining()
+        if (
+            not retryable
+            or attempt >= policy.max_attempts
+            or (remaining is not None and wait >= remaining)
+        ):
+            if response is not None:
+                return response
+            assert failure is not None
+            raise failure
+        if response is not None:
+            response.close()
+        if log is not None:
+            log(
+                f"http: {method} {redact(str(url))} -> {why}; retry {attempt}/"
+                f"{policy.max_attempts - 1} in {wait:.2f} s"
+            )
+        policy.sleep(wait)
+
+
+def _send_once(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    provider: str,
+    idempotent: bool,
+    deadline: Deadline,
+    kwargs: dict[str, Any],
+) -> httpx.Response:
+    remaining = deadline.remaining()
+    if remaining is not None:
+        kwargs = {
+            **kwargs,
+            "timeout": _capped(kwargs.get("timeout", client.timeout), remaining, idempotent),
+        }
     try:
         return client.request(method, url, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -114,6 +268,25 @@ def send(
         raise ProviderUnavailable(
             f"connection to {provider} failed: {_reason(exc)}", provider=provider, sent=True
         ) from None
+
+
+def _capped(timeout: Any, remaining: float, idempotent: bool) -> httpx.Timeout:
+    """Shrink one attempt's timeouts to what is left of the command's deadline.
+
+    Only the connect and pool phases are cut for writes: cutting a write while the provider
+    is processing it would turn a slow success into an unknown outcome."""
+    base = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+    cap = max(remaining, MIN_ATTEMPT_TIMEOUT)
+
+    def cut(value: float | None) -> float:
+        return cap if value is None else min(value, cap)
+
+    return httpx.Timeout(
+        connect=cut(base.connect),
+        read=cut(base.read) if idempotent else base.read,
+        write=cut(base.write) if idempotent else base.write,
+        pool=cut(base.pool),
+    )
 
 
 def _reason(exc: Exception) -> str:

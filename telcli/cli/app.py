@@ -57,6 +57,16 @@ def root(
             "--debug", help="Log HTTP requests (secrets redacted) and tracebacks to stderr."
         ),
     ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            metavar="SECONDS",
+            help="Give up on the network after this long, retries included"
+            " (default: config `deadline`, else 60).",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
@@ -65,7 +75,9 @@ def root(
     # No I/O here, so this cannot fail: everything expensive is built on first use.
     if ctx.obj is None:
         ctx.obj = AppContext.from_environment()
-    ctx.obj.apply_globals(profile=profile, sandbox=sandbox, json=json_, yes=yes, debug=debug)
+    ctx.obj.apply_globals(
+        profile=profile, sandbox=sandbox, json=json_, yes=yes, debug=debug, timeout=timeout
+    )
 
 
 def main() -> None:

@@ -85,3 +85,7 @@ def confirm(app_ctx: Any, question: str, *, yes: bool = False) -> None:
     if not typer.confirm(question, default=False, err=True):
         print("aborted: nothing was changed", file=sys.stderr)
         raise typer.Exit(int(ExitCode.BUG))
+    # The network budget (--timeout) counts network work, not the time a person took to answer.
+    restart = getattr(app_ctx, "restart_deadline", None)
+    if restart is not None:
+        restart()

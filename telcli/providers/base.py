@@ -11,7 +11,7 @@ from telcli.models import AvailableNumber, NumberConfig, NumberQuery, OwnedNumbe
 if TYPE_CHECKING:
     import httpx
 
-    from telcli.transport import DebugLog
+    from telcli.transport import DebugLog, RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,8 @@ class ProviderSettings:
 
     ``credentials``: twilio -> account_sid + (auth_token | api_key + api_secret);
     telnyx/vapi -> api_key. ``base_urls`` overrides hosts: key "api" (the main host) and,
-    for Twilio, "pricing". ``transport`` replaces the network (sandbox, tests).
+    for Twilio, "pricing". ``transport`` replaces the network (sandbox, tests). ``retry`` is
+    the command's retry policy: pass it to ``transport.build_client(retry=...)``.
     """
 
     credentials: Mapping[str, str]
@@ -28,6 +29,7 @@ class ProviderSettings:
     transport: httpx.BaseTransport | None = None
     timeout: float | None = None
     debug_log: DebugLog | None = None
+    retry: RetryPolicy | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ class VapiProvider:
                 headers={"Authorization": f"Bearer {s.credentials['api_key']}"},
                 transport=s.transport,
                 timeout=s.timeout or 20.0,
+                retry=s.retry,
                 debug_log=s.debug_log,
                 secrets=s.secrets,
             )

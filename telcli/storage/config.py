@@ -4,7 +4,12 @@
     default_profile: default
     providers: [twilio, telnyx]
     default_country: US
-    timeout: 20
+    timeout: 20            # seconds per HTTP request
+    deadline: 60           # seconds a command may spend on the network, retries included
+    breaker:               # circuit breakers, per provider and profile
+      failures: 5          #   consecutive retryable failures that open the circuit...
+      window: 60           #   ...within this many seconds
+      cooldown: 30         #   seconds before one probe request may test the provider again
     profiles:
       staging:
         sandbox: true
@@ -35,6 +40,10 @@ class Settings:
     default_country: str = "US"
     sandbox: bool = False
     timeout: float = 20.0
+    deadline: float = 60.0
+    breaker_failures: int = 5
+    breaker_window: float = 60.0
+    breaker_cooldown: float = 30.0
     base_urls: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     profiles: tuple[str, ...] = ()
@@ -58,9 +67,9 @@ def _check_section(path: Path, mapping: Any, *, where: str, top: bool) -> dict[s
 
     if not isinstance(mapping, yaml.MappingNode):
         raise ConfigError(f"{_where(path, mapping)}: {where} must be a mapping of key: value")
-    allowed = {"providers", "default_country", "sandbox", "timeout", "base_urls"}
+    allowed = {"providers", "default_country", "sandbox", "timeout", "deadline", "base_urls"}
     if top:
-        allowed |= {"default_profile", "profiles"}
+        allowed |= {"default_profile", "profiles", "breaker"}
     out: dict[str, Any] = {}
     for key_node, value_node in mapping.value:
         key = key_node.value
@@ -96,6 +105,27 @@ def _check_section(path: Path, mapping: Any, *, where: str, top: bool) -> dict[s
                     )
                 names.append(item.value)
             out[key] = tuple(dict.fromkeys(names))
+        elif key == "breaker":
+            if not isinstance(value_node, yaml.MappingNode):
+                raise ConfigError(f"{loc}: breaker must be a mapping, e.g. {{failures: 5}}")
+            breaker = {}
+            for k, v in value_node.value:
+                if k.value not in ("failures", "window", "cooldown"):
+                    raise ConfigError(
+                        f"{_where(path, k)}: breaker: unknown key {k.value!r}",
+                        hint="valid keys: cooldown, failures, window",
+                    )
+                number = _scalar(path, f"breaker.{k.value}", v)
+                whole = k.value == "failures"
+                if (
+                    isinstance(number, bool)
+                    or not isinstance(number, int if whole else int | float)
+                    or number <= 0
+                ):
+                    kind = "a positive whole number" if whole else "a positive number of seconds"
+                    raise ConfigError(f"{_where(path, v)}: breaker.{k.value} must be {kind}")
+                breaker[k.value] = number
+            out[key] = breaker
         elif key == "base_urls":
             if not isinstance(value_node, yaml.MappingNode):
                 raise ConfigError(f"{loc}: base_urls must be a mapping, e.g. {{telnyx: http://…}}")
@@ -118,10 +148,10 @@ def _check_section(path: Path, mapping: Any, *, where: str, top: bool) -> dict[s
             vloc = _where(path, value_node)
             if key == "sandbox" and not isinstance(value, bool):
                 raise ConfigError(f"{vloc}: sandbox must be true or false, not {value!r}")
-            if key == "timeout" and (
+            if key in ("timeout", "deadline") and (
                 isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
             ):
-                raise ConfigError(f"{vloc}: timeout must be a positive number of seconds")
+                raise ConfigError(f"{vloc}: {key} must be a positive number of seconds")
             if key == "default_country" and (
                 not isinstance(value, str) or len(value) != 2 or not value.isalpha()
             ):
@@ -165,6 +195,7 @@ def load_settings(path: Path, profile: str | None) -> Settings:
             hint="defined profiles: " + (", ".join(sorted(profiles)) or "none"),
         )
     merged = {**data, **profiles.get(name, {})}
+    breaker: dict[str, float] = data.get("breaker", {})
     base_urls = {**data.get("base_urls", {}), **profiles.get(name, {}).get("base_urls", {})}
     return Settings(
         profile=name,
@@ -172,6 +203,10 @@ def load_settings(path: Path, profile: str | None) -> Settings:
         default_country=merged.get("default_country", "US"),
         sandbox=merged.get("sandbox", False),
         timeout=float(merged.get("timeout", 20.0)),
+        deadline=float(merged.get("deadline", 60.0)),
+        breaker_failures=int(breaker.get("failures", 5)),
+        breaker_window=float(breaker.get("window", 60.0)),
+        breaker_cooldown=float(breaker.get("cooldown", 30.0)),
         base_urls=base_urls,
         path=path,
         profiles=tuple(sorted(profiles)),
