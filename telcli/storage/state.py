@@ -35,6 +35,26 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ledger_target ON ledger (op, target, status);
     """,
+    # 2: circuit breakers, one row per provider and profile (see storage/breakers.py)
+    """
+    CREATE TABLE breakers (
+        provider TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'closed'
+            CHECK (state IN ('closed', 'open', 'half-open')),
+        failures INTEGER NOT NULL DEFAULT 0,
+        window_start REAL,
+        opened_at REAL,
+        open_until REAL,
+        probe_until REAL,
+        last_error TEXT,
+        last_error_at REAL,
+        last_success_at REAL,
+        latency TEXT NOT NULL DEFAULT '[]',
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (provider, profile)
+    );
+    """,
 ]
 
 LEDGER_STATUSES = ("pending", "succeeded", "failed", "unknown")
