@@ -163,18 +163,6 @@ def carriers() -> Carriers:
     return Carriers()
 
 
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries of the 500s happen (and are logged) without really sleeping."""
-    from dataclasses import replace
-
-    from telcli import transport
-
-    policy = getattr(transport, "DEFAULT_RETRY", None)
-    if policy is not None:
-        monkeypatch.setattr(transport, "DEFAULT_RETRY", replace(policy, sleep=lambda _: None))
-
-
 @pytest.fixture
 def run(telcli, make_ctx, carriers: Carriers, home: Path):
     (home / "config.yaml").write_text(
@@ -189,7 +177,10 @@ def run(telcli, make_ctx, carriers: Carriers, home: Path):
     transcript: list[tuple[tuple[str, ...], object]] = []
 
     def invoke(*args: str, tty: bool = False):
-        ctx = make_ctx(tty=tty, env=env, transport=httpx.MockTransport(carriers))
+        # Retries of the 500s happen (and are logged) without really sleeping.
+        ctx = make_ctx(
+            tty=tty, env=env, transport=httpx.MockTransport(carriers), sleep=lambda _: None
+        )
         result = telcli("--debug", *args, ctx=ctx)
         transcript.append((args, result))
         return result
@@ -267,6 +258,7 @@ def test_canary_never_escapes(run, carriers: Carriers, home: Path) -> None:
     partial = run("numbers", "list")
     assert partial.exit_code == 0, partial
     assert "twilio: listing numbers failed" in partial.stderr
+    assert any("; retry 1/" in line for line in debug_lines(partial.stderr)), partial.stderr
     carriers.fail.clear()
 
     carriers.fail["twilio.verify"] = 401
