@@ -16,6 +16,9 @@ where the live API is known to differ from both; each such choice is marked "Del
   and unset SIDs are ``null`` (their schema patterns forbid ``""``).
 * Pricing ``base_price``/``current_price`` are decimal strings: the schema says ``number`` but
   marks them ``x-twilio: {overrideType: string}``, and the example and the live API send strings.
+* The IncomingPhoneNumbers Local/Mobile/TollFree variants answer without ``type``: their
+  schemas and examples lack it; the plain endpoints include it (``local``, ``mobile``,
+  ``tollfree``).
 * AvailablePhoneNumbers lists carry only ``uri`` and ``available_phone_numbers`` (no paging
   keys), as the examples and the live API have it; they never page.
 
@@ -501,7 +504,12 @@ def purchase(state: SandboxState, request: Request, params: dict[str, str]) -> R
     except AlreadyOwned:
         # Another request bought it between our check and our insert.
         raise _not_available(stocked.phone_number) from None
-    return json_response(201, resource)
+    return json_response(201, _view(resource, kind))
+
+
+def _view(resource: dict[str, Any], kind: str | None) -> dict[str, Any]:
+    # The Local/Mobile/TollFree variants' schemas (and examples) have no ``type``.
+    return {k: v for k, v in resource.items() if k != "type"} if kind else resource
 
 
 def _page_uri(
@@ -549,7 +557,7 @@ def list_numbers(state: SandboxState, request: Request, params: dict[str, str]) 
     body = {
         "end": start + len(chunk) - 1 if chunk else start,
         "first_page_uri": _page_uri(path, filters, page_size, 0, None),
-        "incoming_phone_numbers": chunk,
+        "incoming_phone_numbers": [_view(r, kind) for r in chunk],
         "next_page_uri": (
             _page_uri(path, filters, page_size, page + 1, "PA" + chunk[-1]["sid"][2:])
             if has_next
