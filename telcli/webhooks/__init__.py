@@ -34,6 +34,7 @@ from telcli.webhooks._common import (
     get_header,
     refuse,
     require,
+    timestamp_to_sign,
 )
 
 __all__ = [
@@ -87,7 +88,7 @@ SCHEMES: dict[str, Scheme] = {
     "livekit": Scheme(
         "livekit",
         "Authorization: HS256 JWT with the body's sha256 (API key and secret)",
-        sign_inputs=("api_key", "secret"),
+        sign_inputs=("api_key", "secret", "timestamp"),
         verify_inputs=("secret",),
     ),
     "hmac-sha256": Scheme(
@@ -166,13 +167,14 @@ def sign(
             message_id=message_id,
         )
     if scheme == "livekit":
-        refuse(scheme, private_key=private_key, timestamp=timestamp, message_id=message_id)
-        refuse(scheme, plan=plan)
+        refuse(scheme, private_key=private_key, message_id=message_id, plan=plan)
+        # The token's nbf; exp follows 5 minutes later.
+        issued = None if timestamp is None else int(timestamp_to_sign(timestamp, now))
         return livekit.sign(
             require(api_key, "an API key", scheme),
             require(secret, "a secret (the API secret)", scheme),
             body=body,
-            now=now,
+            now=now if issued is None else issued,
         )
     refuse(scheme, private_key=private_key, api_key=api_key, plan=plan)
     return hmac_sha256.sign(

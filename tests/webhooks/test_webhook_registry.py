@@ -86,7 +86,7 @@ def test_telnyx_verify_accepts_the_private_key_in_place_of_the_public_key() -> N
     [
         ("twilio", {"secret": "t", "url": URL, "private_key": SEED}, "does not use: private key"),
         ("telnyx", {"private_key": SEED, "secret": "x"}, "does not use: secret"),
-        ("livekit", {"api_key": "k", "secret": "s", "timestamp": 1}, "does not use: timestamp"),
+        ("livekit", {"api_key": "k", "secret": "s", "message_id": "m"}, "does not use: message id"),
         (
             "hmac-sha256",
             {"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "api_key": "k"},
@@ -109,6 +109,16 @@ def test_url_and_content_type_are_accepted_by_every_scheme() -> None:
     for scheme, (sign_kwargs, _) in CASES.items():
         extra = {} if scheme == "twilio" else {"url": URL, "content_type": "application/json"}
         webhooks.sign(scheme, body=b"{}", now=NOW, **sign_kwargs, **extra)
+
+
+def test_livekit_timestamp_sets_the_token_window() -> None:
+    result = webhooks.sign("livekit", body=BODY, api_key="k", secret="s", timestamp=NOW)
+    assert webhooks.verify(
+        "livekit", body=BODY, headers=result.headers, secret="s", now=NOW + 359
+    ).valid
+    assert not webhooks.verify(
+        "livekit", body=BODY, headers=result.headers, secret="s", now=NOW + 360
+    ).valid
 
 
 def test_twilio_sha256_variant() -> None:
