@@ -19,6 +19,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -65,6 +66,9 @@ _PRICE_TYPES = {
 }
 
 T = TypeVar("T")
+# What the current SDK call is doing ("purchase of +1..."), for error messages. A context
+# variable, so concurrent threads sharing one provider name their own operations.
+_WHAT: ContextVar[str] = ContextVar("telcli_twilio_operation", default="request")
 
 
 def _status_error(response: httpx.Response, what: str) -> ProviderError | AuthError:
@@ -107,7 +111,6 @@ def _adapter_class() -> type[Any]:
             super().__init__(logging.getLogger("telcli.twilio"), False, None)
             self.client = client
             self.base_urls = {k: v.rstrip("/") for k, v in base_urls.items() if v}
-            self.what = "request"
 
         def rewrite(self, url: str) -> str:
             parts = urlsplit(url)
@@ -143,7 +146,7 @@ def _adapter_class() -> type[Any]:
                 self.client, method, self.rewrite(url), provider=PROVIDER, **kwargs
             )
             if not 200 <= response.status_code < 300:
-                raise _status_error(response, self.what)
+                raise _status_error(response, _WHAT.get())
             return Response(response.status_code, response.text, dict(response.headers))
 
     return HttpxAdapter
@@ -162,7 +165,6 @@ class TwilioProvider:
     def __init__(self, settings: ProviderSettings) -> None:
         self._settings = settings
         self._sdk: Client | None = None
-        self._adapter: Any = None
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -200,12 +202,11 @@ class TwilioProvider:
             timeout=self._settings.timeout or transport.DEFAULT_TIMEOUT,
             retry=self._settings.retry,
         )
-        self._adapter = _adapter_class()(http, self._settings.base_urls)
         self._sdk = Client(
             username=username,
             password=password,
             account_sid=account_sid,
-            http_client=self._adapter,
+            http_client=_adapter_class()(http, self._settings.base_urls),
             environment=_NO_ENVIRONMENT,
             user_agent_extensions=[transport.USER_AGENT],
         )
@@ -214,13 +215,15 @@ class TwilioProvider:
     def _call(self, what: str, fn: Callable[[Client], T]) -> T:
         """Run one SDK operation; errors raised by the adapter name ``what``."""
         client = self._client()
-        self._adapter.what = what
+        token = _WHAT.set(what)
         try:
             return fn(client)
         except json.JSONDecodeError:  # the SDK parsing a 2xx body that is not JSON
             raise ProviderUnavailable(
                 f"twilio sent an unreadable response on {what}", provider=PROVIDER
             ) from None
+        finally:
+            _WHAT.reset(token)
 
     def _account(self, client: Client) -> Any:
         return client.api.v2010.accounts(self.account_sid)

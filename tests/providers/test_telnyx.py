@@ -493,3 +493,24 @@ def test_debug_log_shows_requests_but_never_the_key(respx_mock):
     assert "auth Bearer ***" in log
     assert TELNYX_KEY not in log
     assert TELNYX_KEY not in str(info.value)
+
+
+def test_the_settings_retry_policy_repeats_reads_but_not_orders(respx_mock):
+    from telcli.transport import RetryPolicy
+
+    pauses: list[float] = []
+    policy = RetryPolicy(max_attempts=3, sleep=pauses.append, random=lambda: 0.5)
+    search = respx_mock.get(f"{API}/available_phone_numbers")
+    search.side_effect = [
+        httpx.Response(429, headers={"Retry-After": "2"}, json={"errors": []}),
+        httpx.Response(200, json=load("telnyx", "available_phone_numbers")),
+    ]
+    order = respx_mock.post(f"{API}/number_orders").respond(500, json={"errors": []})
+    provider = make(retry=policy)
+
+    assert len(provider.search_numbers(NumberQuery())) == 2
+    with pytest.raises(ProviderUnavailable):
+        provider.purchase("+19705555098")
+
+    assert (search.call_count, order.call_count) == (2, 1)
+    assert pauses == [2.0]  # Retry-After honoured

@@ -609,3 +609,25 @@ def test_importing_the_module_does_not_import_the_sdk():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_the_settings_retry_policy_repeats_reads_but_not_purchases(respx_mock):
+    from telcli.transport import RetryPolicy
+
+    pauses: list[float] = []
+    policy = RetryPolicy(max_attempts=3, sleep=pauses.append, random=lambda: 0.5)
+    account = respx_mock.get(f"{API}.json")
+    account.side_effect = [
+        httpx.Response(503, json={"code": 20503, "message": "Service Unavailable"}),
+        httpx.Response(503, json={"code": 20503, "message": "Service Unavailable"}),
+        httpx.Response(200, json=load("twilio", "account")),
+    ]
+    buy = respx_mock.post(f"{API}/IncomingPhoneNumbers.json").respond(503, json={})
+    provider = make(retry=policy)
+
+    assert "Acme Telephony Ops" in provider.verify()
+    with pytest.raises(ProviderUnavailable):
+        provider.purchase("+14159251571")
+
+    assert (account.call_count, buy.call_count) == (3, 1)
+    assert len(pauses) == 2
