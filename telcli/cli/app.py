@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from telcli import __version__, envvars
-from telcli.cli import auth, numbers, webhooks
+from telcli.cli import auth, numbers, sandbox, webhooks
 from telcli.cli.base import TelcliTyper
 from telcli.context import AppContext
 
@@ -22,6 +22,7 @@ app = TelcliTyper(
 app.add_typer(numbers.app, name="numbers")
 app.add_typer(auth.app, name="auth")
 app.add_typer(webhooks.app, name="webhook")
+app.add_typer(sandbox.app, name="sandbox")
 
 
 def _version(value: bool) -> None:
