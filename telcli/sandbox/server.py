@@ -14,6 +14,7 @@ HTTP/1.1 keep-alive is supported. Stop it with ``shutdown()`` then ``server_clos
 
 from __future__ import annotations
 
+import sys
 import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,10 @@ PREFIXES: tuple[tuple[str, str], ...] = (
 )
 
 LogFn = Callable[[str], None]
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _split_prefix(path: str) -> tuple[str, str] | None:
@@ -70,8 +75,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            body = self._read_chunked()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
         target = _split_prefix(unquote(split.path))
         if target is None:
             response = json_response(
@@ -98,7 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True  # hang up without a word
                 return
             except Exception:
-                self.log_error("sandbox bug:\n%s", traceback.format_exc())
+                # A bug in the sandbox: always say so, even when requests are not logged.
+                (self.server.log or _stderr)(f"sandbox: internal error\n{traceback.format_exc()}")
                 response = json_response(500, {"error": "internal error in the telcli sandbox"})
         status, headers, content = response
         self.send_response(status)
@@ -108,6 +117,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(content)
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()  # the CRLF after each chunk
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 

@@ -192,3 +192,42 @@ def test_dropped_response_after_commit_over_http(db_path: Path) -> None:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def test_chunked_request_bodies_are_read(urls: dict[str, str]) -> None:
+    with _twilio(urls) as twilio:
+        number = available(twilio, AreaCode=617)[0]["phone_number"]
+
+        def chunks():
+            yield b"PhoneNumber="
+            yield number.replace("+", "%2B").encode()
+
+        response = twilio.post(
+            f"{ACC}/IncomingPhoneNumbers.json",
+            content=chunks(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert response.request.headers["Transfer-Encoding"] == "chunked"
+        assert response.status_code == 201, response.text
+        assert response.json()["phone_number"] == number
+
+
+def test_a_sandbox_bug_is_a_500_and_reported(db_path: Path, capsys) -> None:
+    class Broken:
+        def before(self, operation: str, request: Request) -> Response | None:
+            raise RuntimeError("boom")
+
+        def after(self, operation: str, request: Request, response: Response) -> Response:
+            return response
+
+    server = make_server("127.0.0.1", 0, db_path, faults=Broken())
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        with _twilio(base_urls(server)) as twilio:
+            assert twilio.get(f"{ACC}.json").status_code == 500
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert "RuntimeError: boom" in capsys.readouterr().err
