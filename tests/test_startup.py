@@ -61,3 +61,27 @@ def test_completion_loads_nothing_heavy():
 def test_the_check_would_catch_a_heavy_import():
     # Guard against a probe that can never fail: importing a provider must show up.
     assert "httpx" in _heavy(_loaded_after("import telcli.cli.app, telcli.providers.vapi"))
+
+
+def test_lazy_subcommand_help_matches_each_module():
+    import importlib
+
+    from telcli.cli.app import SUBCOMMANDS
+
+    for name, (module, summary) in SUBCOMMANDS.items():
+        help_text = importlib.import_module(module).app.info.help
+        assert help_text.split("\n\n")[0] == summary, f"{name}: update SUBCOMMANDS in cli/app.py"
+
+
+def test_running_a_command_loads_only_its_own_module():
+    code = (
+        "import sys; sys.argv = ['telcli', 'numbers', 'search', '--help']\n"
+        "from telcli.cli.app import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+    )
+    loaded = {m for m in _loaded_after(code) if m.startswith("telcli.cli.")}
+    assert loaded == {
+        "telcli.cli.app",
+        "telcli.cli.base",
+        "telcli.cli.numbers",
+        "telcli.cli.options",
+    }

@@ -7,9 +7,21 @@ from typing import Annotated
 import typer
 
 from telcli import __version__, envvars
-from telcli.cli import auth, numbers, sandbox, webhooks
-from telcli.cli.base import TelcliTyper
-from telcli.context import AppContext
+from telcli.cli.base import LazyGroup, TelcliTyper
+
+# Sub-apps: name -> (module exposing `app`, its help). Imported only when a command line
+# reaches them (see LazyGroup), so --help and Tab completion stay instant however many
+# commands there are. The help is the first line of the module's own (a test checks).
+# Register a new sub-app here, not with app.add_typer().
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "numbers": ("telcli.cli.numbers", "Search, price, buy and manage phone numbers."),
+    "auth": ("telcli.cli.auth", "Store, check and remove provider credentials (keyring)."),
+    "webhook": ("telcli.cli.webhooks", "Capture, sign, verify and replay provider webhooks."),
+    "sandbox": (
+        "telcli.cli.sandbox",
+        "Run the embedded Twilio/Telnyx emulator over HTTP, or reset what it owns.",
+    ),
+}
 
 app = TelcliTyper(
     name="telcli",
@@ -18,11 +30,8 @@ app = TelcliTyper(
     "Try it with no account and no network: telcli --sandbox numbers search --country US",
     no_args_is_help=True,
     add_completion=True,
+    cls=LazyGroup.of(SUBCOMMANDS),
 )
-app.add_typer(numbers.app, name="numbers")
-app.add_typer(auth.app, name="auth")
-app.add_typer(webhooks.app, name="webhook")
-app.add_typer(sandbox.app, name="sandbox")
 
 
 def _version(value: bool) -> None:
@@ -76,6 +85,8 @@ def root(
 ) -> None:
     # No I/O here, so this cannot fail: everything expensive is built on first use.
     if ctx.obj is None:
+        from telcli.context import AppContext
+
         ctx.obj = AppContext.from_environment()
     ctx.obj.apply_globals(
         profile=profile, sandbox=sandbox, json=json_, yes=yes, debug=debug, timeout=timeout

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
+import importlib
 import sys
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import typer
+from typer.core import TyperGroup
 
 from telcli.errors import ExitCode, TelcliError, UsageProblem
 
@@ -43,6 +46,7 @@ class TelcliTyper(typer.Typer):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("pretty_exceptions_show_locals", False)
+        kwargs.setdefault("add_completion", False)  # only the root app offers it
         kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"]})
         super().__init__(**kwargs)
 
@@ -89,3 +93,47 @@ def confirm(app_ctx: Any, question: str, *, yes: bool = False) -> None:
     restart = getattr(app_ctx, "restart_deadline", None)
     if restart is not None:
         restart()
+
+
+class LazyGroup(TyperGroup):
+    """A root group whose sub-apps are imported only when a command line reaches them.
+
+    ``lazy`` maps a sub-command name to ``(module, help)``; the module exposes ``app``. Help
+    listings and name completion get a light stand-in carrying the help text, so
+    ``telcli --help`` and every Tab press import no command module at all; resolving a command
+    line (running it, its own ``--help``, completing its options) imports exactly one.
+    """
+
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    @classmethod
+    def of(cls, lazy: dict[str, tuple[str, str]]) -> type[LazyGroup]:
+        return type("TelcliGroup", (cls,), {"lazy": lazy})
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        eager = super().list_commands(ctx)
+        return [*eager, *(name for name in self.lazy if name not in eager)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.lazy:
+            command = TyperGroup(name=cmd_name, help=self.lazy[cmd_name][1])
+        return command
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name in self.lazy and name not in self.commands:
+            self.load(name)
+        elif name and name not in self.commands and not name.startswith("-"):
+            # Typer's own "did you mean" only knows loaded commands; offer the lazy ones too.
+            matches = difflib.get_close_matches(name, self.list_commands(ctx))
+            if matches and not ctx.resilient_parsing:
+                ctx.fail(f"No such command {name!r}. Did you mean {matches[0]!r}?")
+        return super().resolve_command(ctx, args)
+
+    def load(self, name: str) -> Any:
+        module = importlib.import_module(self.lazy[name][0])
+        command = typer.main.get_command(module.app)
+        command.name = name
+        self.commands[name] = command
+        return command

@@ -62,6 +62,8 @@ def main() -> int:
         bare.write_text(BARE)
         env = {**os.environ, "TELCLI_HOME": str(Path(tmp) / "home"), "NO_COLOR": "1"}
         env.pop("TELCLI_DEBUG", None)
+        # Installed packages carry bytecode; measure that, not compiling from source each run.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         telcli = [py, "-m", "telcli"]
         cases: dict[str, tuple[list[str], float | None]] = {
             "bare typer --help": ([py, str(bare), "--help"], None),

@@ -209,3 +209,8 @@ def test_provider_flag_limits_to_one_carrier(run, fakes):
     result = run("numbers", "search", "--provider", "telnyx", "--json")
     assert [d["provider"] for d in json.loads(result.stdout)] == ["telnyx"]
     assert fakes[0].calls == []
+
+
+def test_a_mistyped_command_suggests_the_right_one(telcli):
+    result = telcli("numbr")
+    assert result.exit_code == 2 and "Did you mean 'numbers'?" in result.stderr
