@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from telcli.output.console import Output
     from telcli.providers.base import ProviderSettings
+    from telcli.storage.breakers import Breakers
     from telcli.storage.config import Settings
     from telcli.storage.credentials import CredentialStore, Resolved
     from telcli.storage.state import StateDB
@@ -234,12 +235,29 @@ class AppContext:
 
         return load_provider(name, self.provider_settings(name, credentials))
 
-    def carrier(self, name: str) -> Any:
+    def carrier(self, name: str, *, notify: Any = None) -> Any:
+        """The provider ``name``, behind its circuit breaker (services/failover.py)."""
         if name not in self._carriers:
             from telcli.providers import load_provider
 
             self._carriers[name] = load_provider(name, self.provider_settings(name))
-        return self._carriers[name]
+        from telcli.services.failover import guard
+
+        return guard(self._carriers[name], self.breakers, notify=notify)
+
+    @property
+    def ledger_profile(self) -> str:
+        """The profile name the ledger and breakers use: sandbox work is kept apart from the
+        real accounts of the same profile."""
+        return f"{self.profile_name} (sandbox)" if self.sandbox else self.profile_name
+
+    @cached_property
+    def breakers(self) -> Breakers:
+        from telcli.storage.breakers import Breakers, BreakerSettings
+
+        s = self.settings
+        limits = BreakerSettings(s.breaker_failures, s.breaker_window, s.breaker_cooldown)
+        return Breakers(self.state, self.ledger_profile, limits)
 
     def carriers(self, choice: str | None, *, notify: Any = None) -> list[Any]:
         """Providers in failover order: ``--provider NAME`` (exactly that one, its credential
@@ -248,11 +266,11 @@ class AppContext:
         from telcli.errors import AuthError
 
         if choice not in (None, "all"):
-            return [self.carrier(str(choice))]
+            return [self.carrier(str(choice), notify=notify)]
         found, missing = [], []
         for name in self.settings.providers:
             try:
-                found.append(self.carrier(name))
+                found.append(self.carrier(name, notify=notify))
             except AuthError as exc:
                 missing.append(exc)
                 if notify is not None:

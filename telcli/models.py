@@ -259,3 +259,35 @@ class CredentialStatus:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """One ledger entry settled by ``numbers reconcile``: what it said, what it says now."""
+
+    entry_id: int
+    op: str  # "buy" | "release"
+    phone_number: str
+    provider: str
+    was: str  # the ledger status before: "pending" | "unknown" | "failed"
+    status: str  # now: "succeeded" | "failed" | "unknown"
+    result_id: str | None = None
+    note: str = ""
+
+    @classmethod
+    def of(cls, entry: Any, status: str, *, result_id: str | None = None, note: str = "") -> Any:
+        return cls(
+            entry.id, entry.op, entry.target, entry.provider, entry.status, status, result_id, note
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entry_id": self.entry_id,
+            "op": self.op,
+            "phone_number": self.phone_number,
+            "provider": self.provider,
+            "was": self.was,
+            "status": self.status,
+            "result_id": self.result_id,
+            "note": self.note,
+        }

@@ -120,7 +120,7 @@ def numbers_buy(
         carrier,
         offer,
         state=app_ctx.state,
-        profile=app_ctx.profile_name,
+        profile=app_ctx.ledger_profile,
         address_id=address,
         dry_run=dry_run,
         notify=out.note,
@@ -170,7 +170,7 @@ def numbers_release(
         out.detail({"number": e164, "provider": owned.provider, "id": owned.id})
         confirm(app_ctx, f"Release {e164} at {owned.provider}? It may not be recoverable.", yes=yes)
     result = svc.release(
-        carrier, owned, state=app_ctx.state, profile=app_ctx.profile_name, dry_run=dry_run
+        carrier, owned, state=app_ctx.state, profile=app_ctx.ledger_profile, dry_run=dry_run
     )
     out.item(result, _views().RELEASE)
     if not dry_run:

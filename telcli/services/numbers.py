@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from telcli.errors import (
-    AllProvidersFailed,
     AuthError,
     OutcomeUnknown,
     ProviderError,
@@ -25,11 +23,12 @@ from telcli.models import (
     NumberConfig,
     NumberQuery,
     OwnedNumber,
-    ProviderName,
     Purchase,
     Release,
+    Settlement,
 )
 from telcli.providers.base import CarrierProvider
+from telcli.services import failover
 
 Notify = Callable[[str], None]
 T = TypeVar("T")
@@ -48,46 +47,10 @@ def _each(
 ) -> list[tuple[CarrierProvider, T]]:
     """Run a read on every carrier (concurrently), keep what succeeded, note what failed.
 
-    Reads fail over freely: one carrier failing costs its results, not the command. When every
-    carrier fails, the single error (or AllProvidersFailed) is raised.
-    """
-
-    def run(carrier: CarrierProvider) -> tuple[CarrierProvider, T | TelcliError]:
-        try:
-            return carrier, call(carrier)
-        except TelcliError as exc:
-            return carrier, exc
-
-    if len(carriers) == 1:
-        results = [run(carriers[0])]
-    else:
-        with ThreadPoolExecutor(max_workers=len(carriers)) as pool:
-            results = list(pool.map(run, carriers))
-    ok: list[tuple[CarrierProvider, T]] = []
-    failed: list[tuple[CarrierProvider, TelcliError]] = []
-    for carrier, result in results:
-        if isinstance(result, TelcliError):
-            failed.append((carrier, result))
-            if len(carriers) > 1:
-                notify(f"{carrier.name}: {what} failed: {result.message}")
-        else:
-            ok.append((carrier, result))
-    errors = [e for _, e in failed]
-    if not ok and errors:
-        if len(errors) == 1:
-            raise errors[0]
-        if all(isinstance(e, AuthError) for e in errors):
-            raise AuthError(
-                f"every provider rejected or lacks credentials for {what}",
-                hint=errors[0].hint,
-            )
-        raise AllProvidersFailed(
-            f"{what} failed at every provider: "
-            + "; ".join(f"{c.name}: {e.message}" for c, e in failed),
-            errors=errors,
-            hint="check `telcli auth status`, or retry later",
-        )
-    return ok
+    Reads fail over freely: one carrier failing (or skipped for an open circuit) costs its
+    results, not the command. When every carrier fails, the single error (or
+    AllProvidersFailed) is raised."""
+    return failover.each(carriers, call, what=what, notify=notify)
 
 
 def search(
@@ -148,7 +111,7 @@ def quote(
             except (ProviderUnavailable, AuthError) as exc:
                 if len(carriers) == 1:
                     raise
-                notify(f"{carrier.name}: cannot check availability: {exc.message}")
+                notify(failover.skip_note(carrier, exc, what="availability check"))
                 break
             for offer in offers:
                 if offer.phone_number == phone_number:
@@ -172,20 +135,32 @@ def quote(
     )
 
 
+RECONCILE_HINT = "run `telcli numbers reconcile` to settle it"
+
+
+def _unknown_hint(provider: str) -> str:
+    return (
+        f"{RECONCILE_HINT} once {provider} answers (or check `telcli numbers list --provider"
+        f" {provider}`); a re-run of the same command reconciles first too"
+    )
+
+
 def _reconcile_purchase(
     carrier: CarrierProvider, phone_number: str, state: Any, entry_id: int
 ) -> OwnedNumber | None:
     """After an ambiguous failure: does the account own the number now? None when it
-    provably does not; raises OutcomeUnknown when even that cannot be told."""
+    provably does not; raises OutcomeUnknown (ledger: unknown) when even that cannot be told.
+
+    The lookup bypasses the circuit breaker: the failure being settled may just have opened
+    it, and this one request is what decides whether money was spent."""
     try:
-        owned = carrier.find_owned(phone_number)
+        owned = failover.unguarded(carrier).find_owned(phone_number)
     except TelcliError as exc:
         state.ledger_finish(entry_id, "unknown", detail={"error": exc.message})
         raise OutcomeUnknown(
             f"the purchase of {phone_number} from {carrier.name} may or may not have gone "
             f"through, and {carrier.name} could not be asked ({exc.message})",
-            hint=f"check with `telcli numbers list --provider {carrier.name}` before buying again;"
-            f" a re-run of `telcli numbers buy {phone_number}` reconciles first",
+            hint=_unknown_hint(str(carrier.name)),
         ) from None
     return owned
 
@@ -202,11 +177,15 @@ def buy(
 ) -> Purchase:
     """Buy ``offer`` from ``carrier``: ledger intent first, outcome after, never twice.
 
-    An earlier attempt whose outcome is pending/unknown is reconciled before anything is
-    sent. A failure that may have reached the provider is reconciled by looking the number
-    up among the owned numbers; if that is impossible, OutcomeUnknown (exit 7).
+    A specific number can only be bought from the carrier that offers it, so failover here
+    means reconciliation, never switching carriers. An earlier attempt whose outcome is
+    pending/unknown is reconciled before anything is sent. A failure that may have reached
+    the provider is reconciled by looking the number up among the owned numbers; if that is
+    impossible, the ledger says unknown and OutcomeUnknown (exit 7) names
+    ``telcli numbers reconcile``. Every try is in ``Purchase.attempts``.
     """
     number = offer.phone_number
+    name = str(carrier.name)
     prices = {
         "monthly_price": offer.monthly_price,
         "upfront_price": offer.upfront_price,
@@ -222,25 +201,28 @@ def buy(
         )
         return Purchase(number=placeholder, dry_run=True, **prices)
 
-    for earlier in state.ledger_entries(op="buy", target=number, statuses=("pending", "unknown")):
-        other = carrier if earlier.provider == carrier.name else None
-        if other is None:
+    attempts: list[Attempt] = []
+    earlier_entries = state.ledger_entries(op="buy", target=number, statuses=("pending", "unknown"))
+    for earlier in (e for e in earlier_entries if e.profile == profile):
+        if earlier.provider != name:
             raise OutcomeUnknown(
                 f"an earlier purchase of {number} from {earlier.provider} has an unknown outcome",
-                hint=f"check with `telcli numbers list --provider {earlier.provider}`",
+                hint=_unknown_hint(earlier.provider),
             )
-        owned = _reconcile_purchase(other, number, state, earlier.id)
+        start = time.monotonic()
+        owned = _reconcile_purchase(carrier, number, state, earlier.id)
         if owned is not None:
             state.ledger_finish(
                 earlier.id, "succeeded", result_id=owned.id, detail={"reconciled": True}
             )
-            notify(f"an earlier attempt had already bought {number} from {carrier.name}")
-            return Purchase(number=owned, **prices)
+            notify(f"an earlier attempt had already bought {number} from {name}")
+            attempts.append(failover.attempt(carrier, "reconciled", None, start))
+            return Purchase(number=owned, attempts=tuple(attempts), **prices)
         state.ledger_finish(earlier.id, "failed", detail={"reconciled": True})
 
     entry = state.ledger_begin(
         "buy",
-        str(carrier.name),
+        name,
         profile,
         number,
         {
@@ -249,24 +231,26 @@ def buy(
             "address_id": address_id,
         },
     )
-    started = time.monotonic()
+    start = time.monotonic()
     try:
         owned = carrier.purchase(number, address_id=address_id)
     except ProviderUnavailable as exc:
         if not exc.sent:
+            # Provably not sent (no connection, open circuit): nothing can have been bought.
             state.ledger_finish(entry, "failed", detail={"error": exc.message})
             raise
-        notify(f"{carrier.name}: the purchase outcome is unclear ({exc.message}); checking")
+        attempts.append(failover.attempt(carrier, "unknown", exc, start))
+        notify(f"{name}: the purchase outcome is unclear ({exc.message}); checking")
+        check = time.monotonic()
         reconciled = _reconcile_purchase(carrier, number, state, entry)
         if reconciled is None:
             state.ledger_finish(entry, "failed", detail={"error": exc.message, "reconciled": True})
+            notify(f"{name}: {number} was not bought; nothing was spent")
             raise
         owned = reconciled
         state.ledger_finish(entry, "succeeded", result_id=owned.id, detail={"reconciled": True})
-    except ProviderError as exc:
-        state.ledger_finish(entry, "failed", detail={"error": exc.message})
-        raise
-    except AuthError as exc:
+        attempts.append(failover.attempt(carrier, "reconciled", None, check))
+    except (ProviderError, AuthError) as exc:
         state.ledger_finish(entry, "failed", detail={"error": exc.message})
         raise
     except BaseException:
@@ -275,9 +259,8 @@ def buy(
         raise
     else:
         state.ledger_finish(entry, "succeeded", result_id=owned.id)
-    elapsed = int((time.monotonic() - started) * 1000)
-    attempt = Attempt(provider=ProviderName(carrier.name), outcome="ok", elapsed_ms=elapsed)
-    return Purchase(number=owned, attempts=(attempt,), **prices)
+        attempts.append(failover.attempt(carrier, "ok", None, start))
+    return Purchase(number=owned, attempts=tuple(attempts), **prices)
 
 
 def release(
@@ -288,6 +271,8 @@ def release(
     profile: str,
     dry_run: bool = False,
 ) -> Release:
+    """Release ``owned``: ledgered like a purchase. An ambiguous failure, or a 404 (a retried
+    DELETE whose first try had worked), is settled by looking the number up."""
     if dry_run:
         return Release(owned.phone_number, owned.provider, owned.id, dry_run=True)
     entry = state.ledger_begin(
@@ -295,15 +280,16 @@ def release(
     )
     try:
         carrier.release(owned)
-    except ProviderUnavailable as exc:
-        if exc.sent:
+    except (ProviderUnavailable, ProviderRejected) as exc:
+        ambiguous = (isinstance(exc, ProviderUnavailable) and exc.sent) or exc.status == 404
+        if ambiguous:
             try:
-                still = carrier.find_owned(owned.phone_number)
+                still = failover.unguarded(carrier).find_owned(owned.phone_number)
             except TelcliError:
                 state.ledger_finish(entry, "unknown", detail={"error": exc.message})
                 raise OutcomeUnknown(
                     f"the release of {owned.phone_number} may or may not have gone through",
-                    hint=f"check with `telcli numbers list --provider {carrier.name}`",
+                    hint=_unknown_hint(str(carrier.name)),
                 ) from None
             if still is None:
                 state.ledger_finish(
@@ -315,8 +301,92 @@ def release(
     except TelcliError as exc:
         state.ledger_finish(entry, "failed", detail={"error": exc.message})
         raise
+    except BaseException:
+        state.ledger_finish(entry, "unknown", detail={"error": "interrupted"})
+        raise
     state.ledger_finish(entry, "succeeded", result_id=owned.id)
     return Release(owned.phone_number, owned.provider, owned.id)
+
+
+def reconcile(
+    carriers: Sequence[CarrierProvider],
+    *,
+    state: Any,
+    profile: str,
+    providers: Sequence[str],
+    notify: Notify = _quiet,
+) -> list[Settlement]:
+    """Settle the ledger against what each provider actually owns.
+
+    Every pending/unknown purchase or release of ``profile`` at one of ``providers`` is
+    decided by the provider's owned numbers (bought: owned; released: not owned). Numbers a
+    provider owns whose latest ledger entry is a purchase that never recorded success are
+    listed and recorded as bought. A provider that cannot be asked leaves its entries
+    ``unknown``. Lookups bypass the circuit breakers: settling money matters more."""
+    open_entries = [
+        e
+        for e in reversed(state.ledger_entries(statuses=("pending", "unknown")))
+        if e.op in ("buy", "release") and e.profile == profile and e.provider in providers
+    ]
+    by_name = {str(c.name): c for c in carriers}
+    owned_at: dict[str, dict[str, OwnedNumber]] = {}
+    cannot: dict[str, str] = {}
+    for name in providers:
+        carrier = by_name.get(name)
+        if carrier is None:
+            cannot[name] = f"no credentials for {name}"
+            continue
+        try:
+            numbers = failover.unguarded(carrier).list_owned()
+        except TelcliError as exc:
+            cannot[name] = exc.message
+            notify(f"{name}: cannot list owned numbers: {exc.message}")
+            continue
+        owned_at[name] = {n.phone_number: n for n in numbers}
+
+    settled: list[Settlement] = []
+    bought: set[tuple[str, str]] = set()
+    for e in open_entries:
+        if e.provider not in owned_at:
+            state.ledger_finish(e.id, "unknown", detail={"error": cannot[e.provider]})
+            settled.append(Settlement.of(e, "unknown", note=f"cannot ask: {cannot[e.provider]}"))
+            continue
+        owned = owned_at[e.provider].get(e.target)
+        if e.op == "buy" and owned is not None and (e.provider, e.target) not in bought:
+            bought.add((e.provider, e.target))
+            status, result_id, note = "succeeded", owned.id, f"owned at {e.provider}"
+        elif e.op == "buy" and owned is not None:
+            status, result_id, note = "failed", None, "an earlier entry bought it"
+        elif e.op == "buy":
+            status, result_id, note = "failed", None, f"not owned at {e.provider}"
+        elif owned is None:
+            status, result_id, note = "succeeded", e.result_id, f"gone from {e.provider}"
+        else:
+            status, result_id, note = "failed", owned.id, f"still owned at {e.provider}"
+        state.ledger_finish(e.id, status, result_id=result_id, detail={"reconciled": True})
+        settled.append(Settlement.of(e, status, result_id=result_id, note=note))
+
+    # Owned, bought by telcli, but the ledger never recorded the purchase as a success: a
+    # purchase attempt after the last recorded success (of a buy or a release) of the number.
+    history: dict[tuple[str, str], list[Any]] = {}
+    for e in reversed(state.ledger_entries()):
+        if e.op in ("buy", "release") and e.profile == profile:
+            history.setdefault((e.provider, e.target), []).append(e)
+    for name, numbers in owned_at.items():
+        for number, owned in sorted(numbers.items()):
+            entries = history.get((name, number), [])
+            done = [i for i, e in enumerate(entries) if e.status == "succeeded"]
+            if done and entries[done[-1]].op == "buy":
+                continue  # the ledger already says telcli owns it
+            since = entries[done[-1] + 1 :] if done else entries
+            tried = [e for e in since if e.op == "buy"]
+            if not tried:
+                continue  # not bought by telcli
+            e = tried[-1]
+            note = f"owned at {name}, but the ledger said {e.status}"
+            state.ledger_finish(e.id, "succeeded", result_id=owned.id, detail={"reconciled": True})
+            settled.append(Settlement.of(e, "succeeded", result_id=owned.id, note=note))
+    return settled
 
 
 def configure(carrier: CarrierProvider, owned: OwnedNumber, config: NumberConfig) -> OwnedNumber:

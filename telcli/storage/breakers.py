@@ -135,6 +135,8 @@ class Breakers:
         self.clock = clock
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        # Providers whose half-open probe this process holds: its own later calls go through.
+        self._probing: set[str] = set()
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -214,8 +216,8 @@ class Breakers:
         """Ask to call ``provider``. Returns when the call may go ahead (closed, or this
         process now holds the half-open probe); raises :class:`CircuitOpen` otherwise,
         without any network."""
-        if self.get(provider).state == CLOSED:  # the common case costs one read
-            return
+        if provider in self._probing or self.get(provider).state == CLOSED:
+            return  # the common case costs one read
         with self._write(provider) as (conn, row, now):
             if row.state == CLOSED:
                 return
@@ -245,9 +247,11 @@ class Breakers:
             self._update(
                 conn, provider, now, state=HALF_OPEN, probe_until=now + self.settings.cooldown
             )
+            self._probing.add(provider)
 
     def success(self, provider: str, elapsed_ms: int | None = None) -> str:
         """The provider answered. Closes the breaker; returns the state it was in."""
+        self._probing.discard(provider)
         with self._write(provider) as (conn, row, now):
             (raw,) = conn.execute(
                 "SELECT latency FROM breakers WHERE provider = ? AND profile = ?",
@@ -271,10 +275,11 @@ class Breakers:
             )
             return row.state
 
-    def failure(self, provider: str, error: str) -> Breaker:
-        """A retryable failure. Returns the breaker as it now is (``state`` open when this
-        failure opened it)."""
+    def failure(self, provider: str, error: str) -> tuple[Breaker, bool]:
+        """A retryable failure. Returns the breaker as it now is, and whether this failure
+        opened it."""
         settings = self.settings
+        self._probing.discard(provider)
         with self._write(provider) as (conn, row, now):
             (window_start,) = conn.execute(
                 "SELECT window_start FROM breakers WHERE provider = ? AND profile = ?",
@@ -300,7 +305,7 @@ class Breakers:
             self._update(conn, provider, now, **values)
             state = values.get("state", row.state)
             open_until = values.get("open_until", row.open_until)
-        return Breaker(
+        after = Breaker(
             provider,
             self.profile,
             state,
@@ -311,6 +316,18 @@ class Breakers:
             row.last_success_at,
             row.latency,
         )
+        return after, state == OPEN and row.state != OPEN
+
+    def release(self, provider: str) -> None:
+        """The call ended without telling anything about the provider's health (a bug, an
+        interrupt, a credential missing before any request): give the probe back, if this
+        process held it, so the next call can probe."""
+        if provider not in self._probing:
+            return
+        self._probing.discard(provider)
+        with self._write(provider) as (conn, row, now):
+            if row.state == HALF_OPEN:
+                self._update(conn, provider, now, probe_until=None)
 
     def reset(self, provider: str | None = None) -> list[str]:
         """Close the breakers of ``provider`` (None: all of this profile); returns the

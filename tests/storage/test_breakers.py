@@ -79,8 +79,10 @@ def test_a_new_breaker_is_closed_and_lets_calls_through(breakers):
 def test_n_consecutive_failures_open_it(breakers, clock):
     fail(breakers, 2)
     breakers.before("twilio")  # still closed after 2 of 3
-    opened = breakers.failure("twilio", "twilio 503 on search")
-    assert opened.state == OPEN and opened.open_until == clock.now + 30
+    opened, transition = breakers.failure("twilio", "twilio 503 on search")
+    assert opened.state == OPEN and opened.open_until == clock.now + 30 and transition
+    again, transition = breakers.failure("twilio", "late answer from an earlier call")
+    assert again.state == OPEN and not transition
     with pytest.raises(CircuitOpen) as err:
         breakers.before("twilio")
     until = clock_time(clock.now + 30)
@@ -120,10 +122,30 @@ def test_a_failed_probe_opens_it_for_another_cooldown(breakers, clock):
     fail(breakers, 3)
     clock.now += 31
     breakers.before("twilio")
-    reopened = breakers.failure("twilio", "still down")
-    assert reopened.state == OPEN and reopened.open_until == clock.now + 30
+    reopened, transition = breakers.failure("twilio", "still down")
+    assert reopened.state == OPEN and reopened.open_until == clock.now + 30 and transition
     with pytest.raises(CircuitOpen):
         breakers.before("twilio")
+
+
+def test_the_probing_process_may_call_again_while_its_probe_is_open(open_breakers, clock):
+    mine, other = open_breakers(), open_breakers()
+    fail(mine, 3)
+    clock.now += 30
+    mine.before("twilio")
+    mine.before("twilio")  # e.g. the purchase that follows the probing search
+    with pytest.raises(CircuitOpen):
+        other.before("twilio")
+
+
+def test_a_probe_that_ends_inconclusively_is_given_back(open_breakers, clock):
+    mine, other = open_breakers(), open_breakers()
+    fail(mine, 3)
+    clock.now += 30
+    mine.before("twilio")
+    mine.release("twilio")  # e.g. a bug or Ctrl-C during the probe
+    other.before("twilio")  # the next caller probes at once
+    assert other.get("twilio").state == HALF_OPEN
 
 
 def test_a_probe_that_died_with_its_process_does_not_wedge_the_breaker(open_breakers, clock):
