@@ -17,7 +17,7 @@ from telcli.cli.options import (
     YesOpt,
 )
 from telcli.context import AppContext
-from telcli.errors import UsageProblem
+from telcli.errors import OutcomeUnknown, UsageProblem
 from telcli.models import Capability, NumberType
 
 app = TelcliTyper(help="Search, price, buy and manage phone numbers.", no_args_is_help=True)
@@ -175,6 +175,43 @@ def numbers_release(
     out.item(result, _views().RELEASE)
     if not dry_run:
         out.success(f"Released {e164} at {owned.provider}")
+
+
+@app.command("reconcile")
+def numbers_reconcile(
+    ctx: typer.Context, provider: ProviderOpt = None, json_: JsonOpt = False
+) -> None:
+    """Settle purchases and releases whose outcome is unknown, against what each provider owns.
+
+    Also lists numbers a provider owns that telcli bought but never recorded as bought.
+    Exit 0 when everything is settled, 7 while something is still unknown.
+
+    Example: telcli numbers reconcile --json
+    """
+    from telcli.services import numbers as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    scope = app_ctx.settings.providers if provider in (None, "all") else (str(provider),)
+    settled = svc.reconcile(
+        app_ctx.carriers(provider, notify=out.note),
+        state=app_ctx.state,
+        profile=app_ctx.ledger_profile,
+        providers=scope,
+        notify=out.note,
+    )
+    out.rows(settled, _views().SETTLEMENTS, empty="nothing to reconcile: the ledger is settled")
+    unknown = sorted({s.provider for s in settled if s.status == "unknown"})
+    if unknown:
+        count = sum(s.status == "unknown" for s in settled)
+        raise OutcomeUnknown(
+            f"{count} operation(s) still unknown: {' and '.join(unknown)} could not be asked",
+            hint="run `telcli numbers reconcile` again once "
+            + " and ".join(unknown)
+            + " answers (see `telcli providers status`)",
+        )
+    if settled:
+        out.success(f"settled {len(settled)} ledger entr{'y' if len(settled) == 1 else 'ies'}")
 
 
 @app.command("configure")

@@ -106,3 +106,41 @@ LEDGER = (
     Column("Result", lambda e: e.result_id),
     Column("Updated", lambda e: e.updated_at),
 )
+
+SETTLEMENTS = (
+    Column("Entry", lambda s: s.entry_id, justify="right"),
+    Column("Operation", lambda s: s.op),
+    Column("Number", lambda s: s.phone_number, "bold"),
+    Column("Provider", lambda s: s.provider, "cyan"),
+    Column("Was", lambda s: s.was),
+    Column("Now", lambda s: s.status),
+    Column("Result", lambda s: s.result_id, "dim"),
+    Column("Note", lambda s: s.note),
+)
+
+
+def _latency(b: Any) -> str:
+    ms = b.median_latency_ms
+    return "" if ms is None else f"{ms} ms"
+
+
+def _when(value: Any) -> str:
+    """Epoch seconds as UTC ISO-8601 (tables and TSV alike)."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return ""
+    return datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+PROVIDER_STATUS = (
+    Column("Provider", lambda p: p.provider, "cyan"),
+    Column("Profile", lambda p: p.profile),
+    Column("Credentials", lambda p: p.credentials),
+    Column("Breaker", lambda p: p.breaker.state, "bold"),
+    Column("Until", lambda p: _when(p.breaker.open_until if p.breaker.state != "closed" else None)),
+    Column("Failures", lambda p: p.breaker.failures, justify="right"),
+    Column("Last error", lambda p: p.breaker.last_error),
+    Column("At", lambda p: _when(p.breaker.last_error_at)),
+    Column("Latency", lambda p: _latency(p.breaker), justify="right"),
+)

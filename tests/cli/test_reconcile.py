@@ -1,0 +1,89 @@
+"""``telcli numbers reconcile`` through the CLI with fake carriers: output modes and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from telcli.errors import ProviderUnavailable
+from telcli.models import ProviderName
+from tests.fakes import FakeCarrier
+
+N1, N2 = "+14155550101", "+14155550102"
+
+
+@pytest.fixture
+def fakes():
+    return FakeCarrier(ProviderName.twilio), FakeCarrier(ProviderName.telnyx)
+
+
+@pytest.fixture
+def ctx(make_ctx, fakes):
+    c = make_ctx()
+    c._carriers.update({"twilio": fakes[0], "telnyx": fakes[1]})
+    return c
+
+
+def test_nothing_to_reconcile_is_exit_0_and_an_empty_array(telcli, ctx):
+    result = telcli("numbers", "reconcile", "--json", ctx=ctx)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "[]\n", "")
+
+
+def test_settled_entries_are_rows_and_a_success_note(telcli, ctx, fakes):
+    tw, _ = fakes
+    owned = tw._own(N1)
+    entry = ctx.state.ledger_begin("buy", "twilio", "default", N1)
+    ctx.state.ledger_finish(entry, "unknown")
+    gone = ctx.state.ledger_begin("release", "telnyx", "default", N2)
+    result = telcli("numbers", "reconcile", ctx=ctx)
+    assert result.exit_code == 0, result
+    assert result.stdout.splitlines() == [
+        f"{entry}\tbuy\t{N1}\ttwilio\tunknown\tsucceeded\t{owned.id}\towned at twilio",
+        f"{gone}\trelease\t{N2}\ttelnyx\tpending\tsucceeded\t\tgone from telnyx",
+    ]
+    assert result.stderr == "ok: settled 2 ledger entries\n"
+    assert {e.status for e in ctx.state.ledger_entries()} == {"succeeded"}
+
+
+def test_a_provider_that_cannot_be_asked_is_exit_7_with_the_json_still_printed(telcli, ctx, fakes):
+    tw, _ = fakes
+    tw.fail["list_owned"] = ProviderUnavailable("twilio 503 on number listing", provider="twilio")
+    entry = ctx.state.ledger_begin("buy", "twilio", "default", N1)
+    result = telcli("numbers", "reconcile", "--json", ctx=ctx)
+    assert result.exit_code == 7, result
+    [row] = json.loads(result.stdout)
+    assert row == {
+        "entry_id": entry,
+        "op": "buy",
+        "phone_number": N1,
+        "provider": "twilio",
+        "was": "pending",
+        "status": "unknown",
+        "result_id": None,
+        "note": "cannot ask: twilio 503 on number listing",
+    }
+    assert result.stderr.splitlines() == [
+        "twilio: cannot list owned numbers: twilio 503 on number listing",
+        "error: 1 operation(s) still unknown: twilio could not be asked",
+        "hint: run `telcli numbers reconcile` again once twilio answers"
+        " (see `telcli providers status`)",
+    ]
+    # ...and a later run, with twilio back, settles it and exits 0
+    tw.fail.clear()
+    again = telcli("numbers", "reconcile", "--json", ctx=ctx)
+    assert again.exit_code == 0 and json.loads(again.stdout)[0]["status"] == "failed"
+
+
+def test_provider_limits_the_scope(telcli, ctx, fakes):
+    ctx.state.ledger_begin("buy", "twilio", "default", N1)
+    result = telcli("numbers", "reconcile", "--provider", "telnyx", "--json", ctx=ctx)
+    assert (result.exit_code, json.loads(result.stdout)) == (0, [])
+    assert fakes[0].calls == []
+    assert [e.status for e in ctx.state.ledger_entries()] == ["pending"]
+
+
+def test_sandbox_entries_are_kept_apart_from_the_real_profile(telcli, ctx):
+    ctx.state.ledger_begin("buy", "twilio", "default (sandbox)", N1)
+    result = telcli("numbers", "reconcile", "--json", ctx=ctx)
+    assert json.loads(result.stdout) == [] and result.exit_code == 0
