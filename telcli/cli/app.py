@@ -17,6 +17,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "numbers": ("telcli.cli.numbers", "Search, price, buy and manage phone numbers."),
     "auth": ("telcli.cli.auth", "Store, check and remove provider credentials (keyring)."),
     "webhook": ("telcli.cli.webhooks", "Capture, sign, verify and replay provider webhooks."),
+    "providers": (
+        "telcli.cli.providers",
+        "Provider health: credentials, circuit breakers, latency.",
+    ),
     "sandbox": (
         "telcli.cli.sandbox",
         "Run the embedded Twilio/Telnyx emulator over HTTP, or reset what it owns.",

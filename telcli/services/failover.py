@@ -31,7 +31,7 @@ from telcli.errors import (
     TelcliError,
 )
 from telcli.models import Attempt, ProviderName
-from telcli.storage.breakers import Breakers, CircuitOpen, clock_time
+from telcli.storage.breakers import Breakers, CircuitOpen, clock_time, failures_text
 
 Notify = Callable[[str], None]
 T = TypeVar("T")
@@ -82,7 +82,7 @@ class Guarded:
             breaker, opened = breakers.failure(name, exc.message)
             if opened:
                 self._notify(
-                    f"{name}: circuit opened after {breaker.failures} failures in a row;"
+                    f"{name}: circuit opened after {failures_text(breaker.failures)} in a row;"
                     f" skipping {name} until {clock_time(breaker.open_until or 0)}"
                 )
             raise

@@ -53,12 +53,16 @@ class CircuitOpen(ProviderUnavailable):
         self.until = until
 
 
+def failures_text(n: int) -> str:
+    return f"{n} failure" if n == 1 else f"{n} failures"
+
+
 def clock_time(when: float) -> str:
     """Local wall-clock time for messages: ``14:03:27``."""
     return datetime.fromtimestamp(when).strftime("%H:%M:%S")
 
 
-def _iso(when: float | None) -> str | None:
+def iso_time(when: float | None) -> str | None:
     if when is None:
         return None
     stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
@@ -89,10 +93,10 @@ class Breaker:
             "profile": self.profile,
             "state": self.state,
             "failures": self.failures,
-            "open_until": _iso(self.open_until) if self.state != CLOSED else None,
+            "open_until": iso_time(self.open_until) if self.state != CLOSED else None,
             "last_error": self.last_error,
-            "last_error_at": _iso(self.last_error_at),
-            "last_success_at": _iso(self.last_success_at),
+            "last_error_at": iso_time(self.last_error_at),
+            "last_success_at": iso_time(self.last_success_at),
             "median_latency_ms": self.median_latency_ms,
         }
 
@@ -231,7 +235,7 @@ class Breakers:
                     f"circuit open for {provider} until {clock_time(until)}",
                     provider=provider,
                     until=until,
-                    hint=f"{provider} failed {row.failures} times in a row"
+                    hint=f"{provider} failed {failures_text(row.failures)} in a row"
                     f" (last: {row.last_error}); it is tried again after the cool-down, or now"
                     f" after `telcli providers reset {provider}`",
                 )

@@ -307,7 +307,7 @@ def test_a_lost_purchase_response_is_reconciled_even_when_it_opens_the_circuit(s
     ]
     assert result.to_json()["attempts"][0]["provider"] == "twilio"
     assert one_strike.get("twilio").state == "open"  # the purchase failure still counted
-    assert lines[0].startswith("twilio: circuit opened after 1 failures")
+    assert lines[0].startswith("twilio: circuit opened after 1 failure in a row")
     assert lines[1] == "twilio: the purchase outcome is unclear (twilio 503); checking"
     assert [e.status for e in state.ledger_entries()] == ["succeeded"]
 
