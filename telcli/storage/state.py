@@ -55,6 +55,33 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (provider, profile)
     );
     """,
+    # 3: captured webhooks, raw bytes (see storage/captures.py). Headers are a JSON array of
+    # [name, value] pairs (order and duplicates kept); fingerprint makes re-imports and
+    # re-pulls idempotent (NULL for live captures, which may legitimately repeat).
+    """
+    CREATE TABLE captures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('listen', 'import', 'pull')),
+        method TEXT NOT NULL,
+        url TEXT NOT NULL,
+        headers TEXT NOT NULL,
+        body BLOB NOT NULL,
+        provider TEXT,
+        event_type TEXT,
+        sid TEXT,
+        forwarded_to TEXT,
+        response_status INTEGER,
+        response_headers TEXT,
+        response_body BLOB,
+        latency_ms REAL,
+        error TEXT,
+        fingerprint TEXT UNIQUE
+    );
+    CREATE INDEX captures_provider ON captures (provider, event_type);
+    CREATE INDEX captures_sid ON captures (sid);
+    CREATE INDEX captures_received ON captures (received_at)
+    """,
 ]
 
 LEDGER_STATUSES = ("pending", "succeeded", "failed", "unknown")
