@@ -9,9 +9,9 @@ from typing import Any
 
 from telcli.errors import ProviderRejected, TelcliError
 from telcli.models import (
+    E164,
     AvailableNumber,
     Capability,
-    E164,
     NumberConfig,
     NumberQuery,
     NumberType,

@@ -14,8 +14,9 @@ HEAVY = ("httpx", "keyring", "twilio", "telnyx", "yaml", "phonenumbers", "sqlite
 def _loaded_after(code: str, env: dict[str, str] | None = None) -> list[str]:
     probe = (
         "import sys, json, atexit\n"
-        "atexit.register(lambda: sys.__stderr__.write('MODULES=' + json.dumps(sorted(sys.modules)) + '\\n'))\n"
-        + code
+        "def dump():\n"
+        "    sys.__stderr__.write('MODULES=' + json.dumps(sorted(sys.modules)) + '\\n')\n"
+        "atexit.register(dump)\n" + code
     )
     proc = subprocess.run(
         [sys.executable, "-c", probe],
@@ -43,13 +44,21 @@ def test_importing_the_app_loads_nothing_heavy():
     assert _heavy(_loaded_after("import telcli.cli.app")) == []
 
 
+def _main(*argv: str) -> str:
+    """Code that runs telcli's main() with ``argv`` and swallows its SystemExit."""
+    return (
+        f"import sys; sys.argv = ['telcli', *{list(argv)!r}]\n"
+        "from telcli.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    )
+
+
 def test_help_loads_nothing_heavy():
-    code = "import sys; sys.argv = ['telcli', '--help']\nfrom telcli.cli.app import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
-    assert _heavy(_loaded_after(code)) == []
+    assert _heavy(_loaded_after(_main("--help"))) == []
 
 
 def test_completion_loads_nothing_heavy():
-    code = "import sys; sys.argv = ['telcli']\nfrom telcli.cli.app import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+    code = _main()
     env = {
         "_TELCLI_COMPLETE": "complete_bash",
         "COMP_WORDS": "telcli numbers se",
@@ -74,10 +83,7 @@ def test_lazy_subcommand_help_matches_each_module():
 
 
 def test_running_a_command_loads_only_its_own_module():
-    code = (
-        "import sys; sys.argv = ['telcli', 'numbers', 'search', '--help']\n"
-        "from telcli.cli.app import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
-    )
+    code = _main("numbers", "search", "--help")
     loaded = {m for m in _loaded_after(code) if m.startswith("telcli.cli.")}
     assert loaded == {
         "telcli.cli.app",
