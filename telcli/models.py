@@ -291,3 +291,109 @@ class Settlement:
             "result_id": self.result_id,
             "note": self.note,
         }
+
+
+# -- test SMS and test calls (issue 6) -----------------------------------------------------
+
+
+class SmsExpect(StrEnum):
+    """Final message statuses ``test sms --expect`` accepts."""
+
+    delivered = "delivered"
+    sent = "sent"
+    undelivered = "undelivered"
+    failed = "failed"
+
+
+class CallExpect(StrEnum):
+    """Final call statuses ``test call --expect`` accepts."""
+
+    completed = "completed"
+    busy = "busy"
+    no_answer = "no-answer"
+    failed = "failed"
+    canceled = "canceled"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageResult:
+    """One outbound message as the carrier reports it. ``status`` uses Twilio's vocabulary
+    (queued, sending, sent, delivered, undelivered, failed); Telnyx statuses are mapped onto
+    it and the original is kept in ``carrier_status``."""
+
+    provider: ProviderName
+    id: str
+    to: str
+    from_: str
+    status: str
+    carrier_status: str | None = None
+    body: str | None = None
+    segments: int | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "to": self.to,
+            "from": self.from_,
+            "status": self.status,
+            "carrier_status": self.carrier_status,
+            "segments": self.segments,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "price": _money(self.price),
+            "currency": self.currency,
+            "created_at": _time(self.created_at),
+            "updated_at": _time(self.updated_at),
+            "provider": str(self.provider),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """One outbound call as the carrier reports it. ``status`` uses Twilio's vocabulary
+    (queued, ringing, in-progress, completed, busy, no-answer, failed, canceled).
+    ``session_id``/``leg_id`` carry Telnyx's call_session_id/call_leg_id (``id`` is the
+    call_control_id there, the Call SID at Twilio)."""
+
+    provider: ProviderName
+    id: str
+    to: str
+    from_: str
+    status: str
+    carrier_status: str | None = None
+    duration: int | None = None  # seconds, once ended
+    answered: bool | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    session_id: str | None = None
+    leg_id: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "to": self.to,
+            "from": self.from_,
+            "status": self.status,
+            "carrier_status": self.carrier_status,
+            "duration": self.duration,
+            "answered": self.answered,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "price": _money(self.price),
+            "currency": self.currency,
+            "session_id": self.session_id,
+            "leg_id": self.leg_id,
+            "started_at": _time(self.started_at),
+            "ended_at": _time(self.ended_at),
+            "provider": str(self.provider),
+        }

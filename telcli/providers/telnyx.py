@@ -8,7 +8,7 @@ of the wire format this module writes by hand. Paths, parameter names and bodies
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -28,7 +28,9 @@ from telcli.models import (
     E164,
     AddressRequirement,
     AvailableNumber,
+    CallResult,
     Capability,
+    MessageResult,
     NumberConfig,
     NumberQuery,
     NumberType,
@@ -330,6 +332,65 @@ class TelnyxProvider:
             result = replace(result, messaging_profile_id=profile or None)
         return result
 
+    # -- test SMS and calls (SendMessage, GetMessage, DialCall, RetrieveCallStatus) ------
+
+    def send_sms(
+        self,
+        to: str,
+        from_: str,
+        body: str,
+        *,
+        media_urls: Sequence[str] = (),
+        status_callback: str | None = None,
+    ) -> MessageResult:
+        """SendMessage (POST /messages). Not idempotent: never retried. Telnyx offers no way
+        to list sent messages, so an ambiguous failure cannot be reconciled (exit 7)."""
+        payload: dict[str, Any] = {"from": from_, "to": to, "text": body}
+        if media_urls:
+            payload["media_urls"] = list(media_urls)
+            payload["type"] = "MMS"
+        if status_callback:
+            payload["webhook_url"] = status_callback
+        data = self._request("POST", "/messages", f"SMS to {to}", json=payload).get("data")
+        return _message(data or {}, to=to, from_=from_)
+
+    def fetch_message(self, message_id: str) -> MessageResult:
+        """GetMessage (GET /messages/{id})."""
+        data = self._request("GET", f"/messages/{message_id}", f"status of message {message_id}")
+        return _message(data.get("data") or {})
+
+    def place_call(
+        self,
+        to: str,
+        from_: str,
+        *,
+        connection_id: str,
+        status_callback: str | None = None,
+        timeout: int | None = None,
+        time_limit: int | None = None,
+        command_id: str | None = None,
+    ) -> CallResult:
+        """DialCall (POST /calls) from a Call Control connection. Not idempotent; never
+        retried (``command_id`` only makes Telnyx itself drop a duplicate)."""
+        payload: dict[str, Any] = {"connection_id": connection_id, "to": to, "from": from_}
+        if status_callback:
+            payload["webhook_url"] = status_callback
+        if timeout is not None:
+            payload["timeout_secs"] = timeout
+        if time_limit is not None:
+            payload["time_limit_secs"] = time_limit
+        if command_id:
+            payload["command_id"] = command_id
+        data = self._request("POST", "/calls", f"call to {to}", json=payload).get("data")
+        return _call_result(data or {}, to=to, from_=from_)
+
+    def fetch_call(self, call_id: str, *, to: str = "", from_: str = "") -> CallResult:
+        """RetrieveCallStatus (GET /calls/{call_control_id}). It says whether the call is
+        alive and, once over, how long it lasted; Telnyx reports why a call ended only in the
+        call.hangup webhook, so an ended call that never connected reads as no-answer."""
+        data = self._request("GET", f"/calls/{call_id}", f"status of call {call_id}")
+        return _call_result(data.get("data") or {}, to=to, from_=from_)
+
 
 # -- payload -> models ----------------------------------------------------------------------
 
@@ -393,4 +454,73 @@ def _owned(record: dict[str, Any]) -> OwnedNumber:
         messaging_profile_id=record.get("messaging_profile_id") or None,
         status=record.get("status") or None,
         created_at=_time(record.get("purchased_at") or record.get("created_at")),
+    )
+
+
+# Telnyx message statuses (OutboundMessagePayload.to[].status) -> Twilio's vocabulary.
+_MESSAGE_STATUS = {
+    "scheduled": "queued",
+    "queued": "queued",
+    "sending": "sending",
+    "sent": "sent",
+    "delivered": "delivered",
+    "delivery_unconfirmed": "sent",
+    "delivery_failed": "undelivered",
+    "sending_failed": "failed",
+    "expired": "undelivered",
+}
+
+
+def _message(record: dict[str, Any], *, to: str = "", from_: str = "") -> MessageResult:
+    recipients = [r for r in record.get("to") or [] if isinstance(r, dict)]
+    first = recipients[0] if recipients else {}
+    raw = str(first.get("status") or "queued")
+    errors = [e for e in record.get("errors") or [] if isinstance(e, dict)]
+    error = errors[0] if errors else {}
+    cost = record.get("cost") if isinstance(record.get("cost"), dict) else {}
+    sender = record.get("from") if isinstance(record.get("from"), dict) else {}
+    detail = error.get("detail") or error.get("title")
+    return MessageResult(
+        provider=ProviderName.telnyx,
+        id=str(record.get("id") or ""),
+        to=str(first.get("phone_number") or to),
+        from_=str(sender.get("phone_number") or from_),
+        status=_MESSAGE_STATUS.get(raw, raw),
+        carrier_status=raw,
+        body=record.get("text"),
+        segments=record.get("parts") if isinstance(record.get("parts"), int) else None,
+        error_code=None if error.get("code") is None else str(error["code"]),
+        error_message=str(detail) if detail else None,
+        price=_decimal(cost.get("amount")),
+        currency=(str(cost.get("currency") or "").upper() or None),
+        created_at=_time(record.get("received_at")),
+        updated_at=_time(record.get("completed_at") or record.get("sent_at")),
+    )
+
+
+def _call_result(record: dict[str, Any], *, to: str = "", from_: str = "") -> CallResult:
+    alive = bool(record.get("is_alive"))
+    duration = record.get("call_duration") if isinstance(record.get("call_duration"), int) else None
+    ended = _time(record.get("end_time"))
+    if alive:
+        status = "in-progress"
+    elif ended is None:
+        status = "queued"  # DialCall answers is_alive=false while dialing is under way
+    elif duration:
+        status = "completed"
+    else:
+        status = "no-answer"
+    return CallResult(
+        provider=ProviderName.telnyx,
+        id=str(record.get("call_control_id") or ""),
+        to=to,
+        from_=from_,
+        status=status,
+        carrier_status="alive" if alive else ("ended" if ended else "dialing"),
+        duration=duration if ended is not None else None,
+        answered=None if ended is None else bool(duration),
+        session_id=record.get("call_session_id"),
+        leg_id=record.get("call_leg_id"),
+        started_at=_time(record.get("start_time")),
+        ended_at=ended,
     )

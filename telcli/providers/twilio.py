@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -34,7 +34,9 @@ from telcli.models import (
     E164,
     AddressRequirement,
     AvailableNumber,
+    CallResult,
     Capability,
+    MessageResult,
     NumberConfig,
     NumberQuery,
     NumberType,
@@ -367,6 +369,94 @@ class TwilioProvider:
         )
         return _owned(record)
 
+    # -- test SMS and calls (Messages / Calls of the 2010-04-01 API; issue 6) -------------
+
+    def send_sms(
+        self,
+        to: str,
+        from_: str,
+        body: str,
+        *,
+        media_urls: Sequence[str] = (),
+        status_callback: str | None = None,
+    ) -> MessageResult:
+        """CreateMessage. Not idempotent: one call sends one message; never retried."""
+        kwargs: dict[str, Any] = {"to": to, "from_": from_, "body": body}
+        if media_urls:
+            kwargs["media_url"] = list(media_urls)
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        record = self._call(f"SMS to {to}", lambda c: self._account(c).messages.create(**kwargs))
+        return _message(record)
+
+    def fetch_message(self, message_id: str) -> MessageResult:
+        """FetchMessage: the message's current status (idempotent GET)."""
+        record = self._call(
+            f"status of message {message_id}",
+            lambda c: self._account(c).messages(message_id).fetch(),
+        )
+        return _message(record)
+
+    def find_messages(self, to: str, from_: str, since: datetime) -> list[MessageResult]:
+        """Messages to ``to`` from ``from_`` created at or after ``since`` (reconciliation).
+
+        ListMessage filters on DateSent, which a queued message does not have yet, so the
+        newest page is read and filtered on date_created here."""
+        records = self._call(
+            f"messages to {to}",
+            lambda c: list(self._account(c).messages.list(to=to, from_=from_, limit=50)),
+        )
+        found = [_message(r) for r in records]
+        return [m for m in found if m.created_at is None or m.created_at >= since]
+
+    def place_call(
+        self,
+        to: str,
+        from_: str,
+        *,
+        twiml: str | None = None,
+        url: str | None = None,
+        status_callback: str | None = None,
+        timeout: int | None = None,
+        time_limit: int | None = None,
+    ) -> CallResult:
+        """CreateCall with inline TwiML or a TwiML URL. Not idempotent; never retried."""
+        kwargs: dict[str, Any] = {"to": to, "from_": from_}
+        if url:
+            kwargs["url"] = url
+        else:
+            kwargs["twiml"] = twiml or "<Response><Say>This is a telcli test call.</Say></Response>"
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+            kwargs["status_callback_event"] = ["initiated", "ringing", "answered", "completed"]
+        if timeout is not None:
+            kwargs["timeout"] = timeout
+        if time_limit is not None:
+            kwargs["time_limit"] = time_limit
+        record = self._call(f"call to {to}", lambda c: self._account(c).calls.create(**kwargs))
+        return _call_result(record)
+
+    def fetch_call(self, call_id: str) -> CallResult:
+        """FetchCall: the call's current status, duration and price."""
+        record = self._call(
+            f"status of call {call_id}", lambda c: self._account(c).calls(call_id).fetch()
+        )
+        return _call_result(record)
+
+    def find_calls(self, to: str, from_: str, since: datetime) -> list[CallResult]:
+        """Calls to ``to`` from ``from_`` created at or after ``since`` (reconciliation).
+        ListCall's StartTime filter misses queued calls, so filter date_created here."""
+        records = self._call(
+            f"calls to {to}",
+            lambda c: list(self._account(c).calls.list(to=to, from_=from_, limit=50)),
+        )
+        found = [(r, _call_result(r)) for r in records]
+        return [
+            call
+            for r, call in found
+            if not isinstance(r.date_created, datetime) or r.date_created >= since
+        ]
+
 
 # -- payload -> models ----------------------------------------------------------------------
 
@@ -433,4 +523,59 @@ def _owned(record: Any) -> OwnedNumber:
         address_id=_blank(record.address_sid),
         status=_blank(record.status),
         created_at=created,
+    )
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return None if value in (None, "") else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _when(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def _price(value: Any) -> Decimal | None:
+    # Twilio reports charges as negative decimal strings ("-0.00790"); telcli shows the cost.
+    price = _decimal(value)
+    return None if price is None else abs(price)
+
+
+def _message(record: Any) -> MessageResult:
+    return MessageResult(
+        provider=ProviderName.twilio,
+        id=record.sid,
+        to=record.to,
+        from_=record.from_,
+        status=str(record.status or "queued"),
+        carrier_status=str(record.status) if record.status else None,
+        body=record.body,
+        segments=_int(record.num_segments),
+        error_code=None if record.error_code in (None, 0) else str(record.error_code),
+        error_message=_blank(record.error_message),
+        price=_price(record.price),
+        currency=(record.price_unit or "").upper() or None,
+        created_at=_when(record.date_created),
+        updated_at=_when(record.date_updated),
+    )
+
+
+def _call_result(record: Any) -> CallResult:
+    status = str(record.status or "queued")
+    duration = _int(record.duration)
+    return CallResult(
+        provider=ProviderName.twilio,
+        id=record.sid,
+        to=record.to,
+        from_=record._from,
+        status=status,
+        carrier_status=status,
+        duration=duration,
+        answered=None if duration is None else status == "completed",
+        price=_price(record.price),
+        currency=(record.price_unit or "").upper() or None,
+        started_at=_when(record.start_time),
+        ended_at=_when(record.end_time),
     )

@@ -18,6 +18,7 @@ Operation names (what a fault injector keys on): ``twilio.account.fetch``, ``twi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Protocol
 
 from telcli.sandbox import (
@@ -25,6 +26,7 @@ from telcli.sandbox import (
     TWILIO_API_HOST,
     TWILIO_PRICING_HOST,
     VAPI_API_HOST,
+    lifecycles,
     telnyx,
     twilio,
 )
@@ -82,9 +84,9 @@ def _vapi_not_found(request: Request) -> Response:
 _VAPI = Api(name="vapi", authenticate=lambda request: None, routes=[], not_found=_vapi_not_found)
 
 APIS: dict[str, Api] = {
-    TWILIO_API_HOST: twilio.API,
+    TWILIO_API_HOST: replace(twilio.API, routes=[*twilio.API.routes, *lifecycles.TWILIO_ROUTES]),
     TWILIO_PRICING_HOST: twilio.PRICING_API,
-    TELNYX_API_HOST: telnyx.API,
+    TELNYX_API_HOST: replace(telnyx.API, routes=[*telnyx.API.routes, *lifecycles.TELNYX_ROUTES]),
     VAPI_API_HOST: _VAPI,
 }
 

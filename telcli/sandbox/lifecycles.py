@@ -1,0 +1,754 @@
+"""Message and call lifecycles in the sandbox: Twilio Messages/Calls (2010-04-01) and Telnyx
+SendMessage/GetMessage/DialCall/RetrieveCallStatus, with signed status callbacks.
+
+A message or call gets its whole timeline when it is created, from its destination (the magic
+numbers below); each fetch reports the step reached by the time elapsed since. Time runs at
+``TELCLI_SANDBOX_SPEED`` times real time (default 1: a message is delivered after 3 s, a call
+completes after 8 s); the module-level :data:`clock` is injectable for tests.
+
+Magic destinations (``To``), in the spirit of Twilio's test credentials:
+
+==============  ===========================================  ==========================
+number          SMS                                          call
+==============  ===========================================  ==========================
++15005550001    rejected at send: invalid To (21211/40310)    rejected: invalid To
++15005550002    failed (30006 landline or unreachable)        failed
++15005550003    undelivered (30003 unreachable handset)       busy
++15005550004    sent, never a delivery receipt                no-answer
++15005550005    stays queued (outcome never known)            rings forever
++15005550007    delivered                                     canceled
++15005550008    delivered                                     completed after 1 s
+anything else   delivered after about 3 s                     completed, 5 s long
+==============  ===========================================  ==========================
+
+``From`` must be a number the emulated account owns (buy one first), or ``+15005550006``,
+which every sandbox account may send and call from (Twilio's magic test From number).
+
+Operation names for the fault injector: ``twilio.messages.create``, ``twilio.messages.fetch``,
+``twilio.messages.list``, ``twilio.calls.create``, ``twilio.calls.fetch``,
+``twilio.calls.list``, ``telnyx.messages.send``, ``telnyx.messages.fetch``,
+``telnyx.calls.dial``, ``telnyx.calls.fetch``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import secrets
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+
+from telcli.sandbox import callbacks
+from telcli.sandbox import telnyx as tx
+from telcli.sandbox import twilio as tw
+from telcli.sandbox.state import SandboxState
+from telcli.sandbox.wire import ApiError, Request, Response, json_response, route
+
+SPEED_ENV = "TELCLI_SANDBOX_SPEED"
+MAGIC_FROM = "+15005550006"
+# Injectable wall clock (seconds since the epoch): the timelines are stored in these units.
+clock: Callable[[], float] = time.time
+
+# Sandbox list prices, USD: Twilio US SMS per segment, per started minute of an outbound call;
+# Telnyx per message part.
+TWILIO_SMS_PRICE = "0.00790"
+TWILIO_CALL_PRICE = "0.01400"
+TELNYX_SMS_PRICE = "0.00400"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One scripted lifecycle: ``steps`` are (nominal seconds after creation, status)."""
+
+    steps: tuple[tuple[float, str], ...]
+    twilio_error: tuple[int, str] | None = None
+    telnyx_error: tuple[str, str] | None = None
+    duration: int = 0  # calls: seconds answered
+    rejected: bool = False
+
+    @property
+    def final(self) -> str:
+        return self.steps[-1][1]
+
+
+_INVALID_TO = Outcome(((0.0, "rejected"),), rejected=True)
+MESSAGE_DELIVERED = Outcome(((0, "queued"), (0.4, "sending"), (1.2, "sent"), (3.0, "delivered")))
+MESSAGE_OUTCOMES: dict[str, Outcome] = {
+    "+15005550001": _INVALID_TO,
+    "+15005550002": Outcome(
+        ((0, "queued"), (0.4, "sending"), (1.0, "failed")),
+        (30006, "Landline or unreachable carrier"),
+        ("40001", "Not routable: the destination is a landline or cannot receive SMS"),
+    ),
+    "+15005550003": Outcome(
+        ((0, "queued"), (0.4, "sending"), (1.2, "sent"), (4.0, "undelivered")),
+        (30003, "Unreachable destination handset"),
+        ("40008", "Undeliverable: the handset is unreachable"),
+    ),
+    "+15005550004": Outcome(((0, "queued"), (0.4, "sending"), (1.2, "sent"))),
+    "+15005550005": Outcome(((0, "queued"),)),
+}
+CALL_COMPLETED = Outcome(
+    ((0, "queued"), (1.0, "ringing"), (3.0, "in-progress"), (8.0, "completed")), duration=5
+)
+CALL_OUTCOMES: dict[str, Outcome] = {
+    "+15005550001": _INVALID_TO,
+    "+15005550002": Outcome(((0, "queued"), (1.0, "failed"))),
+    "+15005550003": Outcome(((0, "queued"), (1.0, "ringing"), (2.5, "busy"))),
+    "+15005550004": Outcome(((0, "queued"), (1.0, "ringing"), (7.0, "no-answer"))),
+    "+15005550005": Outcome(((0, "queued"), (1.0, "ringing"))),
+    "+15005550007": Outcome(((0, "queued"), (1.0, "ringing"), (2.0, "canceled"))),
+    "+15005550008": Outcome(
+        ((0, "queued"), (1.0, "ringing"), (3.0, "in-progress"), (4.0, "completed")), duration=1
+    ),
+}
+_TELNYX_MESSAGE_STATUS = {
+    "queued": "queued",
+    "sending": "sending",
+    "sent": "sent",
+    "delivered": "delivered",
+    "undelivered": "delivery_failed",
+    "failed": "sending_failed",
+}
+_HANGUP_CAUSE = {
+    "completed": "normal_clearing",
+    "busy": "user_busy",
+    "no-answer": "timeout",
+    "failed": "call_rejected",
+    "canceled": "originator_cancel",
+}
+_FINAL = {"delivered", "undelivered", "failed", "completed", "busy", "no-answer", "canceled"}
+
+
+def speed() -> float:
+    try:
+        value = float(os.environ.get(SPEED_ENV) or 1.0)
+    except ValueError:
+        return 1.0
+    return value if value > 0 else 1.0
+
+
+# -- storage: one table in the sandbox's SQLite file ----------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS activity (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    created  REAL NOT NULL,
+    speed    REAL NOT NULL,
+    data     TEXT NOT NULL,
+    UNIQUE (provider, kind, id)
+)
+"""
+
+
+@contextmanager
+def _db(state: SandboxState) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(state.db_path, isolation_level=None, timeout=10)
+    try:
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute(_SCHEMA)
+        yield conn
+    finally:
+        conn.close()
+
+
+@dataclass(frozen=True)
+class Activity:
+    provider: str
+    kind: str  # "message" | "call"
+    id: str
+    created: float
+    speed: float
+    data: dict[str, Any]
+
+    @property
+    def outcome(self) -> Outcome:
+        table = MESSAGE_OUTCOMES if self.kind == "message" else CALL_OUTCOMES
+        default = MESSAGE_DELIVERED if self.kind == "message" else CALL_COMPLETED
+        return table.get(self.data["to"], default)
+
+    def step_at(self, now: float) -> tuple[float, str]:
+        """The (nominal offset, status) reached at ``now``."""
+        elapsed = (now - self.created) * self.speed
+        reached = [s for s in self.outcome.steps if s[0] <= elapsed]
+        return reached[-1] if reached else self.outcome.steps[0]
+
+    def at(self, offset: float) -> float:
+        """Wall-clock time of a nominal offset."""
+        return self.created + offset / self.speed
+
+
+def _save(state: SandboxState, activity: Activity) -> None:
+    with _db(state) as conn:
+        conn.execute(
+            "INSERT INTO activity (provider, kind, id, created, speed, data)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                activity.provider,
+                activity.kind,
+                activity.id,
+                activity.created,
+                activity.speed,
+                json.dumps(activity.data),
+            ),
+        )
+
+
+def _load(state: SandboxState, provider: str, kind: str, id_: str) -> Activity | None:
+    with _db(state) as conn:
+        row = conn.execute(
+            "SELECT created, speed, data FROM activity WHERE provider = ? AND kind = ? AND id = ?",
+            (provider, kind, id_),
+        ).fetchone()
+    if row is None:
+        return None
+    return Activity(provider, kind, id_, row[0], row[1], json.loads(row[2]))
+
+
+def _all(state: SandboxState, provider: str, kind: str) -> list[Activity]:
+    with _db(state) as conn:
+        rows = conn.execute(
+            "SELECT id, created, speed, data FROM activity WHERE provider = ? AND kind = ?"
+            " ORDER BY seq DESC",
+            (provider, kind),
+        ).fetchall()
+    return [Activity(provider, kind, r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+
+def _new(provider: str, kind: str, id_: str, data: dict[str, Any]) -> Activity:
+    return Activity(provider, kind, id_, clock(), speed(), data)
+
+
+def _owns(state: SandboxState, provider: str, number: str) -> bool:
+    return number == MAGIC_FROM or any(
+        r.get("phone_number") == number for r in state.list_numbers(provider)
+    )
+
+
+def _rfc2822(when: float) -> str:
+    return format_datetime(datetime.fromtimestamp(int(when), UTC))
+
+
+def _iso(when: float) -> str:
+    stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def _hex_sid(prefix: str) -> str:
+    return prefix + secrets.token_hex(16)
+
+
+# -- Twilio Messages --------------------------------------------------------------------------
+
+
+def _twilio_message(a: Activity, now: float) -> dict[str, Any]:
+    offset, status = a.step_at(now)
+    d = a.data
+    sent = status in ("sent", "delivered", "undelivered")
+    error = a.outcome.twilio_error if status in ("failed", "undelivered") else None
+    path = tw._account_path(f"/Messages/{a.id}")
+    return {
+        "account_sid": tw.ACCOUNT_SID,
+        "api_version": tw.API_VERSION,
+        "body": d["body"],
+        "date_created": _rfc2822(a.created),
+        "date_sent": _rfc2822(a.at(1.2)) if sent else None,
+        "date_updated": _rfc2822(a.at(offset)),
+        "direction": "outbound-api",
+        "error_code": error[0] if error else None,
+        "error_message": error[1] if error else None,
+        "from": d["from"],
+        "messaging_service_sid": None,
+        "num_media": str(len(d.get("media") or [])),
+        "num_segments": str(d["segments"]),
+        "price": f"-{_times(TWILIO_SMS_PRICE, d['segments'])}" if sent else None,
+        "price_unit": "USD",
+        "sid": a.id,
+        "status": status,
+        "subresource_uris": {"media": path + "/Media.json"},
+        "to": d["to"],
+        "uri": path + ".json",
+    }
+
+
+def _times(price: str, count: int) -> str:
+    from decimal import Decimal
+
+    return format(Decimal(price) * count, "f")
+
+
+def _twilio_callbacks(a: Activity, build: Callable[[str], list[tuple[str, str]] | None]) -> None:
+    url = a.data.get("callback")
+    if not url:
+        return
+    steps = []
+    for offset, status in a.outcome.steps[1:]:
+
+        def make(status: str = status) -> tuple[str, bytes, dict[str, str]] | None:
+            params = build(status)
+            if params is None:
+                return None
+            body, headers = callbacks.twilio_request(url, params)
+            return url, body, headers
+
+        steps.append((offset / a.speed, make))
+    callbacks.schedule(a.created, steps, clock=clock)
+
+
+def twilio_message_create(
+    state: SandboxState, request: Request, params: dict[str, str]
+) -> Response:
+    """CreateMessage: To, From, Body and/or MediaUrl, StatusCallback. 201 with status queued."""
+    from telcli.services.segments import analyze
+
+    form = request.form_items
+    fields = dict(form)
+    to, from_ = fields.get("To", ""), fields.get("From", "")
+    body = fields.get("Body", "")
+    media = [v for k, v in form if k == "MediaUrl"]
+    if not to:
+        raise ApiError(tw.error(400, 21604, "A 'To' phone number is required."))
+    if not from_:
+        raise ApiError(tw.error(400, 21603, "A 'From' phone number is required."))
+    if not body and not media:
+        raise ApiError(tw.error(400, 21602, "Message body is required."))
+    if MESSAGE_OUTCOMES.get(to) is _INVALID_TO:
+        raise ApiError(tw.error(400, 21211, f"Invalid 'To' Phone Number: {to}"))
+    if not _owns(state, tw.PROVIDER, from_):
+        raise ApiError(
+            tw.error(
+                400,
+                21606,
+                f"The From phone number {from_} is not a valid, SMS-capable inbound phone"
+                " number or short code for your account.",
+            )
+        )
+    data = {
+        "to": to,
+        "from": from_,
+        "body": body,
+        "media": media,
+        "segments": analyze(body).segments,
+        "callback": fields.get("StatusCallback") or None,
+    }
+    a = _new(tw.PROVIDER, "message", _hex_sid("SM"), data)
+    _save(state, a)
+
+    def params_for(status: str) -> list[tuple[str, str]]:
+        # The form Twilio posts to a message's StatusCallback.
+        out = [
+            ("AccountSid", tw.ACCOUNT_SID),
+            ("ApiVersion", tw.API_VERSION),
+            ("From", from_),
+            ("MessageSid", a.id),
+            ("MessageStatus", status),
+            ("SmsSid", a.id),
+            ("SmsStatus", status),
+            ("To", to),
+        ]
+        error = a.outcome.twilio_error
+        if error and status in ("failed", "undelivered"):
+            out.append(("ErrorCode", str(error[0])))
+        return out
+
+    _twilio_callbacks(a, params_for)
+    return json_response(201, _twilio_message(a, clock()))
+
+
+def twilio_message_fetch(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """FetchMessage."""
+    a = _load(state, tw.PROVIDER, "message", params["sid"])
+    if a is None:
+        return tw.not_found(request)
+    return json_response(200, _twilio_message(a, clock()))
+
+
+def _twilio_list(request: Request, key: str, items: list[dict[str, Any]], path: str) -> Response:
+    q = {k.lower(): v for k, v in request.query_items}
+    if q.get("to"):
+        items = [i for i in items if i["to"] == tw._normalize_number(q["to"])]
+    if q.get("from"):
+        items = [i for i in items if i["from"] == tw._normalize_number(q["from"])]
+    size = tw._int("PageSize", q.get("pagesize"), 50, 1, 1000)
+    chunk = items[:size]
+    uri = f"{path}?PageSize={size}&Page=0"
+    return json_response(
+        200,
+        {
+            key: chunk,
+            "end": max(len(chunk) - 1, 0),
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": uri,
+        },
+    )
+
+
+def twilio_message_list(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """ListMessage (To/From filters; newest first; one page)."""
+    now = clock()
+    items = [_twilio_message(a, now) for a in _all(state, tw.PROVIDER, "message")]
+    return _twilio_list(request, "messages", items, tw._account_path("/Messages.json"))
+
+
+# -- Twilio Calls -----------------------------------------------------------------------------
+
+
+def _twilio_call(a: Activity, now: float) -> dict[str, Any]:
+    offset, status = a.step_at(now)
+    d = a.data
+    answered_at = next((o for o, s in a.outcome.steps if s == "in-progress"), None)
+    ended = status in _FINAL
+    duration = a.outcome.duration if ended and status == "completed" else 0
+    path = tw._account_path(f"/Calls/{a.id}")
+    minutes = math.ceil(duration / 60)
+    return {
+        "account_sid": tw.ACCOUNT_SID,
+        "annotation": None,
+        "answered_by": None,
+        "api_version": tw.API_VERSION,
+        "caller_name": None,
+        "date_created": _rfc2822(a.created),
+        "date_updated": _rfc2822(a.at(offset)),
+        "direction": "outbound-api",
+        "duration": str(duration) if ended else None,
+        "end_time": _rfc2822(a.at(offset)) if ended else None,
+        "forwarded_from": None,
+        "from": d["from"],
+        "from_formatted": d["from"],
+        "group_sid": None,
+        "parent_call_sid": None,
+        "phone_number_sid": d.get("from_sid"),
+        "price": f"-{_times(TWILIO_CALL_PRICE, minutes)}" if ended else None,
+        "price_unit": "USD",
+        "queue_time": "0",
+        "sid": a.id,
+        "start_time": _rfc2822(a.at(answered_at))
+        if answered_at is not None and (offset >= answered_at)
+        else None,
+        "status": status,
+        "subresource_uris": {"recordings": path + "/Recordings.json"},
+        "to": d["to"],
+        "to_formatted": d["to"],
+        "trunk_sid": None,
+        "uri": path + ".json",
+    }
+
+
+# Twilio's StatusCallbackEvent names per call status.
+_CALL_EVENT = {
+    "queued": "initiated",
+    "ringing": "ringing",
+    "in-progress": "answered",
+    **{s: "completed" for s in ("completed", "busy", "no-answer", "failed", "canceled")},
+}
+
+
+def twilio_call_create(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """CreateCall: To, From, Url or Twiml, StatusCallback(+Event), Timeout, TimeLimit."""
+    form = request.form_items
+    fields = dict(form)
+    to, from_ = fields.get("To", ""), fields.get("From", "")
+    if not to:
+        raise ApiError(tw.error(400, 21201, "No 'To' number is specified"))
+    if not from_:
+        raise ApiError(tw.error(400, 21213, "No 'From' number is specified"))
+    if not (fields.get("Url") or fields.get("Twiml") or fields.get("ApplicationSid")):
+        raise ApiError(tw.error(400, 21205, "Either Url, Twiml or ApplicationSid is required"))
+    if CALL_OUTCOMES.get(to) is _INVALID_TO:
+        raise ApiError(tw.error(400, 21211, f"Invalid 'To' Phone Number: {to}"))
+    if not _owns(state, tw.PROVIDER, from_):
+        raise ApiError(tw.error(400, 21210, f"The source phone number {from_} is not verified"))
+    events = [v for k, v in form if k == "StatusCallbackEvent"] or ["completed"]
+    owned = [r for r in state.list_numbers(tw.PROVIDER) if r.get("phone_number") == from_]
+    data = {
+        "to": to,
+        "from": from_,
+        "from_sid": owned[0]["sid"] if owned else None,
+        "callback": fields.get("StatusCallback") or None,
+        "events": events,
+    }
+    a = _new(tw.PROVIDER, "call", _hex_sid("CA"), data)
+    _save(state, a)
+    sequence = iter(range(1000))
+
+    def params_for(status: str) -> list[tuple[str, str]] | None:
+        if _CALL_EVENT[status] not in events:
+            return None
+        out = [
+            ("AccountSid", tw.ACCOUNT_SID),
+            ("ApiVersion", tw.API_VERSION),
+            ("CallSid", a.id),
+            ("CallStatus", status),
+            ("CallbackSource", "call-progress-events"),
+            ("Called", to),
+            ("Caller", from_),
+            ("Direction", "outbound-api"),
+            ("From", from_),
+            ("SequenceNumber", str(next(sequence))),
+            ("Timestamp", _rfc2822(clock())),
+            ("To", to),
+        ]
+        if status in _FINAL:
+            duration = a.outcome.duration if status == "completed" else 0
+            out += [("CallDuration", str(duration)), ("Duration", str(math.ceil(duration / 60)))]
+        return out
+
+    _twilio_callbacks(a, params_for)
+    return json_response(201, _twilio_call(a, clock()))
+
+
+def twilio_call_fetch(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """FetchCall."""
+    a = _load(state, tw.PROVIDER, "call", params["sid"])
+    if a is None:
+        return tw.not_found(request)
+    return json_response(200, _twilio_call(a, clock()))
+
+
+def twilio_call_list(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """ListCall (To/From filters; newest first; one page)."""
+    now = clock()
+    items = [_twilio_call(a, now) for a in _all(state, tw.PROVIDER, "call")]
+    return _twilio_list(request, "calls", items, tw._account_path("/Calls.json"))
+
+
+# -- Telnyx messages --------------------------------------------------------------------------
+
+
+def _telnyx_message(a: Activity, now: float) -> dict[str, Any]:
+    offset, status = a.step_at(now)
+    d = a.data
+    raw = _TELNYX_MESSAGE_STATUS[status]
+    if status == "sent" and offset == a.outcome.steps[-1][0] and (now - a.at(offset)) * a.speed > 3:
+        raw = "delivery_unconfirmed"  # no receipt came: Telnyx finalizes as unconfirmed
+    sent = status in ("sent", "delivered", "undelivered")
+    error = a.outcome.telnyx_error if status in ("failed", "undelivered") else None
+    final = raw in ("delivered", "delivery_failed", "sending_failed", "delivery_unconfirmed")
+    return {
+        "record_type": "message",
+        "direction": "outbound",
+        "id": a.id,
+        "type": "MMS" if d.get("media") else "SMS",
+        "messaging_profile_id": d.get("messaging_profile_id"),
+        "from": {"phone_number": d["from"], "carrier": "Telnyx", "line_type": "VoIP"},
+        "to": [
+            {
+                "phone_number": d["to"],
+                "status": raw,
+                "carrier": "T-Mobile USA",
+                "line_type": "Wireless",
+            }
+        ],
+        "text": d["body"],
+        "media": [
+            {"url": u, "content_type": None, "sha256": None, "size": None}
+            for u in d.get("media") or []
+        ],
+        "webhook_url": d.get("callback"),
+        "webhook_failover_url": None,
+        "encoding": d["encoding"],
+        "parts": d["segments"],
+        "tags": [],
+        "cost": {"amount": _times(TELNYX_SMS_PRICE, d["segments"]), "currency": "USD"}
+        if sent
+        else None,
+        "received_at": _iso(a.created),
+        "sent_at": _iso(a.at(1.2)) if sent else None,
+        "completed_at": _iso(a.at(offset)) if final else None,
+        "valid_until": None,
+        "errors": [{"code": error[0], "title": error[1].split(":")[0], "detail": error[1]}]
+        if error
+        else [],
+    }
+
+
+def telnyx_message_send(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """SendMessage: from, to, text and/or media_urls, webhook_url."""
+    from telcli.services.segments import analyze
+
+    body = tx._body(request)
+    to = tx._optional_string(body, "to") or ""
+    from_ = tx._optional_string(body, "from") or ""
+    text = tx._optional_string(body, "text") or ""
+    media = tx._string_list(body, "media_urls") or []
+    if not to:
+        raise tx._bad_body("/to", "The 'to' parameter is required.", status=400)
+    if not text and not media:
+        raise tx._bad_body("/text", "Either 'text' or 'media_urls' is required.", status=400)
+    if MESSAGE_OUTCOMES.get(to) is _INVALID_TO:
+        raise ApiError(tx.error(400, "40310", "Invalid 'to' address", f"{to} is not routable."))
+    if not from_ or not _owns(state, tx.PROVIDER, from_):
+        raise ApiError(
+            tx.error(
+                400,
+                "40305",
+                "Invalid 'from' address",
+                f"{from_ or 'from'} is not a number on your account with a messaging profile.",
+            )
+        )
+    info = analyze(text)
+    data = {
+        "to": to,
+        "from": from_,
+        "body": text,
+        "media": media,
+        "segments": info.segments,
+        "encoding": "GSM-7" if info.encoding == "GSM-7" else "UCS-2",
+        "callback": tx._optional_string(body, "webhook_url"),
+        "messaging_profile_id": tx._optional_string(body, "messaging_profile_id"),
+    }
+    a = _new(tx.PROVIDER, "message", str(uuid.uuid4()), data)
+    _save(state, a)
+    url = data["callback"]
+    if url:
+        steps = []
+        for offset, status in a.outcome.steps[1:]:
+            if status not in ("sent", *_FINAL):
+                continue
+            event = "message.sent" if status == "sent" else "message.finalized"
+
+            def make(
+                offset: float = offset, event: str = event
+            ) -> tuple[str, bytes, dict[str, str]]:
+                payload = _telnyx_message(a, a.at(offset) + 0.0001)
+                body, headers = callbacks.telnyx_request(url, event, payload, meta=True)
+                return url, body, headers
+
+            steps.append((offset / a.speed, make))
+        callbacks.schedule(a.created, steps, clock=clock)
+    return json_response(200, {"data": _telnyx_message(a, clock())})
+
+
+def telnyx_message_fetch(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """GetMessage."""
+    a = _load(state, tx.PROVIDER, "message", params["id"])
+    if a is None:
+        return tx.not_found(request)
+    return json_response(200, {"data": _telnyx_message(a, clock())})
+
+
+# -- Telnyx calls -----------------------------------------------------------------------------
+
+
+def _telnyx_call(a: Activity, now: float) -> dict[str, Any]:
+    offset, status = a.step_at(now)
+    d = a.data
+    ended = status in _FINAL
+    answered_at = next((o for o, s in a.outcome.steps if s == "in-progress"), None)
+    record: dict[str, Any] = {
+        "record_type": "call",
+        "call_control_id": a.id,
+        "call_leg_id": d["leg"],
+        "call_session_id": d["session"],
+        "is_alive": status == "in-progress",
+    }
+    if answered_at is not None and offset >= answered_at:
+        record["start_time"] = _iso(a.at(answered_at))
+    if ended:
+        record["end_time"] = _iso(a.at(offset))
+        record["call_duration"] = a.outcome.duration if status == "completed" else 0
+    return record
+
+
+def telnyx_call_dial(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """DialCall: connection_id, to, from required; webhook_url gets the call.* events."""
+    body = tx._body(request)
+    for key in ("connection_id", "to", "from"):
+        if not tx._optional_string(body, key):
+            raise tx._bad_body(f"/{key}", f"The '{key}' parameter is required.")
+    to, from_ = body["to"], body["from"]
+    if CALL_OUTCOMES.get(to) is _INVALID_TO:
+        raise ApiError(
+            tx.error(422, "90018", "Invalid destination", f"{to} is not a valid destination.")
+        )
+    if not _owns(state, tx.PROVIDER, from_):
+        raise tx._bad_body("/from", f"{from_} is not a number on your account.")
+    token = base64.urlsafe_b64encode(secrets.token_bytes(33)).decode()
+    data = {
+        "to": to,
+        "from": from_,
+        "connection_id": body["connection_id"],
+        "leg": str(uuid.uuid4()),
+        "session": str(uuid.uuid4()),
+        "callback": tx._optional_string(body, "webhook_url"),
+    }
+    a = _new(tx.PROVIDER, "call", "v3:" + token, data)
+    _save(state, a)
+    url = data["callback"]
+    if url:
+        steps = []
+        for offset, status in a.outcome.steps[1:]:
+            event = {"ringing": "call.initiated", "in-progress": "call.answered"}.get(
+                status, "call.hangup" if status in _FINAL else ""
+            )
+            if not event:
+                continue
+
+            def make(offset: float = offset, status: str = status, event: str = event) -> Any:
+                payload: dict[str, Any] = {
+                    "call_control_id": a.id,
+                    "call_leg_id": data["leg"],
+                    "call_session_id": data["session"],
+                    "client_state": None,
+                    "connection_id": data["connection_id"],
+                    "from": from_,
+                    "to": to,
+                    "direction": "outgoing",
+                    "state": {"call.initiated": "bridging", "call.answered": "answered"}.get(
+                        event, "hangup"
+                    ),
+                }
+                if event == "call.hangup":
+                    payload["hangup_cause"] = _HANGUP_CAUSE[status]
+                    payload["hangup_source"] = "callee"
+                    payload["end_time"] = _iso(a.at(offset))
+                body, headers = callbacks.telnyx_request(url, event, payload, meta=False)
+                return url, body, headers
+
+            steps.append((offset / a.speed, make))
+        callbacks.schedule(a.created, steps, clock=clock)
+    return json_response(200, {"data": _telnyx_call(a, a.created)})
+
+
+def telnyx_call_fetch(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """RetrieveCallStatus."""
+    a = _load(state, tx.PROVIDER, "call", params["call_control_id"])
+    if a is None:
+        return tx.not_found(request)
+    return json_response(200, {"data": _telnyx_call(a, clock())})
+
+
+# -- routes (added to the provider APIs in sandbox/app.py) ----------------------------------
+
+_ACCOUNT = "/2010-04-01/Accounts/{account}"
+TWILIO_ROUTES = [
+    route("POST", _ACCOUNT + "/Messages.json", "twilio.messages.create", twilio_message_create),
+    route("GET", _ACCOUNT + "/Messages.json", "twilio.messages.list", twilio_message_list),
+    route("GET", _ACCOUNT + "/Messages/{sid}.json", "twilio.messages.fetch", twilio_message_fetch),
+    route("POST", _ACCOUNT + "/Calls.json", "twilio.calls.create", twilio_call_create),
+    route("GET", _ACCOUNT + "/Calls.json", "twilio.calls.list", twilio_call_list),
+    route("GET", _ACCOUNT + "/Calls/{sid}.json", "twilio.calls.fetch", twilio_call_fetch),
+]
+TELNYX_ROUTES = [
+    route("POST", "/v2/messages", "telnyx.messages.send", telnyx_message_send),
+    route("GET", "/v2/messages/{id}", "telnyx.messages.fetch", telnyx_message_fetch),
+    route("POST", "/v2/calls", "telnyx.calls.dial", telnyx_call_dial),
+    route("GET", "/v2/calls/{call_control_id}", "telnyx.calls.fetch", telnyx_call_fetch),
+]
