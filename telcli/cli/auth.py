@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from telcli.cli.base import TelcliTyper
+from telcli.cli.base import TelcliTyper, ask
 from telcli.cli.options import JsonOpt
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
@@ -73,14 +73,14 @@ def auth_login(
 def _prompt(name: str, *, account_sid: str | None, api_key: bool) -> dict[str, str]:
     if name != "twilio":
         return {"api_key": typer.prompt(f"{name} API key", hide_input=True, err=True).strip()}
-    sid = (account_sid or typer.prompt("Twilio account SID (AC…)", err=True)).strip()
+    sid = (account_sid or ask("Twilio account SID (AC…): ")).strip()
     if not (sid.startswith("AC") and len(sid) == 34):
         raise UsageProblem(
             f"{sid[:6]}… is not a Twilio account SID",
             hint="it starts with AC and has 34 characters",
         )
     if api_key:
-        key = typer.prompt("Twilio API key SID (SK…)", err=True).strip()
+        key = ask("Twilio API key SID (SK…): ")
         secret = typer.prompt("Twilio API key secret", hide_input=True, err=True).strip()
         return {"account_sid": sid, "api_key": key, "api_secret": secret}
     token = typer.prompt("Twilio auth token", hide_input=True, err=True).strip()

@@ -86,9 +86,21 @@ def confirm(app_ctx: Any, question: str, *, yes: bool = False) -> None:
             "refusing to continue without confirmation: stdin is not a terminal",
             hint="pass --yes to confirm in scripts",
         )
-    if not typer.confirm(question, default=False, err=True):
+    if ask(f"{question} [y/N]: ").lower() not in ("y", "yes"):
         print("aborted: nothing was changed", file=sys.stderr)
         raise typer.Exit(int(ExitCode.BUG))
+
+
+def ask(prompt: str) -> str:
+    """Ask for one visible line. The prompt goes to stderr, never stdout: Click's prompts
+    echo their last character through ``input()``, which lands on a redirected stdout and
+    would corrupt the data there (``telcli numbers buy N | cut -f1``)."""
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:
+        raise KeyboardInterrupt  # EOF at a prompt: treat like Ctrl-C (exit 130, nothing done)
+    return line.strip()
     # The network budget (--timeout) counts network work, not the time a person took to answer.
     restart = getattr(app_ctx, "restart_deadline", None)
     if restart is not None:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from telcli.errors import AuthError, TelcliError
 from telcli.models import CredentialStatus, ProviderName
-from telcli.storage.credentials import FIELDS, CredentialStore, Resolved
+from telcli.storage.credentials import FIELDS, CredentialStore, KeyringUnavailable, Resolved
 
 
 def status(
@@ -24,7 +24,7 @@ def status(
         try:
             found = lookup(name)
         except AuthError as exc:
-            source = "unavailable" if "keyring" in exc.message else "missing"
+            source = "unavailable" if isinstance(exc, KeyringUnavailable) else "missing"
             rows.append(CredentialStatus(ProviderName(name), profile, source, detail=exc.message))
             continue
         verified: bool | None = None

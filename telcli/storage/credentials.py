@@ -53,6 +53,10 @@ def username(profile: str, provider: str, field: str) -> str:
     return base if profile == "default" else f"{profile}/{base}"
 
 
+class KeyringUnavailable(AuthError):
+    """The keyring itself cannot be used (none, disabled, locked, hung): not "not logged in"."""
+
+
 class CredentialStore(Protocol):
     def get(self, profile: str, provider: str, field: str) -> str | None: ...
     def set(self, profile: str, provider: str, field: str, value: str) -> None: ...
@@ -73,13 +77,13 @@ class KeyringStore:
         # further call would wait the full timeout again (3 providers in `auth status`).
         self._hung: str | None = None
 
-    def _fail(self, reason: str, provider: str | None = None) -> AuthError:
+    def _fail(self, reason: str, provider: str | None = None) -> KeyringUnavailable:
         where = (
             f"set {env_hint(provider)} in the environment instead"
             if provider
             else "set the provider's environment variables instead"
         )
-        return AuthError(
+        return KeyringUnavailable(
             f"cannot use the system keyring: {reason}",
             hint=f"{where}, or run where a Secret Service (gnome-keyring, KeePassXC) or keychain"
             " is unlocked",

@@ -214,3 +214,16 @@ def test_provider_flag_limits_to_one_carrier(run, fakes):
 def test_a_mistyped_command_suggests_the_right_one(telcli):
     result = telcli("numbr")
     assert result.exit_code == 2 and "Did you mean 'numbers'?" in result.stderr
+
+
+def test_the_confirmation_prompt_never_touches_stdout(run, fakes):
+    # Click's prompts write their last character to stdout; ours must not (TSV would break).
+    result = run("numbers", "buy", N1, tty=True, input="yes\n")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Number ")
+    assert "[y/N]" in result.stderr
+
+
+def test_end_of_input_at_the_prompt_is_an_interrupt_and_buys_nothing(run, fakes):
+    result = run("numbers", "buy", N1, tty=True, input="")
+    assert result.exit_code == 130 and fakes[0].purchases == 0
