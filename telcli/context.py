@@ -167,7 +167,24 @@ class AppContext:
     def sandbox_transport(self) -> httpx.BaseTransport:
         from telcli.sandbox.transport import SandboxTransport
 
-        return SandboxTransport(self.sandbox_db_path)
+        return SandboxTransport(self.sandbox_db_path, faults=self.sandbox_faults())
+
+    def sandbox_faults(self) -> Any:
+        """The sandbox's fault injector: rules from `sandbox faults set` and
+        TELCLI_SANDBOX_FAULTS."""
+        from telcli.sandbox.faults import FaultError, FaultInjector
+
+        try:
+            return FaultInjector.for_sandbox(
+                self.sandbox_db_path, self.env.get(envvars.TELCLI_SANDBOX_FAULTS)
+            )
+        except FaultError as exc:
+            from telcli.errors import ConfigError
+
+            raise ConfigError(
+                f"{envvars.TELCLI_SANDBOX_FAULTS}: {exc}",
+                hint="e.g. TELCLI_SANDBOX_FAULTS='twilio.purchase:status=503,rate=0.2'",
+            ) from None
 
     def base_urls(self, provider: str) -> dict[str, str]:
         """Host overrides for one provider: env beats config; the sandbox ignores both."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from telcli import envvars
+from telcli.cli import sandbox_faults
 from telcli.cli.base import TelcliTyper
 from telcli.cli.options import JsonOpt
 from telcli.context import AppContext
@@ -18,6 +19,8 @@ app = TelcliTyper(
     "Every command takes --sandbox (or TELCLI_SANDBOX=1) to use it in process instead.",
     no_args_is_help=True,
 )
+
+app.add_typer(sandbox_faults.app, name="faults")
 
 DEFAULT_PORT = 4780
 
@@ -52,7 +55,13 @@ def sandbox_serve(
     app_ctx: AppContext = ctx.obj
     out = app_ctx.output(json=json_)
     try:
-        server = make_server(host, port, app_ctx.sandbox_db_path, log=out.note if log else None)
+        server = make_server(
+            host,
+            port,
+            app_ctx.sandbox_db_path,
+            log=out.note if log else None,
+            faults=app_ctx.sandbox_faults(),
+        )
     except OSError as exc:
         raise UsageProblem(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}",

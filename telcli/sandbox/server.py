@@ -15,6 +15,7 @@ HTTP/1.1 keep-alive is supported. Stop it with ``shutdown()`` then ``server_clos
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -102,7 +103,9 @@ class _Handler(BaseHTTPRequestHandler):
                     body,
                     faults=self.server.faults,
                 )
-            except DropConnection:
+            except DropConnection as exc:
+                # faults.Hang: keep the client waiting first (it times out), then hang up.
+                time.sleep(getattr(exc, "seconds", 0) or 0)
                 self.close_connection = True  # hang up without a word
                 return
             except Exception:

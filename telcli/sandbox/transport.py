@@ -36,7 +36,9 @@ class SandboxTransport(httpx.BaseTransport):
                 body,
                 faults=self.faults,
             )
-        except DropConnection:
+        except DropConnection as exc:
+            if getattr(exc, "seconds", None) is not None:  # faults.Hang: no answer in time
+                raise httpx.ReadTimeout("sandbox fault: timed out", request=request) from None
             # What httpx raises when a server hangs up instead of answering.
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response.", request=request

@@ -101,6 +101,7 @@ def quote(
     country = country_of(phone_number) or "US"
     first = likely_type(phone_number)
     types = [first, *(t for t in NumberType if t != first)]
+    unavailable: list[tuple[CarrierProvider, ProviderUnavailable]] = []
     for carrier in carriers:
         for number_type in types:
             query = replace(_digits_query(phone_number, country), number_type=number_type)
@@ -112,6 +113,8 @@ def quote(
                 if len(carriers) == 1:
                     raise
                 notify(failover.skip_note(carrier, exc, what="availability check"))
+                if isinstance(exc, ProviderUnavailable):
+                    unavailable.append((carrier, exc))
                 break
             for offer in offers:
                 if offer.phone_number == phone_number:
@@ -127,6 +130,16 @@ def quote(
                 provider=str(carrier.name),
                 hint="nothing to buy; see it with `telcli numbers list`",
             )
+    if unavailable:
+        # A carrier that could not be asked may well offer it: not a "no" (exit 5).
+        carrier, exc = unavailable[0]
+        raise ProviderUnavailable(
+            f"cannot tell whether {phone_number} is available: {carrier.name} could not be"
+            f" asked ({exc.message})",
+            provider=str(carrier.name),
+            sent=False,
+            hint="retry later; `telcli providers status` shows each provider's health",
+        )
     names = " or ".join(str(c.name) for c in carriers)
     raise ProviderRejected(
         f"{phone_number} is not available to buy from {names}",

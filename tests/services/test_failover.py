@@ -469,3 +469,19 @@ def test_two_open_buys_of_one_owned_number_settle_once(state):
     second = state.ledger_begin("buy", "twilio", "default", N1)
     settled = svc.reconcile([tw], state=state, profile="default", providers=["twilio"])
     assert [(s.entry_id, s.status) for s in settled] == [(first, "succeeded"), (second, "failed")]
+
+
+def test_quote_with_a_carrier_down_is_unavailable_not_a_no(breakers):
+    lines: list[str] = []
+    tw, tx, gtw, gtx = pair(breakers)
+    tw.fail["search_numbers"] = down()
+    with pytest.raises(ProviderUnavailable) as err:
+        svc.quote([gtw, gtx], "+14155550199", notify=lines.append)
+    assert err.value.exit_code == ExitCode.UNAVAILABLE
+    assert err.value.message == (
+        "cannot tell whether +14155550199 is available: twilio could not be asked (twilio 503)"
+    )
+    assert lines == ["twilio: availability check failed: twilio 503"]
+    # ...while a number the reachable carrier offers is still found
+    carrier, found = svc.quote([gtw, gtx], N2)
+    assert carrier is gtx and found.phone_number == N2

@@ -1,0 +1,430 @@
+"""Fault injection for the sandbox: errors, latency, rate limits, timeouts and lost responses,
+per provider and operation, seeded and deterministic.
+
+A :class:`FaultInjector` is the sandbox's :class:`~telcli.sandbox.app.FaultHook`. Rules come
+from two places:
+
+- ``telcli sandbox faults set ...``: stored in the sandbox's SQLite file (table
+  ``sandbox_faults``, which ``sandbox reset`` leaves alone), so every later process, in-process
+  sandbox or ``sandbox serve``, sees them, and their counters continue across processes;
+- ``TELCLI_SANDBOX_FAULTS``: rules for one process (tests), counted in memory. Either JSON (a
+  rule object or a list of them, keys as in :meth:`FaultRule.to_json`) or a short form,
+  ``;``-separated: ``twilio.purchase:status=503,rate=0.2,seed=7;telnyx:drop-response``.
+
+Whether the k-th request a rule matches is hit depends only on the rule's seed and k
+(``Random(f"{seed}:{k}").random() < rate``), so a schedule replays exactly. The kinds:
+
+- ``status``: answer with that status and the provider's own error body, without running the
+  operation (a 429 carries ``Retry-After: 1``);
+- ``timeout``: do not run the operation and never answer (in process: ``httpx.ReadTimeout`` at
+  once; over HTTP the connection is held 30 s, then closed);
+- ``drop_response``: run the operation (its effects are committed), then cut the connection
+  before the answer: the ambiguous case;
+- ``latency``: sleep that long before the operation (alone or with any kind above);
+- ``rate_limit``: at most N requests per second (per rule): beyond that a 429 with the seconds
+  to the next window in ``Retry-After``, like the real APIs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from telcli.sandbox import telnyx, twilio
+from telcli.sandbox.wire import DropConnection, Request, Response
+
+PROVIDERS = ("twilio", "telnyx")
+HANG_SECONDS = 30.0
+
+_TABLE = """
+CREATE TABLE IF NOT EXISTS sandbox_faults (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule TEXT NOT NULL,
+    seen INTEGER NOT NULL DEFAULT 0,
+    window_start REAL NOT NULL DEFAULT 0,
+    window_count INTEGER NOT NULL DEFAULT 0
+)
+"""
+
+
+class FaultError(ValueError):
+    """A fault rule that makes no sense (the CLI turns it into a usage error)."""
+
+
+class Hang(DropConnection):
+    """The operation never answers: a timeout from the client's point of view. Nothing ran."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    provider: str
+    operation: str | None = None  # "purchase", "twilio.purchase", "pricing" (a prefix)...
+    status: int | None = None
+    rate: float = 1.0
+    latency_ms: int = 0
+    rate_limit: float | None = None  # requests per second
+    timeout: bool = False
+    drop_response: bool = False
+    seed: int = 0
+    id: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.provider not in PROVIDERS:
+            raise FaultError(f"unknown provider {self.provider!r}: use twilio or telnyx")
+        if self.operation is not None and not self.operation.strip(". "):
+            raise FaultError("the operation name is empty")
+        if self.operation and "." in self.operation:
+            head = self.operation.split(".", 1)[0]
+            if head in PROVIDERS and head != self.provider:
+                raise FaultError(f"operation {self.operation!r} is not a {self.provider} one")
+        if self.status is not None and not 400 <= self.status <= 599:
+            raise FaultError(f"status {self.status} is not an error status (400-599)")
+        if not 0.0 <= self.rate <= 1.0:
+            raise FaultError(f"rate {self.rate} is not a probability between 0 and 1")
+        if self.latency_ms < 0:
+            raise FaultError("latency must not be negative")
+        if self.rate_limit is not None and self.rate_limit <= 0:
+            raise FaultError("a rate limit must allow more than 0 requests per second")
+        kinds = [k for k in ("status", "timeout", "drop_response") if getattr(self, k)]
+        if len(kinds) > 1:
+            raise FaultError("choose one of --status, --timeout and --drop-response per fault")
+        if not kinds and not self.latency_ms and self.rate_limit is None:
+            raise FaultError(
+                "this fault does nothing: give --status, --timeout, --drop-response,"
+                " --latency or --rate-limit"
+            )
+
+    @property
+    def kind(self) -> str:
+        if self.status is not None:
+            return f"status {self.status}"
+        if self.timeout:
+            return "timeout"
+        if self.drop_response:
+            return "drop-response"
+        return "latency" if self.latency_ms else "rate-limit"
+
+    @property
+    def target(self) -> str:
+        op = self.operation or "*"
+        return op if op.startswith(f"{self.provider}.") else f"{self.provider}.{op}"
+
+    def matches(self, operation: str) -> bool:
+        if not operation.startswith(f"{self.provider}."):
+            return False
+        if self.operation is None:
+            return True
+        want = self.target
+        return operation == want or operation.startswith(want + ".")
+
+    def hit(self, k: int) -> bool:
+        """Is the k-th matching request (1-based) affected? Depends on seed and k only."""
+        if self.rate >= 1.0:
+            return True
+        return random.Random(f"{self.seed}:{k}").random() < self.rate
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if k != "id"}
+        return {"id": self.id, **data, "kind": self.kind, "target": self.target}
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+_FIELDS = {
+    "provider",
+    "operation",
+    "status",
+    "rate",
+    "latency_ms",
+    "rate_limit",
+    "timeout",
+    "drop_response",
+    "seed",
+}
+
+
+def parse_rate_limit(text: str) -> float:
+    """``10/s``, ``10`` (per second) or ``600/m`` -> requests per second."""
+    value, _, unit = text.strip().partition("/")
+    per = {"": 1.0, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0}.get(unit.strip().lower())
+    try:
+        count = float(value)
+    except ValueError:
+        per = None
+    if per is None:
+        raise FaultError(f"rate limit {text!r} is not like 10/s or 600/m")
+    return count / per
+
+
+def _rule(data: Mapping[str, Any]) -> FaultRule:
+    unknown = set(data) - _FIELDS - {"id", "kind", "target", "latency"}
+    if unknown:
+        raise FaultError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
+    values = {k: v for k, v in data.items() if k in _FIELDS}
+    if "latency" in data:
+        values["latency_ms"] = data["latency"]
+    try:
+        if isinstance(values.get("rate_limit"), str):
+            values["rate_limit"] = parse_rate_limit(values["rate_limit"])
+        for key, kind in (("status", int), ("latency_ms", int), ("seed", int)):
+            if values.get(key) is not None:
+                values[key] = kind(values[key])
+        for key in ("rate", "rate_limit"):
+            if values.get(key) is not None:
+                values[key] = float(values[key])
+        return FaultRule(**values)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, FaultError):
+            raise
+        raise FaultError(f"bad fault {dict(data)}: {exc}") from None
+
+
+def _short(text: str) -> FaultRule:
+    # twilio.purchase:status=503,rate=0.2   or   telnyx:drop-response
+    head, _, settings = text.partition(":")
+    provider, _, operation = head.strip().partition(".")
+    data: dict[str, Any] = {"provider": provider, "operation": operation or None}
+    for item in filter(None, (s.strip() for s in settings.split(","))):
+        key, eq, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        data[key] = value.strip() if eq else True
+    return _rule(data)
+
+
+def parse_rules(spec: str | None) -> list[FaultRule]:
+    """The rules in ``TELCLI_SANDBOX_FAULTS`` (JSON, or the short form)."""
+    if not spec or not spec.strip():
+        return []
+    text = spec.strip()
+    if text[0] in "[{":
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise FaultError(f"TELCLI_SANDBOX_FAULTS is not valid JSON: {exc}") from None
+        items = data if isinstance(data, list) else [data]
+        if not all(isinstance(i, dict) for i in items):
+            raise FaultError("TELCLI_SANDBOX_FAULTS must be a JSON object or a list of objects")
+        rules = [_rule(i) for i in items]
+    else:
+        rules = [_short(part) for part in text.split(";") if part.strip()]
+    return [replace(r, id=-(i + 1)) for i, r in enumerate(rules)]
+
+
+# --- counters -----------------------------------------------------------------------------------
+
+
+class _MemoryCounters:
+    """Counters of one process (rules from the environment)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[int, int] = {}
+        self._windows: dict[int, tuple[float, int]] = {}
+
+    def next(self, rule: FaultRule) -> int:
+        with self._lock:
+            k = self._seen.get(rule.id or 0, 0) + 1
+            self._seen[rule.id or 0] = k
+            return k
+
+    def admit(self, rule: FaultRule, now: float) -> float | None:
+        with self._lock:
+            start, count = self._windows.get(rule.id or 0, (0.0, 0))
+            wait, start, count = _window(rule, now, start, count)
+            self._windows[rule.id or 0] = (start, count)
+            return wait
+
+
+def _window(
+    rule: FaultRule, now: float, start: float, count: int
+) -> tuple[float | None, float, int]:
+    """Fixed one-second windows (or longer for fractional limits): at most ``rate_limit``
+    requests per second. Returns (seconds to wait or None, new start, new count)."""
+    assert rule.rate_limit is not None
+    length = max(1.0, 1.0 / rule.rate_limit)
+    allowed = max(1, int(rule.rate_limit * length))
+    if now - start >= length:
+        start, count = now, 0
+    if count >= allowed:
+        return start + length - now, start, count
+    return None, start, count + 1
+
+
+class FaultStore:
+    """The rules set with ``telcli sandbox faults set``, in the sandbox's SQLite file."""
+
+    def __init__(self, db_path: Path | str) -> None:
+        self.db_path = Path(db_path)
+
+    @contextmanager
+    def _connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=10)
+        try:
+            conn.execute("PRAGMA busy_timeout = 10000")
+            if write:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.execute(_TABLE)
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            else:
+                yield conn
+        finally:
+            conn.close()
+
+    def rules(self) -> list[FaultRule]:
+        try:
+            with self._connect() as conn:
+                rows = conn.execute("SELECT id, rule FROM sandbox_faults ORDER BY id").fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise
+        return [replace(_rule(json.loads(raw)), id=rid) for rid, raw in rows]
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        data = {k: v for k, v in asdict(rule).items() if k != "id"}
+        with self._connect(write=True) as conn:
+            cur = conn.execute("INSERT INTO sandbox_faults (rule) VALUES (?)", (json.dumps(data),))
+            return replace(rule, id=int(cur.lastrowid or 0))
+
+    def clear(self, *, provider: str | None = None, rule_id: int | None = None) -> list[FaultRule]:
+        """Remove rules (all, one provider's, or one by id); returns what went."""
+        gone = [
+            r
+            for r in self.rules()
+            if (provider is None or r.provider == provider) and (rule_id is None or r.id == rule_id)
+        ]
+        if gone:
+            with self._connect(write=True) as conn:
+                conn.executemany("DELETE FROM sandbox_faults WHERE id = ?", [(r.id,) for r in gone])
+        return gone
+
+    def next(self, rule: FaultRule) -> int:
+        with self._connect(write=True) as conn:
+            conn.execute("UPDATE sandbox_faults SET seen = seen + 1 WHERE id = ?", (rule.id,))
+            row = conn.execute(
+                "SELECT seen FROM sandbox_faults WHERE id = ?", (rule.id,)
+            ).fetchone()
+            return int(row[0]) if row else 1
+
+    def admit(self, rule: FaultRule, now: float) -> float | None:
+        with self._connect(write=True) as conn:
+            row = conn.execute(
+                "SELECT window_start, window_count FROM sandbox_faults WHERE id = ?", (rule.id,)
+            ).fetchone()
+            if row is None:
+                return None
+            wait, start, count = _window(rule, now, row[0], row[1])
+            conn.execute(
+                "UPDATE sandbox_faults SET window_start = ?, window_count = ? WHERE id = ?",
+                (start, count, rule.id),
+            )
+            return wait
+
+
+# --- the hook -----------------------------------------------------------------------------------
+
+
+def _error(provider: str, status: int, retry_after: float | None = None) -> Response:
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after else None
+    if provider == "twilio":
+        messages = {
+            429: (20429, "Too Many Requests"),
+            500: (20500, "Internal Server Error"),
+            503: (20503, "Service Unavailable"),
+        }
+        code, message = messages.get(status, (20000 + status, f"Sandbox fault: HTTP {status}"))
+        return twilio.error(status, code, message, headers)
+    codes = {
+        401: ("10009", "Authentication failed"),
+        404: ("10005", "Resource not found"),
+        429: ("10011", "Too many requests"),
+    }
+    code, title = codes.get(
+        status, ("10007", "Unexpected error") if status >= 500 else ("10015", "Bad Request")
+    )
+    response = telnyx.error(status, code, title, f"Sandbox fault: HTTP {status}")
+    if headers:
+        response = Response(response.status, {**response.headers, **headers}, response.body)
+    return response
+
+
+class FaultInjector:
+    """The fault hook: stored rules (re-read on every request, so ``faults set`` in another
+    process takes effect at once) plus the environment's."""
+
+    def __init__(
+        self,
+        store: FaultStore | None = None,
+        rules: Sequence[FaultRule] = (),
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.env_rules = list(rules)
+        self.memory = _MemoryCounters()
+        self.sleep = sleep
+        self.clock = clock
+
+    @classmethod
+    def for_sandbox(cls, db_path: Path | str, env_spec: str | None = None) -> FaultInjector:
+        return cls(FaultStore(db_path), parse_rules(env_spec))
+
+    def rules(self) -> list[FaultRule]:
+        stored = self.store.rules() if self.store is not None else []
+        return stored + self.env_rules
+
+    def _counters(self, rule: FaultRule) -> Any:
+        return self.memory if (rule.id or 0) < 0 or self.store is None else self.store
+
+    def before(self, operation: str, request: Request) -> Response | None:
+        for rule in self.rules():
+            if not rule.matches(operation):
+                continue
+            counters = self._counters(rule)
+            if rule.rate_limit is not None:
+                wait = counters.admit(rule, self.clock())
+                if wait is not None:
+                    return _error(rule.provider, 429, retry_after=wait)
+            if rule.drop_response or (rule.rate_limit is not None and rule.kind == "rate-limit"):
+                continue  # decided after the operation ran / nothing more to do
+            if not rule.hit(counters.next(rule)):
+                continue
+            if rule.latency_ms:
+                self.sleep(rule.latency_ms / 1000)
+            if rule.status is not None:
+                return _error(
+                    rule.provider, rule.status, retry_after=1 if rule.status == 429 else None
+                )
+            if rule.timeout:
+                raise Hang(HANG_SECONDS)
+        return None
+
+    def after(self, operation: str, request: Request, response: Response) -> Response:
+        for rule in self.rules():
+            if rule.drop_response and rule.matches(operation):
+                counters = self._counters(rule)
+                if rule.hit(counters.next(rule)):
+                    if rule.latency_ms:
+                        self.sleep(rule.latency_ms / 1000)
+                    raise DropConnection(f"sandbox fault: {operation} response dropped")
+        return response
