@@ -293,6 +293,151 @@ class Settlement:
         }
 
 
+# -- regulatory addresses, prices, VAPI, audit (issue 4) -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddressInput:
+    """What ``addresses create`` sends. Twilio: CustomerName, Street, City, Region,
+    PostalCode, IsoCountry (CreateAddress). Telnyx: first/last name or business name,
+    street_address, locality, administrative_area, postal_code, country_code."""
+
+    customer_name: str
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    business_name: str | None = None
+    friendly_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    provider: ProviderName
+    id: str
+    customer_name: str
+    street: str
+    city: str
+    region: str | None
+    postal_code: str | None
+    country: str
+    business_name: str | None = None
+    friendly_name: str | None = None
+    validated: bool | None = None
+    created_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "customer_name": self.customer_name,
+            "business_name": self.business_name,
+            "street": self.street,
+            "city": self.city,
+            "region": self.region,
+            "postal_code": self.postal_code,
+            "country": self.country,
+            "friendly_name": self.friendly_name,
+            "validated": self.validated,
+            "created_at": _time(self.created_at),
+            "provider": str(self.provider),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NumberPrice:
+    """One number type's price in one country at one carrier (``numbers pricing``)."""
+
+    provider: ProviderName
+    country: str
+    number_type: str  # a NumberType value, or the carrier's own word for other types
+    monthly_price: Decimal | None
+    upfront_price: Decimal | None
+    currency: str | None
+    base_price: Decimal | None = None  # Twilio: the list price before discounts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "country": self.country,
+            "number_type": self.number_type,
+            "monthly_price": _money(self.monthly_price),
+            "upfront_price": _money(self.upfront_price),
+            "base_price": _money(self.base_price),
+            "currency": self.currency,
+            "provider": str(self.provider),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VapiNumber:
+    """A phone number imported into VAPI (TwilioPhoneNumber / TelnyxPhoneNumber / ...)."""
+
+    id: str
+    phone_number: str
+    carrier: str  # VAPI's ``provider``: twilio, telnyx, vapi, vonage, byo-phone-number
+    name: str | None = None
+    assistant_id: str | None = None
+    assistant_name: str | None = None
+    server_url: str | None = None
+    status: str | None = None
+    created_at: datetime | None = None
+
+    @property
+    def provider(self) -> ProviderName:
+        return ProviderName.vapi
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "phone_number": self.phone_number,
+            "id": self.id,
+            "carrier": self.carrier,
+            "name": self.name,
+            "assistant_id": self.assistant_id,
+            "assistant_name": self.assistant_name,
+            "server_url": self.server_url,
+            "status": self.status,
+            "created_at": _time(self.created_at),
+            "provider": "vapi",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Assistant:
+    id: str
+    name: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created_at": _time(self.created_at),
+            "updated_at": _time(self.updated_at),
+            "provider": "vapi",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """One finding of ``telcli audit``: what is wrong with a number, and the fixing command."""
+
+    phone_number: str
+    kind: str  # not_in_vapi | no_assistant | not_owned | no_webhook
+    provider: str  # the carrier (or "vapi" for numbers no carrier owns)
+    detail: str
+    fix: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "phone_number": self.phone_number,
+            "kind": self.kind,
+            "provider": self.provider,
+            "detail": self.detail,
+            "fix": self.fix,
+        }
+
+
 # -- test SMS and test calls (issue 6) -----------------------------------------------------
 
 

@@ -16,6 +16,10 @@ from telcli.cli.base import LazyGroup, TelcliTyper
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "numbers": ("telcli.cli.numbers", "Search, price, buy and manage phone numbers."),
     "auth": ("telcli.cli.auth", "Store, check and remove provider credentials (keyring)."),
+    "addresses": (
+        "telcli.cli.addresses",
+        "Create, list and delete regulatory addresses (Twilio Addresses, Telnyx addresses).",
+    ),
     "webhook": ("telcli.cli.webhooks", "Capture, sign, verify and replay provider webhooks."),
     "providers": (
         "telcli.cli.providers",

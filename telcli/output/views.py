@@ -144,3 +144,51 @@ PROVIDER_STATUS = (
     Column("At", lambda p: _when(p.breaker.last_error_at)),
     Column("Latency", lambda p: _latency(p.breaker), justify="right"),
 )
+
+
+# -- addresses, prices, VAPI, audit (issue 4) -------------------------------------------------
+
+ADDRESSES = (
+    Column("ID", lambda a: a.id, "dim"),
+    Column("Provider", lambda a: a.provider, "cyan"),
+    Column("Name", lambda a: a.business_name or a.customer_name, "bold"),
+    Column("Street", lambda a: a.street),
+    Column("City", lambda a: a.city),
+    Column("Region", lambda a: a.region),
+    Column("Postal code", lambda a: a.postal_code),
+    Column("Country", lambda a: a.country),
+    Column("Label", lambda a: a.friendly_name),
+)
+
+PRICES = (
+    Column("Country", lambda p: p.country),
+    Column("Type", lambda p: p.number_type, "bold"),
+    Column("Monthly", lambda p: money(p.monthly_price, p.currency), justify="right"),
+    Column("Upfront", lambda p: money(p.upfront_price, p.currency), justify="right"),
+    Column("List price", lambda p: money(p.base_price, p.currency), justify="right"),
+    Column("Provider", lambda p: p.provider, "cyan"),
+)
+
+VAPI_NUMBERS = (
+    Column("Number", lambda n: n.phone_number, "bold"),
+    Column("National", _national),
+    Column("Carrier", lambda n: n.carrier, "cyan"),
+    Column("Name", lambda n: n.name),
+    Column("Assistant", lambda n: n.assistant_name or n.assistant_id),
+    Column("Server URL", lambda n: n.server_url),
+    Column("VAPI ID", lambda n: n.id, "dim"),
+)
+
+ASSISTANTS = (
+    Column("ID", lambda a: a.id, "dim"),
+    Column("Name", lambda a: a.name, "bold"),
+    Column("Updated", lambda a: a.updated_at.isoformat() if a.updated_at else ""),
+)
+
+DRIFT = (
+    Column("Number", lambda d: d.phone_number, "bold"),
+    Column("Provider", lambda d: d.provider, "cyan"),
+    Column("Drift", lambda d: d.kind, "yellow"),
+    Column("Detail", lambda d: d.detail),
+    Column("Fix", lambda d: d.fix),
+)

@@ -26,12 +26,15 @@ from telcli.errors import (
 )
 from telcli.models import (
     E164,
+    Address,
+    AddressInput,
     AddressRequirement,
     AvailableNumber,
     CallResult,
     Capability,
     MessageResult,
     NumberConfig,
+    NumberPrice,
     NumberQuery,
     NumberType,
     OwnedNumber,
@@ -185,8 +188,12 @@ class TelnyxProvider:
         owned = f", {total} numbers on the account" if isinstance(total, int) else ""
         return f"Telnyx API key accepted{owned}"
 
-    def search_numbers(self, query: NumberQuery) -> list[AvailableNumber]:
+    def search_numbers(
+        self, query: NumberQuery, *, requirements: bool = True
+    ) -> list[AvailableNumber]:
         # ListAvailablePhoneNumbers: one deepObject `filter` parameter, sent as filter[...]=.
+        # AvailablePhoneNumber carries no address requirement, so (with ``requirements``) one
+        # ListRegulatoryRequirementsPhoneNumbers request fetches them for the whole page.
         country = query.country.upper()
         params: Params = [
             ("filter[country_code]", country),
@@ -209,16 +216,29 @@ class TelnyxProvider:
             "GET", "/available_phone_numbers", f"number search in {country}", params=params
         )
         records = [r for r in body.get("data") or [] if isinstance(r, dict)]
-        return [_available(r, query, country) for r in records if r.get("phone_number")]
+        found = [_available(r, query, country) for r in records if r.get("phone_number")]
+        if not requirements or not found:
+            return found
+        try:
+            needs = self._requirements([n.phone_number for n in found])
+        except ProviderRejected:
+            return found  # requirements unknown: the numbers themselves are still worth showing
+        return [
+            replace(n, address_requirement=_address_requirement(needs.get(n.phone_number)))
+            for n in found
+        ]
 
     def purchase(self, phone_number: str, *, address_id: str | None = None) -> OwnedNumber:
         # CreateNumberOrder. Its phone_numbers[] items take no address, only a
         # requirement_group_id (or bundle_id) "to satisfy number requirements": on Telnyx the
-        # address for a regulated number travels inside a requirement group, so that is the id
-        # telcli passes through.
+        # address of a regulated number travels inside a requirement group. ``address_id`` is
+        # an address (as `telcli addresses list` shows), so a requirement group holding it is
+        # created first (CreateRequirementGroup) and the order names that group.
         entry: dict[str, str] = {"phone_number": phone_number}
         if address_id:
-            entry["requirement_group_id"] = address_id
+            group_id = self._requirement_group(phone_number, address_id)
+            if group_id:
+                entry["requirement_group_id"] = group_id
         what = f"purchase of {phone_number}"
         body = self._request("POST", "/number_orders", what, json={"phone_numbers": [entry]})
         order = body.get("data") or {}
@@ -239,7 +259,9 @@ class TelnyxProvider:
                 status=None,
                 hint="run `telcli numbers search` for another number",
             )
-        return self._resolve_order(phone_number, order, ordered, number_status)
+        owned = self._resolve_order(phone_number, order, ordered, number_status)
+        # PhoneNumberDetailed does not say which address it was bought with; the caller does.
+        return replace(owned, address_id=address_id) if address_id else owned
 
     def _resolve_order(
         self, phone_number: str, order: dict[str, Any], ordered: dict[str, Any], status: str
@@ -331,6 +353,138 @@ class TelnyxProvider:
             profile = data.get("messaging_profile_id", config.messaging_profile_id)
             result = replace(result, messaging_profile_id=profile or None)
         return result
+
+    # -- regulatory addresses, requirements, prices -------------------------------------------
+
+    def create_address(self, address: AddressInput) -> Address:
+        # CreateAddress requires first_name, last_name, business_name, street_address,
+        # locality and country_code (the description says names *or* a business name, but
+        # the schema lists all three as required): the customer name is split into first and
+        # last name, and the business name defaults to the customer name.
+        first, _, last = address.customer_name.strip().partition(" ")
+        body: dict[str, Any] = {
+            "first_name": first,
+            "last_name": last.strip() or first,
+            "business_name": address.business_name or address.customer_name,
+            "street_address": address.street,
+            "locality": address.city,
+            "administrative_area": address.region,
+            "postal_code": address.postal_code,
+            "country_code": address.country.upper(),
+        }
+        if address.friendly_name:
+            body["customer_reference"] = address.friendly_name
+        data = self._request(
+            "POST", "/addresses", f"address creation in {address.country.upper()}", json=body
+        ).get("data")
+        return _address(data if isinstance(data, dict) else {})
+
+    def list_addresses(self, country: str | None = None) -> list[Address]:
+        # FindAddresses has no country filter: filter here. Paged like ListPhoneNumbers.
+        found: list[Address] = []
+        page = 1
+        while page <= _MAX_PAGES:
+            body = self._request(
+                "GET",
+                "/addresses",
+                "address listing",
+                params=[("page[number]", str(page)), ("page[size]", str(_PAGE_SIZE))],
+            )
+            data = [r for r in body.get("data") or [] if isinstance(r, dict)]
+            found.extend(_address(r) for r in data)
+            total_pages = (body.get("meta") or {}).get("total_pages")
+            if len(data) < _PAGE_SIZE or (isinstance(total_pages, int) and page >= total_pages):
+                break
+            page += 1
+        if country:
+            found = [a for a in found if a.country == country.upper()]
+        return found
+
+    def delete_address(self, address_id: str) -> None:
+        # DeleteAddress: 200 with the deleted address.
+        self._request("DELETE", f"/addresses/{address_id}", f"deletion of address {address_id}")
+
+    def pricing(self, country: str, number_type: NumberType | None = None) -> list[NumberPrice]:
+        """Telnyx publishes prices only as each available number's cost_information
+        (ListAvailablePhoneNumbers), so one number per type is looked at."""
+        iso = country.upper()
+        prices = []
+        for kind in [number_type] if number_type else list(NumberType):
+            try:
+                found = self.search_numbers(
+                    NumberQuery(country=iso, number_type=kind, limit=1), requirements=False
+                )
+            except ProviderRejected:
+                continue  # no such number type in this country
+            if found:
+                offer = found[0]
+                prices.append(
+                    NumberPrice(
+                        provider=ProviderName.telnyx,
+                        country=iso,
+                        number_type=str(kind),
+                        monthly_price=offer.monthly_price,
+                        upfront_price=offer.upfront_price,
+                        currency=offer.currency,
+                    )
+                )
+        return prices
+
+    def _requirements(self, phone_numbers: list[str]) -> dict[str, dict[str, Any]]:
+        """ListRegulatoryRequirementsPhoneNumbers: each number's record, by number. The
+        filter takes the numbers comma-separated (the spec's example)."""
+        if not phone_numbers:
+            return {}
+        body = self._request(
+            "GET",
+            "/phone_numbers_regulatory_requirements",
+            "regulatory requirement lookup",
+            params=[("filter[phone_number]", ",".join(phone_numbers))],
+        )
+        return {
+            str(r.get("phone_number")): r
+            for r in body.get("data") or []
+            if isinstance(r, dict) and r.get("phone_number")
+        }
+
+    def _requirement_group(self, phone_number: str, address_id: str) -> str | None:
+        """A requirement group (CreateRequirementGroup, action ``ordering``) holding
+        ``address_id`` for each address requirement of ``phone_number``; None when the
+        number has no address requirement. Number orders take no address, only this."""
+        record = self._requirements([phone_number]).get(phone_number) or {}
+        needed = [
+            r
+            for r in record.get("regulatory_requirements") or []
+            if isinstance(r, dict) and "address" in _field_type(r)
+        ]
+        if not needed:
+            return None
+        regions = {
+            r.get("region_type"): r.get("region_name")
+            for r in record.get("region_information") or []
+            if isinstance(r, dict)
+        }
+        from telcli.phone import country_of
+
+        body = {
+            "country_code": str(regions.get("country_code") or country_of(phone_number) or ""),
+            "phone_number_type": str(record.get("phone_number_type") or "local"),
+            "action": "ordering",
+            "customer_reference": f"telcli {phone_number}",
+            "regulatory_requirements": [
+                {"requirement_id": str(r.get("id")), "field_value": address_id} for r in needed
+            ],
+        }
+        what = f"requirement group for {phone_number}"
+        answer = self._request("POST", "/requirement_groups", what, json=body)
+        # The spec's 200 response is a bare RequirementGroup; tolerate a {"data": ...} wrap.
+        group = answer.get("data") if isinstance(answer.get("data"), dict) else answer
+        group_id = group.get("id") if isinstance(group, dict) else None
+        if not group_id:
+            raise ProviderUnavailable(
+                f"telnyx sent no requirement group id for {phone_number}", provider=PROVIDER
+            )
+        return str(group_id)
 
     # -- test SMS and calls (SendMessage, GetMessage, DialCall, RetrieveCallStatus) ------
 
@@ -454,6 +608,47 @@ def _owned(record: dict[str, Any]) -> OwnedNumber:
         messaging_profile_id=record.get("messaging_profile_id") or None,
         status=record.get("status") or None,
         created_at=_time(record.get("purchased_at") or record.get("created_at")),
+    )
+
+
+def _field_type(requirement: dict[str, Any]) -> str:
+    criteria = requirement.get("acceptance_criteria") or {}
+    return str(requirement.get("field_type") or criteria.get("field_type") or "").lower()
+
+
+def _address_requirement(record: dict[str, Any] | None) -> AddressRequirement:
+    """RegulatoryRequirementsPhoneNumbers -> Twilio's vocabulary, from the address
+    requirement's acceptance_criteria.locality_limit (free text: "Worldwide", "Identical
+    locality as the numbers desired", "Same country as the phone number", "Outside ...")."""
+    for requirement in (record or {}).get("regulatory_requirements") or []:
+        if not isinstance(requirement, dict) or "address" not in _field_type(requirement):
+            continue
+        limit = str((requirement.get("acceptance_criteria") or {}).get("locality_limit") or "")
+        limit = limit.lower()
+        if "outside" in limit or "foreign" in limit:
+            return AddressRequirement.foreign
+        if "worldwide" in limit or "any" in limit or not limit:
+            return AddressRequirement.any
+        return AddressRequirement.local
+    return AddressRequirement.none
+
+
+def _address(record: dict[str, Any]) -> Address:
+    first, last = record.get("first_name") or "", record.get("last_name") or ""
+    name = " ".join(p for p in (first, last if last != first else "") if p)
+    return Address(
+        provider=ProviderName.telnyx,
+        id=str(record.get("id") or ""),
+        customer_name=name or str(record.get("business_name") or ""),
+        business_name=record.get("business_name") or None,
+        street=str(record.get("street_address") or ""),
+        city=str(record.get("locality") or ""),
+        region=record.get("administrative_area") or None,
+        postal_code=record.get("postal_code") or None,
+        country=str(record.get("country_code") or "").upper(),
+        friendly_name=record.get("customer_reference") or None,
+        validated=None,
+        created_at=_time(record.get("created_at")),
     )
 
 

@@ -32,12 +32,15 @@ from telcli import transport
 from telcli.errors import AuthError, ProviderError, ProviderUnavailable, UsageProblem
 from telcli.models import (
     E164,
+    Address,
+    AddressInput,
     AddressRequirement,
     AvailableNumber,
     CallResult,
     Capability,
     MessageResult,
     NumberConfig,
+    NumberPrice,
     NumberQuery,
     NumberType,
     OwnedNumber,
@@ -369,6 +372,72 @@ class TwilioProvider:
         )
         return _owned(record)
 
+    # -- regulatory addresses (Addresses resource of the 2010-04-01 API) ---------------------
+
+    def create_address(self, address: AddressInput) -> Address:
+        # CreateAddress: CustomerName, Street, City, Region, PostalCode, IsoCountry required.
+        kwargs: dict[str, Any] = {
+            "customer_name": address.business_name or address.customer_name,
+            "street": address.street,
+            "city": address.city,
+            "region": address.region,
+            "postal_code": address.postal_code,
+            "iso_country": address.country.upper(),
+        }
+        if address.friendly_name:
+            kwargs["friendly_name"] = address.friendly_name
+        record = self._call(
+            f"address creation in {address.country.upper()}",
+            lambda c: self._account(c).addresses.create(**kwargs),
+        )
+        return _address(record)
+
+    def list_addresses(self, country: str | None = None) -> list[Address]:
+        # ListAddress filters by IsoCountry on the server; the SDK follows every page.
+        kwargs: dict[str, Any] = {"page_size": _OWNED_PAGE_SIZE}
+        if country:
+            kwargs["iso_country"] = country.upper()
+        records = self._call(
+            "address listing", lambda c: list(self._account(c).addresses.stream(**kwargs))
+        )
+        return [_address(r) for r in records]
+
+    def delete_address(self, address_id: str) -> None:
+        # DeleteAddress: 204. Twilio refuses (400, code 21625) while a number uses it.
+        self._call(
+            f"deletion of address {address_id}",
+            lambda c: self._account(c).addresses(address_id).delete(),
+        )
+
+    def pricing(self, country: str, number_type: NumberType | None = None) -> list[NumberPrice]:
+        """Pricing v1 FetchPhoneNumberCountry: one monthly price per number type."""
+        iso = country.upper()
+        record = self._call(
+            f"price lookup for {iso}",
+            lambda c: c.pricing.v1.phone_numbers.countries(iso).fetch(),
+        )
+        currency = (record.price_unit or "").upper() or None
+        names = {v: k for k, v in _PRICE_TYPES.items()}
+        prices = []
+        for entry in record.phone_number_prices or []:
+            raw = str(entry.get("number_type", ""))
+            kind = names.get(re.sub(r"[\s_-]", "", raw.lower()))
+            if number_type is not None and kind != number_type:
+                continue
+            prices.append(
+                NumberPrice(
+                    provider=ProviderName.twilio,
+                    country=iso,
+                    number_type=str(kind) if kind else raw,
+                    monthly_price=_decimal(entry.get("current_price")),
+                    # Twilio bills the first month on purchase; there is no separate setup fee.
+                    upfront_price=None,
+                    currency=currency,
+                    base_price=_decimal(entry.get("base_price")),
+                )
+            )
+        return prices
+
     # -- test SMS and calls (Messages / Calls of the 2010-04-01 API; issue 6) -------------
 
     def send_sms(
@@ -522,6 +591,23 @@ def _owned(record: Any) -> OwnedNumber:
         status_callback=_blank(record.status_callback),
         address_id=_blank(record.address_sid),
         status=_blank(record.status),
+        created_at=created,
+    )
+
+
+def _address(record: Any) -> Address:
+    created = record.date_created if isinstance(record.date_created, datetime) else None
+    return Address(
+        provider=ProviderName.twilio,
+        id=record.sid,
+        customer_name=record.customer_name or "",
+        street=record.street or "",
+        city=record.city or "",
+        region=_blank(record.region),
+        postal_code=_blank(record.postal_code),
+        country=(record.iso_country or "").upper(),
+        friendly_name=_blank(record.friendly_name),
+        validated=record.validated,
         created_at=created,
     )
 

@@ -26,6 +26,7 @@ from telcli.sandbox import (
     TWILIO_API_HOST,
     TWILIO_PRICING_HOST,
     VAPI_API_HOST,
+    addresses,
     lifecycles,
     telnyx,
     twilio,
@@ -37,6 +38,7 @@ from telcli.sandbox.wire import (
     DropConnection,
     Request,
     Response,
+    Route,
     json_response,
     match,
 )
@@ -83,10 +85,16 @@ def _vapi_not_found(request: Request) -> Response:
 
 _VAPI = Api(name="vapi", authenticate=lambda request: None, routes=[], not_found=_vapi_not_found)
 
+
+def _with_routes(api: Api, *extra: list[Route]) -> Api:
+    """``api`` plus routes served by other modules (addresses, ...), tried after its own."""
+    return replace(api, routes=[*api.routes, *(r for routes in extra for r in routes)])
+
+
 APIS: dict[str, Api] = {
-    TWILIO_API_HOST: replace(twilio.API, routes=[*twilio.API.routes, *lifecycles.TWILIO_ROUTES]),
+    TWILIO_API_HOST: _with_routes(twilio.API, addresses.TWILIO_ROUTES, lifecycles.TWILIO_ROUTES),
     TWILIO_PRICING_HOST: twilio.PRICING_API,
-    TELNYX_API_HOST: replace(telnyx.API, routes=[*telnyx.API.routes, *lifecycles.TELNYX_ROUTES]),
+    TELNYX_API_HOST: _with_routes(telnyx.API, addresses.TELNYX_ROUTES, lifecycles.TELNYX_ROUTES),
     VAPI_API_HOST: _VAPI,
 }
 

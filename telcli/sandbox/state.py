@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+# 2: ``resources`` (addresses, requirement groups, VAPI phone numbers/assistants/credentials).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS numbers (
@@ -37,6 +38,14 @@ CREATE TABLE IF NOT EXISTS orders (
     id       TEXT NOT NULL,
     data     TEXT NOT NULL,
     UNIQUE (provider, id)
+);
+CREATE TABLE IF NOT EXISTS resources (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    data     TEXT NOT NULL,
+    UNIQUE (provider, kind, id)
 );
 """
 
@@ -211,15 +220,72 @@ class SandboxState:
             ).fetchall()
         return [json.loads(row[0]) for row in rows]
 
+    # -- other resources (addresses, requirement groups, VAPI objects) ----------------------
+
+    def add_resource(self, provider: str, kind: str, id_: str, data: Resource) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO resources (provider, kind, id, data) VALUES (?, ?, ?, ?)",
+                (provider, kind, id_, json.dumps(data)),
+            )
+
+    def get_resource(self, provider: str, kind: str, id_: str) -> Resource | None:
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT data FROM resources WHERE provider = ? AND kind = ? AND id = ?",
+                (provider, kind, id_),
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def list_resources(self, provider: str, kind: str) -> list[Resource]:
+        """Oldest first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT data FROM resources WHERE provider = ? AND kind = ? ORDER BY seq",
+                (provider, kind),
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def update_resource(
+        self, provider: str, kind: str, id_: str, change: Callable[[Resource], Resource]
+    ) -> Resource | None:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT data FROM resources WHERE provider = ? AND kind = ? AND id = ?",
+                (provider, kind, id_),
+            ).fetchone()
+            if row is None:
+                return None
+            data = change(json.loads(row[0]))
+            conn.execute(
+                "UPDATE resources SET data = ? WHERE provider = ? AND kind = ? AND id = ?",
+                (json.dumps(data), provider, kind, id_),
+            )
+            return data
+
+    def remove_resource(self, provider: str, kind: str, id_: str) -> Resource | None:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT data FROM resources WHERE provider = ? AND kind = ? AND id = ?",
+                (provider, kind, id_),
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "DELETE FROM resources WHERE provider = ? AND kind = ? AND id = ?",
+                (provider, kind, id_),
+            )
+            return json.loads(row[0])
+
     # -- housekeeping --------------------------------------------------------------------
 
     def reset(self) -> dict[str, int]:
         """Forget everything the emulated accounts own: the sandbox as on first use.
 
-        Returns how many rows went, per table (``{"numbers": 3, "orders": 1}``).
+        Returns how many rows went, per table (``{"numbers": 3, "orders": 1, ...}``).
         """
         with self._write() as conn:
             return {
                 table: conn.execute(f"DELETE FROM {table}").rowcount
-                for table in ("numbers", "orders")
+                for table in ("numbers", "orders", "resources")
             }

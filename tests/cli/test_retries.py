@@ -59,6 +59,9 @@ def test_retry_after_is_waited_then_the_search_succeeds(run, clock, respx_mock):
             httpx.Response(200, json=OFFER),
         ]
     )
+    respx_mock.get(f"{API}/phone_numbers_regulatory_requirements").respond(
+        200, json={"data": [], "meta": {}}
+    )
     result = run("numbers", "search", "--provider", "telnyx", "--area-code", "970")
     assert result.exit_code == 0, result
     assert result.stdout.startswith(NUMBER) and clock.slept == [3.0]
@@ -76,6 +79,9 @@ def test_the_config_deadline_is_the_default(run, clock, respx_mock, home):
 def test_a_purchase_is_never_retried_after_a_5xx(run, respx_mock):
     respx_mock.get(f"{API}/available_phone_numbers").mock(
         return_value=httpx.Response(200, json=OFFER)
+    )
+    respx_mock.get(f"{API}/phone_numbers_regulatory_requirements").respond(
+        200, json={"data": [], "meta": {}}
     )
     order = respx_mock.post(f"{API}/number_orders").mock(return_value=httpx.Response(503))
     lookup = respx_mock.get(f"{API}/phone_numbers").mock(

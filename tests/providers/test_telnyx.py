@@ -73,6 +73,10 @@ def test_search_sends_deep_object_filters_and_parses_costs(respx_mock):
     route = respx_mock.get(f"{API}/available_phone_numbers").respond(
         200, json=load("telnyx", "available_phone_numbers")
     )
+    # AvailablePhoneNumber has no address requirement: one requirements lookup per page.
+    needs = respx_mock.get(f"{API}/phone_numbers_regulatory_requirements").respond(
+        200, json=load("telnyx", "phone_numbers_regulatory_requirements")
+    )
     query = NumberQuery(
         country="us",
         area_code="970",
@@ -104,7 +108,11 @@ def test_search_sends_deep_object_filters_and_parses_costs(respx_mock):
     assert first.capabilities == (Capability.voice, Capability.sms, Capability.mms, Capability.fax)
     assert (first.monthly_price, first.upfront_price) == (Decimal("1.00"), Decimal("1.00"))
     assert first.currency == "USD"
-    assert first.address_requirement is AddressRequirement.none
+    assert query_of(needs.calls.last.request) == {
+        "filter[phone_number]": ["+19705555098,+19705550123"]
+    }
+    assert first.address_requirement is AddressRequirement.local
+    assert second.address_requirement is AddressRequirement.none
     # No "location" region: the rate center stands in for the locality.
     assert (second.locality, second.region) == ("LOVELAND", "CO")
     assert second.capabilities == (Capability.voice,)
@@ -157,21 +165,58 @@ def test_purchase_orders_the_number_and_resolves_the_phone_number_id(respx_mock)
     )
 
 
-def test_purchase_with_address_passes_it_as_the_requirement_group(respx_mock):
+def test_purchase_with_address_wraps_it_in_a_requirement_group(respx_mock):
+    # Number orders take no address, only requirement_group_id: the address goes into a
+    # new requirement group (CreateRequirementGroup) for the number's address requirement.
+    needs = respx_mock.get(f"{API}/phone_numbers_regulatory_requirements").respond(
+        200, json=load("telnyx", "phone_numbers_regulatory_requirements")
+    )
+    group = respx_mock.post(f"{API}/requirement_groups").respond(
+        200, json=load("telnyx", "requirement_group")
+    )
     order = respx_mock.post(f"{API}/number_orders").respond(
         200, json=load("telnyx", "number_order_success")
     )
     respx_mock.get(f"{API}/phone_numbers").respond(200, json=load("telnyx", "phone_numbers"))
 
-    make().purchase("+19705555098", address_id="dbbd94ee-9079-488f-80ba-f566b247fd79")
+    make().purchase("+19705555098", address_id="1293384261075731461")
 
+    assert query_of(needs.calls.last.request) == {"filter[phone_number]": ["+19705555098"]}
+    assert json_of(group.calls.last.request) == {
+        "country_code": "US",
+        "phone_number_type": "local",
+        "action": "ordering",
+        "customer_reference": "telcli +19705555098",
+        "regulatory_requirements": [
+            {
+                "requirement_id": "12ade33a-21c0-473b-b055-b3c836e1c292",
+                "field_value": "1293384261075731461",
+            }
+        ],
+    }
     assert json_of(order.calls.last.request) == {
         "phone_numbers": [
             {
                 "phone_number": "+19705555098",
-                "requirement_group_id": "dbbd94ee-9079-488f-80ba-f566b247fd79",
+                "requirement_group_id": "a4b201f9-8646-4e54-a7d2-b2e403eeaf8c",
             }
         ]
+    }
+
+
+def test_purchase_with_address_of_a_number_that_needs_none_sends_no_group(respx_mock):
+    respx_mock.get(f"{API}/phone_numbers_regulatory_requirements").respond(
+        200, json={"data": [], "meta": {}}
+    )
+    order = respx_mock.post(f"{API}/number_orders").respond(
+        200, json=load("telnyx", "number_order_success")
+    )
+    respx_mock.get(f"{API}/phone_numbers").respond(200, json=load("telnyx", "phone_numbers"))
+
+    make().purchase("+19705555098", address_id="1293384261075731461")
+
+    assert json_of(order.calls.last.request) == {
+        "phone_numbers": [{"phone_number": "+19705555098"}]
     }
 
 
@@ -459,6 +504,9 @@ def test_base_url_override_replaces_the_whole_base(respx_mock, base):
     route = respx_mock.get("http://127.0.0.1:4011/available_phone_numbers").respond(
         200, json=load("telnyx", "available_phone_numbers")
     )
+    respx_mock.get("http://127.0.0.1:4011/phone_numbers_regulatory_requirements").respond(
+        200, json={"data": [], "meta": {}}
+    )
 
     assert len(make(base_urls={"api": base}).search_numbers(NumberQuery())) == 2
     assert route.calls.last.request.url.path == "/available_phone_numbers"
@@ -505,6 +553,9 @@ def test_the_settings_retry_policy_repeats_reads_but_not_orders(respx_mock):
         httpx.Response(429, headers={"Retry-After": "2"}, json={"errors": []}),
         httpx.Response(200, json=load("telnyx", "available_phone_numbers")),
     ]
+    respx_mock.get(f"{API}/phone_numbers_regulatory_requirements").respond(
+        200, json={"data": [], "meta": {}}
+    )
     order = respx_mock.post(f"{API}/number_orders").respond(500, json={"errors": []})
     provider = make(retry=policy)
 

@@ -1,0 +1,125 @@
+"""Create, list and delete regulatory addresses (Twilio Addresses, Telnyx addresses)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from telcli.cli.base import TelcliTyper, confirm
+from telcli.cli.options import JsonOpt, ProviderOpt, YesOpt
+from telcli.context import AppContext
+from telcli.errors import UsageProblem
+
+app = TelcliTyper(
+    help="Create, list and delete regulatory addresses (Twilio Addresses, Telnyx addresses).",
+    no_args_is_help=True,
+)
+
+
+def _one_carrier(app_ctx: AppContext, provider: object, out: object):  # type: ignore[no-untyped-def]
+    if provider is not None and str(provider) == "all":
+        raise UsageProblem("an address is created at one provider", hint="--provider twilio")
+    return app_ctx.carriers(provider, notify=out.note)[0]  # type: ignore[attr-defined]
+
+
+@app.command("create")
+def addresses_create(
+    ctx: typer.Context,
+    customer_name: Annotated[
+        str | None, typer.Option(help="Person or company the number is registered to.")
+    ] = None,
+    business_name: Annotated[str | None, typer.Option(help="Business name, if any.")] = None,
+    street: Annotated[str | None, typer.Option(help="Street and number.")] = None,
+    city: Annotated[str | None, typer.Option(help="City or locality.")] = None,
+    region: Annotated[str | None, typer.Option(help="State, province or region.")] = None,
+    postal_code: Annotated[str | None, typer.Option(help="Postal code.")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", "-c", help="ISO country code, e.g. ZA.")
+    ] = None,
+    friendly_name: Annotated[str | None, typer.Option(help="Your own label for it.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", "-f", help="YAML file with these fields; flags override it."),
+    ] = None,
+    provider: ProviderOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Create a regulatory address from flags or a YAML file.
+
+    Example: telcli addresses create --file office.yaml --provider twilio --json
+    """
+    from telcli.output.views import ADDRESSES
+    from telcli.services import addresses as svc
+
+    app_ctx: AppContext = ctx.obj
+    values: dict[str, str | None] = dict(svc.load_file(file)) if file else {}
+    flags = {
+        "customer_name": customer_name,
+        "business_name": business_name,
+        "street": street,
+        "city": city,
+        "region": region,
+        "postal_code": postal_code,
+        "country": country,
+        "friendly_name": friendly_name,
+    }
+    values.update({k: v for k, v in flags.items() if v is not None})
+    address = svc.build_input(values)
+    out = app_ctx.output(json=json_)
+    carrier = _one_carrier(app_ctx, provider, out)
+    created = svc.create(carrier, address)
+    out.item(created, ADDRESSES)
+    out.success(f"Created address {created.id} at {created.provider}")
+
+
+@app.command("list")
+def addresses_list(
+    ctx: typer.Context,
+    country: Annotated[
+        str | None, typer.Option("--country", "-c", help="Only addresses in this country.")
+    ] = None,
+    provider: ProviderOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List the regulatory addresses of this profile, across providers.
+
+    Example: telcli addresses list --country ZA --json
+    """
+    from telcli.output.views import ADDRESSES
+    from telcli.services import addresses as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    found = svc.list_addresses(
+        app_ctx.carriers(provider, notify=out.note), country=country, notify=out.note
+    )
+    out.rows(found, ADDRESSES, empty="no addresses; create one with `telcli addresses create`")
+
+
+@app.command("delete")
+def addresses_delete(
+    ctx: typer.Context,
+    address_id: Annotated[str, typer.Argument(metavar="ID", help="Address ID (addresses list).")],
+    provider: ProviderOpt = None,
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Delete a regulatory address. Asks first; --yes without a TTY.
+
+    Example: telcli addresses delete AD5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b --yes
+    """
+    from telcli.output.views import ADDRESSES
+    from telcli.services import addresses as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    carrier, address = svc.locate(
+        app_ctx.carriers(provider, notify=out.note), address_id, notify=out.note
+    )
+    out.detail({"address": address_id, "provider": address.provider, "name": address.customer_name})
+    confirm(app_ctx, f"Delete address {address_id} at {address.provider}?", yes=yes)
+    svc.delete(carrier, address)
+    out.item(address, ADDRESSES)
+    out.success(f"Deleted address {address_id} at {address.provider}")

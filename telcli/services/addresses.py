@@ -1,0 +1,232 @@
+"""Regulatory addresses: create (from flags or a YAML file), list, delete, and pick the one a
+purchase needs. Services never print or exit; they raise TelcliError subclasses."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from telcli.errors import ConfigError, ProviderRejected, UsageProblem
+from telcli.models import Address, AddressInput, AddressRequirement, AvailableNumber
+from telcli.services import failover
+
+Notify = Callable[[str], None]
+# Given the candidates, return the chosen one's id (an interactive prompt), or None to refuse.
+Choose = Callable[[list[Address]], str]
+
+# YAML keys of an address file, in the order of ``addresses create``'s flags.
+FILE_KEYS = (
+    "customer_name",
+    "business_name",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "friendly_name",
+)
+REQUIRED = ("street", "city", "region", "postal_code", "country")
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def load_file(path: Path) -> dict[str, str]:
+    """The address fields of a YAML file. ConfigError (exit 3) names the file, the line and
+    the field for anything wrong: unreadable, not YAML, not a mapping, unknown key, not text.
+    """
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+    if root is None:
+        raise ConfigError(f"{path}:1: empty file; expected the address fields", hint=_file_hint())
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigError(
+            f"{path}:{root.start_mark.line + 1}: expected a mapping of address fields",
+            hint=_file_hint(),
+        )
+    values: dict[str, str] = {}
+    for key_node, value_node in root.value:
+        key = str(key_node.value)
+        line = key_node.start_mark.line + 1
+        if key not in FILE_KEYS:
+            raise ConfigError(
+                f"{path}:{line}: unknown field {key!r}",
+                hint="known fields: " + ", ".join(FILE_KEYS),
+            )
+        if not isinstance(value_node, yaml.ScalarNode) or value_node.value == "":
+            raise ConfigError(f"{path}:{line}: field {key!r} must be text")
+        values[key] = str(value_node.value)
+    return values
+
+
+def _file_hint() -> str:
+    return (
+        "one `field: value` per line: customer_name, street, city, region, postal_code,"
+        " country (ISO code), optionally business_name and friendly_name"
+    )
+
+
+def build_input(values: dict[str, str | None]) -> AddressInput:
+    """An AddressInput from flags and/or file values; UsageProblem (exit 2) lists every
+    missing field at once."""
+    clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+    clean = {k: v for k, v in clean.items() if v}
+    missing = [f"--{k.replace('_', '-')}" for k in REQUIRED if k not in clean]
+    if "customer_name" not in clean and "business_name" not in clean:
+        missing.insert(0, "--customer-name (or --business-name)")
+    if missing:
+        raise UsageProblem(
+            "missing address fields: " + ", ".join(missing),
+            hint="pass them as flags or in --file address.yaml",
+        )
+    country = str(clean["country"]).upper()
+    if len(country) != 2 or not country.isalpha():
+        raise UsageProblem(f"--country {clean['country']!r} is not an ISO 3166 alpha-2 code")
+    names = {f.name for f in fields(AddressInput)}
+    data: dict[str, Any] = {k: v for k, v in clean.items() if k in names}
+    data["country"] = country
+    data.setdefault("customer_name", data.get("business_name"))
+    return AddressInput(**data)
+
+
+def create_command(address: AddressInput, provider: str) -> str:
+    """The `telcli addresses create` command line that creates ``address`` again."""
+    parts = ["telcli", "addresses", "create", "--provider", provider]
+    for key in FILE_KEYS:
+        value = getattr(address, key, None)
+        if value:
+            parts += [f"--{key.replace('_', '-')}", value]
+    return shlex.join(parts)
+
+
+def create(carrier: Any, address: AddressInput) -> Address:
+    """Create ``address`` at ``carrier``. A validation refusal is re-raised with one line per
+    field the provider named (the provider's detail is ``;``-separated)."""
+    try:
+        return carrier.create_address(address)
+    except ProviderRejected as exc:
+        detail = exc.message.split(": ", 1)[1] if ": " in exc.message else exc.message
+        problems = [p.strip() for p in detail.split(";") if p.strip()]
+        raise ProviderRejected(
+            f"{carrier.name} rejected the address:\n" + "\n".join(f"  {p}" for p in problems),
+            provider=str(carrier.name),
+            status=exc.status,
+            code=exc.code,
+            hint="correct the fields named above and run the command again",
+        ) from None
+
+
+def list_addresses(
+    carriers: Sequence[Any], *, country: str | None = None, notify: Notify = _quiet
+) -> list[Address]:
+    """Every address of every carrier (concurrently), optionally of one country."""
+    country = country.upper() if country else None
+    found = failover.each(
+        carriers, lambda c: c.list_addresses(country), what="address listing", notify=notify
+    )
+    return [a for _, items in found for a in items if not country or a.country == country]
+
+
+def locate(
+    carriers: Sequence[Any], address_id: str, *, notify: Notify = _quiet
+) -> tuple[Any, Address]:
+    """Which carrier holds the address ``address_id``; ProviderRejected (exit 5) when none."""
+    found = failover.each(
+        carriers, lambda c: c.list_addresses(None), what="address lookup", notify=notify
+    )
+    for carrier, items in found:
+        for address in items:
+            if address.id == address_id:
+                return carrier, address
+    raise ProviderRejected(
+        f"no address {address_id} at " + " or ".join(str(c.name) for c in carriers),
+        provider=",".join(str(c.name) for c in carriers),
+        hint="see the addresses with `telcli addresses list`",
+    )
+
+
+def delete(carrier: Any, address: Address) -> Address:
+    carrier.delete_address(address.id)
+    return address
+
+
+def matches(requirement: AddressRequirement, number_country: str, address: Address) -> bool:
+    """Whether ``address`` satisfies a number's address requirement (Twilio's vocabulary:
+    any = any address, local = in the number's country, foreign = outside it)."""
+    if requirement is AddressRequirement.local:
+        return address.country == number_country
+    if requirement is AddressRequirement.foreign:
+        return address.country != number_country
+    return True
+
+
+def pick(
+    carrier: Any,
+    offer: AvailableNumber,
+    *,
+    explicit: str | None = None,
+    choose: Choose | None = None,
+    notify: Notify = _quiet,
+) -> str | None:
+    """The address id to buy ``offer`` with.
+
+    ``explicit`` (``--address``) wins. A number without an address requirement needs none.
+    Otherwise the account's addresses at the offering carrier are matched: exactly one is used
+    (with a note); several are offered to ``choose`` (a TTY prompt) or, without one, refused
+    with exit 2 naming them; none stops with exit 5 and the `addresses create` command to run.
+    """
+    if explicit:
+        return explicit
+    requirement = offer.address_requirement
+    if requirement is AddressRequirement.none:
+        return None
+    country = offer.country
+    candidates = [a for a in carrier.list_addresses(None) if matches(requirement, country, a)]
+    where = {
+        AddressRequirement.any: "",
+        AddressRequirement.local: f" in {country}",
+        AddressRequirement.foreign: f" outside {country}",
+    }[requirement]
+    if len(candidates) == 1:
+        notify(f"using address {candidates[0].id} ({_label(candidates[0])})")
+        return candidates[0].id
+    if candidates:
+        if choose is None:
+            raise UsageProblem(
+                f"{len(candidates)} addresses{where} at {carrier.name} fit {offer.phone_number}: "
+                + ", ".join(a.id for a in candidates),
+                hint=f"pass --address ID, e.g. --address {candidates[0].id}",
+            )
+        return choose(candidates)
+    example_country = country if requirement is not AddressRequirement.foreign else "XX"
+    command = (
+        f"telcli addresses create --provider {carrier.name} --customer-name NAME "
+        f"--street STREET --city CITY --region REGION --postal-code CODE "
+        f"--country {example_country}"
+    )
+    raise ProviderRejected(
+        f"{offer.phone_number} needs a {requirement} address and {carrier.name} has none{where}",
+        provider=str(carrier.name),
+        hint=f"create one first: `{command}`, then buy again",
+    )
+
+
+def _label(address: Address) -> str:
+    return ", ".join(
+        p for p in (address.customer_name, address.street, address.city, address.country) if p
+    )

@@ -1,0 +1,192 @@
+"""addresses create | list | delete on the sandbox: flags and YAML files, output modes,
+field-by-field errors, confirmation and exit codes."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+FLAGS = [
+    "--customer-name",
+    "Jane Doe",
+    "--street",
+    "1 Long St",
+    "--city",
+    "Cape Town",
+    "--region",
+    "WC",
+    "--postal-code",
+    "8001",
+    "--country",
+    "za",
+]
+
+
+@pytest.fixture
+def sb(telcli):
+    def run(*args, tty=False, input=None):
+        return telcli("--sandbox", *args, tty=tty, input=input)
+
+    return run
+
+
+@pytest.mark.parametrize("provider", ["twilio", "telnyx"])
+def test_create_list_delete_round_trip(sb, provider):
+    created = sb("addresses", "create", "--provider", provider, *FLAGS, "--json")
+    assert created.exit_code == 0, created
+    data = json.loads(created.stdout)
+    assert {k: data[k] for k in ("customer_name", "street", "city", "region", "country")} == {
+        "customer_name": "Jane Doe",
+        "street": "1 Long St",
+        "city": "Cape Town",
+        "region": "WC",
+        "country": "ZA",
+    }
+    assert data["provider"] == provider and data["postal_code"] == "8001"
+    assert f"Created address {data['id']} at {provider}" in created.stderr
+    if provider == "twilio":
+        assert data["id"].startswith("AD") and len(data["id"]) == 34
+
+    listed = json.loads(sb("addresses", "list", "--json").stdout)
+    assert [(a["id"], a["provider"]) for a in listed] == [(data["id"], provider)]
+    assert json.loads(sb("addresses", "list", "--country", "US", "--json").stdout) == []
+
+    refused = sb("addresses", "delete", data["id"])
+    assert refused.exit_code == 2 and "--yes" in refused.stderr
+    deleted = sb("addresses", "delete", data["id"], "--yes", "--json")
+    assert deleted.exit_code == 0, deleted
+    assert json.loads(deleted.stdout)["id"] == data["id"]
+    assert sb("addresses", "list", "--json").stdout.strip() == "[]"
+
+
+def test_list_is_tsv_when_piped_and_a_table_on_a_tty(sb):
+    created = json.loads(sb("addresses", "create", "-p", "twilio", *FLAGS, "--json").stdout)
+    piped = sb("addresses", "list")
+    assert piped.stdout == (
+        f"{created['id']}\ttwilio\tJane Doe\t1 Long St\tCape Town\tWC\t8001\tZA\t\n"
+    )
+    table = sb("addresses", "list", tty=True)
+    header = table.stdout.splitlines()[0].split()
+    assert header[:4] == ["ID", "Provider", "Name", "Street"]
+    assert created["id"] in table.stdout
+
+
+def test_delete_asks_on_a_tty(sb):
+    created = json.loads(sb("addresses", "create", "-p", "telnyx", *FLAGS, "--json").stdout)
+    declined = sb("addresses", "delete", created["id"], tty=True, input="n\n")
+    assert declined.exit_code == 1 and "aborted" in declined.stderr
+    assert len(json.loads(sb("addresses", "list", "--json").stdout)) == 1
+    accepted = sb("addresses", "delete", created["id"], tty=True, input="y\n")
+    assert accepted.exit_code == 0, accepted
+    assert sb("addresses", "list", "--json").stdout.strip() == "[]"
+
+
+def test_unknown_address_is_exit_5(sb):
+    result = sb("addresses", "delete", "AD" + "0" * 32, "--yes")
+    assert result.exit_code == 5
+    assert "no address AD" in result.stderr and "telcli addresses list" in result.stderr
+
+
+def test_create_from_yaml_file_with_flag_override(sb, tmp_path):
+    path = tmp_path / "office.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            customer_name: Acme Ltd
+            street: 10 Downing Street
+            city: London
+            region: Greater London
+            postal_code: SW1A 2AA
+            country: GB
+            friendly_name: HQ
+            """
+        )
+    )
+    result = sb("addresses", "create", "-p", "twilio", "--file", str(path), "--city", "Londres")
+    assert result.exit_code == 0, result
+    fields = result.stdout.rstrip("\n").split("\t")
+    assert fields[2:] == [
+        "Acme Ltd",
+        "10 Downing Street",
+        "Londres",
+        "Greater London",
+        "SW1A 2AA",
+        "GB",
+        "HQ",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("customer_name: Acme\nstreet: 1 Main\ncolour: blue\n", ":3: unknown field 'colour'"),
+        ("customer_name: Acme\ncity:\n  - a\n", ":2: field 'city' must be text"),
+        ("customer_name: Acme\n  street: : x\n", ":2: not valid YAML"),
+        ("- just\n- a list\n", ":1: expected a mapping of address fields"),
+        ("", ":1: empty file"),
+    ],
+)
+def test_bad_yaml_file_is_exit_3_with_file_line_and_field(sb, tmp_path, content, expected):
+    path = tmp_path / "address.yaml"
+    path.write_text(content)
+    result = sb("addresses", "create", "-p", "twilio", "--file", str(path))
+    assert result.exit_code == 3, result
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: {path}{expected}")
+
+
+def test_missing_file_is_exit_3(sb, tmp_path):
+    result = sb("addresses", "create", "--file", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 3 and "cannot read" in result.stderr
+
+
+def test_missing_fields_are_listed_at_once(sb):
+    result = sb("addresses", "create", "-p", "telnyx", "--customer-name", "Jane", "--city", "X")
+    assert result.exit_code == 2
+    assert "missing address fields: --street, --region, --postal-code, --country" in result.stderr
+
+
+def test_bad_country_is_a_usage_error(sb):
+    result = sb("addresses", "create", "-p", "telnyx", *FLAGS[:-1], "ZAF")
+    assert result.exit_code == 2 and "ISO 3166" in result.stderr
+
+
+def test_create_needs_one_provider(sb):
+    result = sb("addresses", "create", "-p", "all", *FLAGS)
+    assert result.exit_code == 2 and "one provider" in result.stderr
+
+
+def test_provider_validation_errors_are_shown_field_by_field(telcli, make_ctx, respx_mock):
+    import httpx
+
+    respx_mock.post("https://api.telnyx.com/v2/addresses").mock(
+        return_value=httpx.Response(
+            422,
+            json={
+                "errors": [
+                    {
+                        "code": "10015",
+                        "title": "Invalid parameter",
+                        "detail": "street is bad",
+                        "source": {"pointer": "/street_address"},
+                    },
+                    {
+                        "code": "10015",
+                        "title": "Invalid parameter",
+                        "detail": "postal code bad",
+                        "source": {"pointer": "/postal_code"},
+                    },
+                ]
+            },
+        )
+    )
+    ctx = make_ctx(env={"TELNYX_API_KEY": "KEY0123456789abcdef"})
+    result = telcli("addresses", "create", "-p", "telnyx", *FLAGS, ctx=ctx)
+    assert result.exit_code == 5
+    assert result.stderr.splitlines()[:3] == [
+        "error: telnyx rejected the address:",
+        "  Invalid parameter: street is bad",
+        "  Invalid parameter: postal code bad",
+    ]
