@@ -16,6 +16,8 @@
       acme:
         providers: [telnyx]
         base_urls: {telnyx: "http://127.0.0.1:4011"}
+    test:                  # `telcli test sms|call` outside the sandbox may reach only these
+      allowed_destinations: ["+1415555", "+4477009*"]   # E.164 prefixes or * ? [] patterns
 
 Secrets never live here: credentials come from the environment or the keyring.
 """
@@ -47,6 +49,7 @@ class Settings:
     base_urls: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     profiles: tuple[str, ...] = ()
+    allowed_destinations: tuple[str, ...] = ()
 
 
 def _where(path: Path, node: Any) -> str:
@@ -68,6 +71,7 @@ def _check_section(path: Path, mapping: Any, *, where: str, top: bool) -> dict[s
     if not isinstance(mapping, yaml.MappingNode):
         raise ConfigError(f"{_where(path, mapping)}: {where} must be a mapping of key: value")
     allowed = {"providers", "default_country", "sandbox", "timeout", "deadline", "base_urls"}
+    allowed |= {"test"}
     if top:
         allowed |= {"default_profile", "profiles", "breaker"}
     out: dict[str, Any] = {}
@@ -126,6 +130,8 @@ def _check_section(path: Path, mapping: Any, *, where: str, top: bool) -> dict[s
                     raise ConfigError(f"{_where(path, v)}: breaker.{k.value} must be {kind}")
                 breaker[k.value] = number
             out[key] = breaker
+        elif key == "test":
+            out[key] = _check_test(path, loc, value_node)
         elif key == "base_urls":
             if not isinstance(value_node, yaml.MappingNode):
                 raise ConfigError(f"{loc}: base_urls must be a mapping, e.g. {{telnyx: http://…}}")
@@ -159,6 +165,37 @@ def _check_section(path: Path, mapping: Any, *, where: str, top: bool) -> dict[s
             if key == "default_profile" and not isinstance(value, str):
                 raise ConfigError(f"{vloc}: default_profile must be a profile name")
             out[key] = value.upper() if key == "default_country" else value
+    return out
+
+
+def _check_test(path: Path, loc: str, node: Any) -> dict[str, Any]:
+    """``test: {allowed_destinations: [E.164 prefixes or glob patterns]}``."""
+    import re
+
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        raise ConfigError(f"{loc}: test must be a mapping, e.g. {{allowed_destinations: [...]}}")
+    out: dict[str, Any] = {}
+    for k, v in node.value:
+        if k.value != "allowed_destinations":
+            raise ConfigError(
+                f"{_where(path, k)}: test: unknown key {k.value!r}",
+                hint="valid keys: allowed_destinations",
+            )
+        if not isinstance(v, yaml.SequenceNode):
+            raise ConfigError(f"{_where(path, v)}: test.allowed_destinations must be a list")
+        patterns = []
+        for item in v.value:
+            value = _scalar(path, "test.allowed_destinations", item)
+            if not isinstance(value, str) or not re.fullmatch(r"\+[0-9*?\[\]-]+", value):
+                raise ConfigError(
+                    f"{_where(path, item)}: test.allowed_destinations: {value!r} is not an"
+                    " E.164 prefix or pattern",
+                    hint='quote it and start with +, e.g. "+1415555" or "+4477009*"',
+                )
+            patterns.append(value)
+        out["allowed_destinations"] = tuple(patterns)
     return out
 
 
@@ -210,4 +247,5 @@ def load_settings(path: Path, profile: str | None) -> Settings:
         base_urls=base_urls,
         path=path,
         profiles=tuple(sorted(profiles)),
+        allowed_destinations=merged.get("test", {}).get("allowed_destinations", ()),
     )

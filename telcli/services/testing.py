@@ -1,0 +1,693 @@
+"""Test SMS and test calls: send once, follow to a final status, classify against --expect.
+
+A send reaches a person and costs money, so it runs through :func:`failover.write` and is
+never repeated: the transport never retries it, an ambiguous failure (the request may have
+reached the carrier) is settled by listing the carrier's recent messages/calls with the same
+to/from (and body), and where the carrier cannot list them (Telnyx) the outcome is unknown
+(exit 7). Every send is in the operation ledger (intent before, outcome after).
+
+Services take what they need as arguments and report through callbacks; the clock and the
+sleep are injectable so tests never really wait.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from telcli.errors import (
+    ExitCode,
+    OutcomeUnknown,
+    ProviderRejected,
+    ProviderUnavailable,
+    TelcliError,
+    UsageProblem,
+)
+from telcli.models import Attempt, CallResult, MessageResult
+from telcli.services import failover
+from telcli.services.segments import SegmentInfo, analyze
+
+Notify = Callable[[str], None]
+Update = Callable[[str, str], None]  # (destination, status text)
+
+MESSAGE_FINAL = frozenset({"delivered", "undelivered", "failed", "canceled"})
+CALL_FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+# Carrier statuses that end a message's life while it reads "sent" (no delivery receipt).
+_FINAL_SENT = frozenset({"delivery_unconfirmed"})
+DEFAULT_CALL_TWIML = "<Response><Say>This is a telcli test call.</Say></Response>"
+
+# What the carriers' error codes mean (Twilio: twilio.com/docs/api/errors; the Telnyx codes
+# are the sandbox's, the real ones come with their own title/detail in ``errors[]``).
+ERROR_MEANINGS: dict[str, str] = {
+    "21211": "the destination is not a valid phone number",
+    "21408": "the account may not send to this region (geo permissions)",
+    "21610": "the recipient replied STOP: messages to them are blocked",
+    "21614": "the destination cannot receive SMS",
+    "30001": "queue overflow: too many messages queued for this sender",
+    "30002": "the account is suspended",
+    "30003": "unreachable destination handset (off, out of coverage)",
+    "30004": "message blocked by the recipient or their carrier",
+    "30005": "unknown destination handset (the number does not exist)",
+    "30006": "landline or unreachable carrier",
+    "30007": "filtered by the carrier as spam or a policy violation",
+    "30008": "unknown error from the carrier",
+    "30034": "sender not registered for US A2P 10DLC",
+    "40001": "not routable: a landline or a number that cannot receive SMS",
+    "40008": "undeliverable: the handset is unreachable",
+    "40300": "blocked: the recipient opted out (STOP)",
+    "40310": "invalid destination address",
+}
+
+
+def meaning(code: str | None, fallback: str | None = None) -> str | None:
+    if code is None:
+        return fallback
+    return ERROR_MEANINGS.get(code, fallback)
+
+
+def _quiet(*_: Any) -> None:
+    pass
+
+
+# -- safety -----------------------------------------------------------------------------------
+
+
+def allowed(destination: str, patterns: Sequence[str]) -> bool:
+    """Whether ``destination`` matches one allowlist entry: an E.164 prefix, or a glob
+    pattern (``*``, ``?``, ``[...]``) matched against the whole number."""
+    for pattern in patterns:
+        if any(c in pattern for c in "*?["):
+            if fnmatch.fnmatchcase(destination, pattern):
+                return True
+        elif destination.startswith(pattern):
+            return True
+    return False
+
+
+def check_allowlist(destinations: Sequence[str], patterns: Sequence[str]) -> None:
+    """UsageProblem (exit 2) naming the destinations outside ``test.allowed_destinations``."""
+    outside = [d for d in destinations if not allowed(d, patterns)]
+    if outside:
+        listed = ", ".join(outside)
+        raise UsageProblem(
+            f"{listed} {'is' if len(outside) == 1 else 'are'} not in test.allowed_destinations",
+            hint="add the number or a prefix under `test: allowed_destinations:` in config.yaml,"
+            " pass --force to reach it anyway, or try it with --sandbox",
+        )
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One destination's test: what was sent, how it ended, and whether that was expected.
+
+    ``outcome``: passed (final status matches --expect), failed (a different final status,
+    or the send was refused), unknown (no final status by the timeout, or an ambiguous send),
+    sent (--no-wait: accepted, not followed), error (the carrier could not be reached)."""
+
+    __test__ = False  # not a pytest class
+
+    kind: str  # "sms" | "call"
+    to: str
+    expected: str
+    outcome: str
+    exit_code: int
+    result: MessageResult | CallResult | None = None
+    from_: str | None = None
+    provider: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+    note: str | None = None
+    elapsed: float = 0.0
+    min_duration: int | None = None
+    segments: SegmentInfo | None = None
+    attempts: tuple[Attempt, ...] = field(default=())
+
+    @property
+    def status(self) -> str:
+        return self.result.status if self.result is not None else "not-sent"
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.result
+        code = self.error_code or (r.error_code if r is not None else None)
+        carrier_text = r.error_message if r is not None else None
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "to": self.to,
+            "from": r.from_ if r is not None and r.from_ else self.from_,
+            "id": r.id if r is not None else None,
+            "status": self.status,
+            "carrier_status": r.carrier_status if r is not None else None,
+            "expected": self.expected,
+            "outcome": self.outcome,
+            "passed": self.outcome == "passed",
+            "exit_code": self.exit_code,
+            "error_code": code,
+            "error_meaning": meaning(code, carrier_text or self.error),
+            "error": self.error,
+            "note": self.note,
+            "price": None if r is None or r.price is None else format(r.price, "f"),
+            "currency": r.currency if r is not None else None,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "attempts": [a.to_json() for a in self.attempts],
+        }
+        if self.kind == "sms":
+            seg = self.segments
+            data["encoding"] = seg.encoding if seg else None
+            data["segments"] = (
+                r.segments if isinstance(r, MessageResult) and r.segments else None
+            ) or (seg.segments if seg else None)
+        else:
+            call = r if isinstance(r, CallResult) else None
+            data["duration"] = call.duration if call else None
+            data["min_duration"] = self.min_duration
+            data["answered"] = call.answered if call else None
+            data["session_id"] = call.session_id if call else None
+            data["leg_id"] = call.leg_id if call else None
+        data["provider"] = self.provider or (str(r.provider) if r is not None else None)
+        return data
+
+
+_EXIT_ORDER = (
+    ExitCode.AUTH,
+    ExitCode.USAGE,
+    ExitCode.REJECTED,
+    ExitCode.UNAVAILABLE,
+    ExitCode.INCOMPLETE,
+    ExitCode.BUG,
+)
+
+
+def exit_code(outcomes: Sequence[TestOutcome]) -> int:
+    """0 when every destination passed (or was sent with --no-wait); otherwise the most
+    serious code among them: 4, 2, 5 (wrong final status), 6, 7 (unknown), 1."""
+    codes = {o.exit_code for o in outcomes}
+    for code in _EXIT_ORDER:
+        if int(code) in codes:
+            return int(code)
+    return 0
+
+
+# -- classification ---------------------------------------------------------------------------
+
+
+def message_verdict(result: MessageResult, expect: str) -> str | None:
+    """passed / failed when the status decides the test, None while it may still change."""
+    status = result.status
+    final = status in MESSAGE_FINAL or (result.carrier_status or "") in _FINAL_SENT
+    if expect == "sent" and status in ("sent", "delivered"):
+        return "passed"
+    if final:
+        return "passed" if status == expect else "failed"
+    return None
+
+
+def call_verdict(result: CallResult, expect: str, min_duration: int) -> str | None:
+    if result.status not in CALL_FINAL:
+        return None
+    if result.status != expect:
+        return "failed"
+    if expect == "completed" and (result.duration or 0) < min_duration:
+        return "failed"
+    return "passed"
+
+
+def _exit_for(outcome: str) -> int:
+    return {
+        "passed": 0,
+        "sent": 0,
+        "failed": int(ExitCode.REJECTED),
+        "unknown": int(ExitCode.INCOMPLETE),
+    }.get(outcome, int(ExitCode.BUG))
+
+
+@dataclass
+class Clock:
+    """Time as a test sees it: ``monotonic`` and ``sleep`` injectable (AppContext's)."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+def poll_intervals(first: float = 0.5, cap: float = 5.0) -> Any:
+    """0.5, 1, 2, 4, 5, 5, ... seconds: quick at first (most messages settle in seconds),
+    then gentle on the carrier's rate limits."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(cap, delay * 2)
+
+
+def follow(
+    fetch: Callable[[], Any],
+    first: Any,
+    verdict: Callable[[Any], str | None],
+    *,
+    timeout: float,
+    clock: Clock,
+    on_status: Callable[[Any], None] = _quiet,
+    notify: Notify = _quiet,
+) -> tuple[Any, str]:
+    """Poll ``fetch`` with backoff until ``verdict`` decides or ``timeout`` passes.
+    Returns (last result, "passed" | "failed" | "unknown"). Transient fetch failures are
+    noted and polled through; rejected credentials end the wait with the error."""
+    start = clock.monotonic()
+    current = first
+    on_status(current)
+    decided = verdict(current)
+    intervals = poll_intervals()
+    while decided is None:
+        remaining = timeout - (clock.monotonic() - start)
+        if remaining <= 0:
+            return current, "unknown"
+        clock.sleep(min(next(intervals), remaining))
+        try:
+            latest = fetch()
+        except (ProviderUnavailable, ProviderRejected) as exc:
+            if isinstance(exc, ProviderRejected) and exc.status not in (404, None):
+                raise
+            notify(f"status check failed ({exc.message}); still waiting")
+            continue
+        if latest.status != current.status:
+            on_status(latest)
+        current = latest
+        decided = verdict(current)
+    return current, decided
+
+
+# -- sending ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Where a test goes out from: a carrier and a number it owns (or may send from)."""
+
+    carrier: Any
+    from_: str
+    connection_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.carrier.name)
+
+
+def pick_senders(
+    carriers: Sequence[Any],
+    from_: str | None,
+    *,
+    capability: str,
+    explicit_provider: bool,
+    notify: Notify = _quiet,
+) -> list[Sender]:
+    """The carriers (in failover order) and the number each sends from.
+
+    ``--from`` pins the carrier that owns it (with ``--provider`` it is taken as given, e.g.
+    a number the account may send from without owning it). Without ``--from``, each carrier
+    sends from the first number it owns with ``capability``."""
+    if from_ and explicit_provider:
+        carrier = carriers[0]
+        owned = _owned_number(carrier, from_)
+        return [Sender(carrier, from_, owned.connection_id if owned else None)]
+    found = failover.each(carriers, lambda c: c.list_owned(), what="listing numbers", notify=notify)
+    senders = []
+    for carrier, numbers in found:
+        for number in sorted(numbers, key=lambda n: n.phone_number):
+            caps = {str(c) for c in number.capabilities}
+            if from_ and number.phone_number == from_:
+                return [Sender(carrier, from_, number.connection_id)]
+            if not from_ and (not caps or capability in caps):
+                senders.append(Sender(carrier, number.phone_number, number.connection_id))
+                break
+    if from_:
+        names = " or ".join(str(c.name) for c in carriers)
+        raise UsageProblem(
+            f"{from_} is not a number this profile owns at {names}",
+            hint="pick one from `telcli numbers list`, or name its carrier with --provider",
+        )
+    if not senders:
+        raise UsageProblem(
+            f"this profile owns no {capability}-capable number to send from",
+            hint="buy one (`telcli numbers buy`) or pass --from with --provider",
+        )
+    return senders
+
+
+def _owned_number(carrier: Any, number: str) -> Any:
+    try:
+        return carrier.find_owned(number)
+    except TelcliError:
+        return None
+
+
+def _since(start: datetime) -> datetime:
+    # Carrier timestamps are whole seconds and clocks drift: look a little further back.
+    return start - timedelta(seconds=60)
+
+
+def _reconcile_sms(to: str, body: str, started: datetime) -> Callable[[Any, Any, str], Any]:
+    def settle(carrier: Any, exc: ProviderUnavailable, sender: str) -> MessageResult | None:
+        inner = failover.unguarded(carrier)
+        if not callable(getattr(inner, "find_messages", None)):
+            raise OutcomeUnknown(
+                f"the SMS to {to} may or may not have been sent by {carrier.name} ({exc.message});"
+                f" {carrier.name} offers no way to look it up",
+                hint=f"check the {carrier.name} message log before sending it again",
+            )
+        try:
+            found = inner.find_messages(to, sender, _since(started))
+        except TelcliError as err:
+            raise OutcomeUnknown(
+                f"the SMS to {to} may or may not have been sent, and {carrier.name} could not"
+                f" be asked ({err.message})",
+                hint=f"check the {carrier.name} message log before sending it again",
+            ) from None
+        matches = [m for m in found if m.body is None or m.body == body]
+        return matches[0] if matches else None
+
+    return settle
+
+
+def _reconcile_call(to: str, started: datetime) -> Callable[[Any, Any, str], Any]:
+    def settle(carrier: Any, exc: ProviderUnavailable, sender: str) -> CallResult | None:
+        inner = failover.unguarded(carrier)
+        if not callable(getattr(inner, "find_calls", None)):
+            raise OutcomeUnknown(
+                f"the call to {to} may or may not have been placed by {carrier.name}"
+                f" ({exc.message}); {carrier.name} offers no way to look it up",
+                hint=f"check the {carrier.name} call log before calling again",
+            )
+        try:
+            found = inner.find_calls(to, sender, _since(started))
+        except TelcliError as err:
+            raise OutcomeUnknown(
+                f"the call to {to} may or may not have been placed, and {carrier.name} could"
+                f" not be asked ({err.message})",
+                hint=f"check the {carrier.name} call log before calling again",
+            ) from None
+        return found[0] if found else None
+
+    return settle
+
+
+def _ledgered(
+    state: Any,
+    profile: str,
+    op: str,
+    to: str,
+    senders: Sequence[Sender],
+    act: Callable[[Sender], Any],
+    reconcile: Callable[[Any, Any, str], Any],
+    notify: Notify,
+) -> tuple[Any, list[Attempt], Sender]:
+    by_carrier = {id(s.carrier): s for s in senders}
+    used: dict[str, Sender] = {}
+    entries: dict[int, int] = {}
+
+    def run(carrier: Any) -> Any:
+        sender = by_carrier[id(carrier)]
+        used["sender"] = sender
+        entries[id(carrier)] = state.ledger_begin(
+            op, sender.name, profile, to, {"from": sender.from_}
+        )
+        return act(sender)
+
+    def settle(carrier: Any, exc: ProviderUnavailable) -> Any:
+        found = reconcile(carrier, exc, by_carrier[id(carrier)].from_)
+        entry = entries.get(id(carrier))
+        if entry is not None:
+            if found is None:
+                state.ledger_finish(entry, "failed", detail={"error": exc.message})
+            else:
+                state.ledger_finish(
+                    entry, "succeeded", result_id=found.id, detail={"reconciled": True}
+                )
+        return found
+
+    what = "the test SMS" if op == "sms" else "the test call"
+    try:
+        result, attempts = failover.write(
+            [s.carrier for s in senders], run, what=what, notify=notify, reconcile=settle
+        )
+    except OutcomeUnknown as exc:
+        for entry in entries.values():
+            state.ledger_finish(entry, "unknown", detail={"error": exc.message})
+        raise
+    except TelcliError as exc:
+        for entry in entries.values():
+            state.ledger_finish(entry, "failed", detail={"error": exc.message})
+        raise
+    except BaseException:
+        for entry in entries.values():
+            state.ledger_finish(entry, "unknown", detail={"error": "interrupted"})
+        raise
+    sender = used["sender"]
+    entry = entries.get(id(sender.carrier))
+    if entry is not None:
+        state.ledger_finish(entry, "succeeded", result_id=result.id)
+    return result, attempts, sender
+
+
+@dataclass(frozen=True)
+class SmsTest:
+    body: str
+    media: tuple[str, ...] = ()
+    callback_url: str | None = None
+    expect: str = "delivered"
+    wait: bool = True
+    timeout: float = 120.0
+
+
+@dataclass(frozen=True)
+class CallTest:
+    twiml: str | None = None
+    url: str | None = None
+    callback_url: str | None = None
+    expect: str = "completed"
+    wait: bool = True
+    timeout: float = 120.0
+    min_duration: int = 0
+    connection_id: str | None = None
+    ring_timeout: int = 30
+    time_limit: int = 120
+
+
+def _failed(
+    kind: str, to: str, expected: str, exc: TelcliError, start: float, clock: Clock
+) -> TestOutcome:
+    code = getattr(exc, "code", None)
+    outcome = "unknown" if isinstance(exc, OutcomeUnknown) else "failed"
+    if int(exc.exit_code) not in (int(ExitCode.REJECTED), int(ExitCode.INCOMPLETE)):
+        outcome = "error"
+    return TestOutcome(
+        kind=kind,
+        to=to,
+        expected=expected,
+        outcome=outcome,
+        exit_code=int(exc.exit_code),
+        provider=getattr(exc, "provider", None),
+        error=exc.message,
+        error_code=code,
+        elapsed=clock.monotonic() - start,
+    )
+
+
+def run_sms(
+    senders: Sequence[Sender],
+    to: str,
+    test: SmsTest,
+    *,
+    state: Any,
+    profile: str,
+    clock: Clock | None = None,
+    notify: Notify = _quiet,
+    update: Update = _quiet,
+) -> TestOutcome:
+    """Send one test SMS to ``to`` and (with ``test.wait``) follow it to a verdict."""
+    clock = clock or Clock()
+    start = clock.monotonic()
+    started = datetime.now(UTC)
+    segments = analyze(test.body)
+    update(to, "sending")
+    try:
+        sent, attempts, sender = _ledgered(
+            state,
+            profile,
+            "sms",
+            to,
+            senders,
+            lambda s: s.carrier.send_sms(
+                to, s.from_, test.body, media_urls=test.media, status_callback=test.callback_url
+            ),
+            _reconcile_sms(to, test.body, started),
+            notify,
+        )
+    except TelcliError as exc:
+        update(to, "not sent")
+        return replace(_failed("sms", to, test.expect, exc, start, clock), segments=segments)
+    base = TestOutcome(
+        kind="sms",
+        to=to,
+        expected=test.expect,
+        outcome="sent",
+        exit_code=0,
+        result=sent,
+        from_=sender.from_,
+        provider=sender.name,
+        segments=segments,
+        attempts=tuple(attempts),
+    )
+    if not test.wait:
+        update(to, sent.status)
+        return replace(base, elapsed=clock.monotonic() - start)
+    carrier = sender.carrier
+    final, verdict = follow(
+        lambda: carrier.fetch_message(sent.id),
+        sent,
+        lambda r: message_verdict(r, test.expect),
+        timeout=test.timeout,
+        clock=clock,
+        on_status=lambda r: update(to, r.status),
+        notify=lambda m: notify(f"{to}: {m}"),
+    )
+    note = None
+    if verdict == "unknown":
+        note = f"still {final.status} after {test.timeout:g}s"
+    return replace(
+        base,
+        result=final,
+        outcome=verdict,
+        exit_code=_exit_for(verdict),
+        note=note,
+        elapsed=clock.monotonic() - start,
+    )
+
+
+def run_call(
+    senders: Sequence[Sender],
+    to: str,
+    test: CallTest,
+    *,
+    state: Any,
+    profile: str,
+    clock: Clock | None = None,
+    notify: Notify = _quiet,
+    update: Update = _quiet,
+) -> TestOutcome:
+    """Place one test call to ``to`` and (with ``test.wait``) follow it to a verdict."""
+    clock = clock or Clock()
+    start = clock.monotonic()
+    started = datetime.now(UTC)
+    update(to, "dialing")
+
+    def place(s: Sender) -> CallResult:
+        if str(s.carrier.name) == "telnyx":
+            connection = test.connection_id or s.connection_id
+            if not connection:
+                raise UsageProblem(
+                    f"Telnyx dials from a Call Control connection, and {s.from_} has none",
+                    hint="pass --connection-id, or attach one with `telcli numbers configure"
+                    f" {s.from_} --connection-id ID`",
+                )
+            if test.twiml or test.url:
+                raise UsageProblem(
+                    "--say, --twiml and --url are TwiML and apply to Twilio calls only",
+                    hint="drop them for Telnyx, or pass --provider twilio",
+                )
+            return s.carrier.place_call(
+                to,
+                s.from_,
+                connection_id=connection,
+                status_callback=test.callback_url,
+                timeout=test.ring_timeout,
+                time_limit=test.time_limit,
+            )
+        return s.carrier.place_call(
+            to,
+            s.from_,
+            twiml=None if test.url else (test.twiml or DEFAULT_CALL_TWIML),
+            url=test.url,
+            status_callback=test.callback_url,
+            timeout=test.ring_timeout,
+            time_limit=test.time_limit,
+        )
+
+    try:
+        placed, attempts, sender = _ledgered(
+            state, profile, "call", to, senders, place, _reconcile_call(to, started), notify
+        )
+    except TelcliError as exc:
+        update(to, "not placed")
+        return replace(
+            _failed("call", to, test.expect, exc, start, clock), min_duration=test.min_duration
+        )
+    if not placed.to or not placed.from_:
+        placed = replace(placed, to=placed.to or to, from_=placed.from_ or sender.from_)
+    base = TestOutcome(
+        kind="call",
+        to=to,
+        expected=test.expect,
+        outcome="sent",
+        exit_code=0,
+        result=placed,
+        from_=sender.from_,
+        provider=sender.name,
+        min_duration=test.min_duration,
+        attempts=tuple(attempts),
+    )
+    if not test.wait:
+        update(to, placed.status)
+        return replace(base, elapsed=clock.monotonic() - start)
+    carrier = sender.carrier
+
+    def fetch() -> CallResult:
+        got = carrier.fetch_call(placed.id)
+        return replace(got, to=got.to or to, from_=got.from_ or sender.from_)
+
+    final, verdict = follow(
+        fetch,
+        placed,
+        lambda r: call_verdict(r, test.expect, test.min_duration),
+        timeout=test.timeout,
+        clock=clock,
+        on_status=lambda r: update(to, r.status),
+        notify=lambda m: notify(f"{to}: {m}"),
+    )
+    note = None
+    if verdict == "unknown":
+        note = f"still {final.status} after {test.timeout:g}s"
+    elif final.status == "completed" and (final.duration or 0) < test.min_duration:
+        lasted = final.duration or 0
+        note = f"answered but lasted {lasted}s, less than --min-duration {test.min_duration}s"
+    return replace(
+        base,
+        result=final,
+        outcome=verdict,
+        exit_code=_exit_for(verdict),
+        note=note,
+        elapsed=clock.monotonic() - start,
+    )
+
+
+def run_all(
+    destinations: Sequence[str], one: Callable[[str], TestOutcome], *, workers: int = 8
+) -> list[TestOutcome]:
+    """Run ``one`` for every destination concurrently; results in destination order."""
+    if len(destinations) == 1:
+        return [one(destinations[0])]
+    import contextvars
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(destinations))) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, one, d) for d in destinations]
+        return [f.result() for f in futures]
+
+
+def estimate(segments: SegmentInfo, price: Decimal | None, recipients: int) -> Decimal | None:
+    return None if price is None else price * segments.segments * recipients

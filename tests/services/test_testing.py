@@ -1,0 +1,411 @@
+"""The test SMS/call service with plain fakes: classification against --expect, exit codes,
+polling with backoff on an injected clock, the allowlist, and never sending twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+import pytest
+
+from telcli.errors import (
+    AuthError,
+    ProviderRejected,
+    ProviderUnavailable,
+    UsageProblem,
+)
+from telcli.models import CallResult, Capability, MessageResult, OwnedNumber, ProviderName
+from telcli.services import testing as svc
+from telcli.storage.state import StateDB
+
+FROM = "+14155550100"
+TO = "+14155550123"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> svc.Clock:
+        return svc.Clock(self.monotonic, self.sleep)
+
+
+@dataclass
+class Messenger:
+    """A carrier that sends and reports scripted statuses; ``lose_response`` commits a send
+    and then raises, like a response lost on the way back."""
+
+    name: ProviderName = ProviderName.twilio
+    statuses: list[str] = field(default_factory=lambda: ["sending", "sent", "delivered"])
+    error_code: str | None = None
+    send_error: Exception | None = None
+    lose_response: Exception | None = None
+    find_error: Exception | None = None
+    can_list: bool = True
+    sent: list[MessageResult] = field(default_factory=list)
+    placed: list[CallResult] = field(default_factory=list)
+    fetches: int = 0
+    duration: int = 5
+    owned: list[OwnedNumber] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.can_list:
+            self.find_messages = None  # type: ignore[assignment]
+
+    def list_owned(self) -> list[OwnedNumber]:
+        return self.owned
+
+    def find_owned(self, number: str) -> OwnedNumber | None:
+        return next((n for n in self.owned if n.phone_number == number), None)
+
+    def send_sms(self, to, from_, body, *, media_urls=(), status_callback=None) -> MessageResult:
+        if self.send_error:
+            raise self.send_error
+        message = MessageResult(self.name, f"SM{len(self.sent)}", to, from_, "queued", body=body)
+        self.sent.append(message)
+        if self.lose_response:
+            raise self.lose_response
+        return message
+
+    def fetch_message(self, message_id: str) -> MessageResult:
+        self.fetches += 1
+        status = self.statuses[min(self.fetches, len(self.statuses)) - 1]
+        code = self.error_code if status in ("undelivered", "failed") else None
+        return replace(self.sent[-1], status=status, carrier_status=status, error_code=code)
+
+    def find_messages(self, to, from_, since) -> list[MessageResult]:
+        if self.find_error:
+            raise self.find_error
+        return [m for m in self.sent if m.to == to and m.from_ == from_]
+
+    def place_call(self, to, from_, **kw) -> CallResult:
+        if self.send_error:
+            raise self.send_error
+        call = CallResult(self.name, f"CA{len(self.placed)}", to, from_, "queued")
+        self.placed.append(call)
+        self.kw = kw
+        if self.lose_response:
+            raise self.lose_response
+        return call
+
+    def fetch_call(self, call_id: str) -> CallResult:
+        self.fetches += 1
+        status = self.statuses[min(self.fetches, len(self.statuses)) - 1]
+        duration = (
+            self.duration if status == "completed" else (0 if status in svc.CALL_FINAL else None)
+        )
+        return replace(self.placed[-1], status=status, duration=duration)
+
+    def find_calls(self, to, from_, since) -> list[CallResult]:
+        return [c for c in self.placed if c.to == to]
+
+
+@pytest.fixture
+def state(tmp_path) -> StateDB:
+    return StateDB(tmp_path / "state.db")
+
+
+def sms(carrier, state, clock=None, to=TO, **test) -> svc.TestOutcome:
+    test.setdefault("body", "telcli test")
+    return svc.run_sms(
+        [svc.Sender(carrier, FROM)],
+        to,
+        svc.SmsTest(**test),
+        state=state,
+        profile="default",
+        clock=(clock or FakeClock()).clock(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expect", "outcome", "code"),
+    [
+        (["sending", "sent", "delivered"], "delivered", "passed", 0),
+        (["sending", "sent", "undelivered"], "delivered", "failed", 5),
+        (["failed"], "delivered", "failed", 5),
+        (["sending", "sent", "undelivered"], "undelivered", "passed", 0),
+        (["sending", "failed"], "failed", "passed", 0),
+        (["sending", "sent"], "sent", "passed", 0),
+        (["sending", "sent", "delivered"], "failed", "failed", 5),
+        (["queued"], "delivered", "unknown", 7),
+        (["sending", "sent"], "delivered", "unknown", 7),
+    ],
+)
+def test_sms_outcomes_and_exit_codes(state, statuses, expect, outcome, code):
+    carrier = Messenger(statuses=statuses, error_code="30003")
+    result = sms(carrier, state, expect=expect, timeout=30)
+    assert (result.outcome, result.exit_code) == (outcome, code)
+    assert len(carrier.sent) == 1
+    assert result.to_json()["passed"] is (outcome == "passed")
+
+
+def test_polling_backs_off_and_stops_at_the_timeout(state):
+    carrier = Messenger(statuses=["queued"])
+    clock = FakeClock()
+    result = sms(carrier, state, clock, timeout=20)
+    assert result.outcome == "unknown" and result.note == "still queued after 20s"
+    assert clock.sleeps[:5] == [0.5, 1.0, 2.0, 4.0, 5.0]
+    assert sum(clock.sleeps) == pytest.approx(20)
+
+
+def test_undelivered_carries_the_error_code_and_its_meaning(state):
+    carrier = Messenger(statuses=["sent", "undelivered"], error_code="30003")
+    data = sms(carrier, state).to_json()
+    assert data["status"] == "undelivered" and data["error_code"] == "30003"
+    assert data["error_meaning"] == "unreachable destination handset (off, out of coverage)"
+    assert (data["encoding"], data["segments"]) == ("GSM-7", 1)
+
+
+def test_no_wait_returns_after_the_send(state):
+    carrier = Messenger()
+    result = sms(carrier, state, wait=False)
+    assert (result.outcome, result.exit_code, result.status) == ("sent", 0, "queued")
+    assert carrier.fetches == 0
+
+
+def test_rejected_send_is_exit_5_and_ledgered_failed(state):
+    carrier = Messenger(
+        send_error=ProviderRejected("bad To", provider="twilio", status=400, code="21211")
+    )
+    result = sms(carrier, state)
+    assert (result.outcome, result.exit_code, result.status) == ("failed", 5, "not-sent")
+    assert result.to_json()["error_meaning"] == "the destination is not a valid phone number"
+    [entry] = state.ledger_entries(op="sms")
+    assert (entry.status, entry.target, entry.detail["from"]) == ("failed", TO, FROM)
+
+
+def test_a_lost_response_is_reconciled_by_listing_and_never_resent(state):
+    lost = ProviderUnavailable("read timeout", provider="twilio", sent=True)
+    carrier = Messenger(lose_response=lost)
+    result = sms(carrier, state)
+    assert len(carrier.sent) == 1
+    assert (result.outcome, result.result.id) == ("passed", "SM0")
+    assert [a.outcome for a in result.attempts] == ["unknown", "reconciled"]
+    [entry] = state.ledger_entries(op="sms")
+    assert (entry.status, entry.result_id) == ("succeeded", "SM0")
+
+
+def test_a_lost_response_without_a_way_to_list_is_unknown_and_not_resent(state):
+    lost = ProviderUnavailable("connection reset", provider="telnyx", sent=True)
+    telnyx = Messenger(name=ProviderName.telnyx, lose_response=lost, can_list=False)
+    twilio = Messenger()
+    result = svc.run_sms(
+        [svc.Sender(telnyx, FROM), svc.Sender(twilio, "+14155550199")],
+        TO,
+        svc.SmsTest(body="hi"),
+        state=state,
+        profile="default",
+        clock=FakeClock().clock(),
+    )
+    assert (result.outcome, result.exit_code) == ("unknown", 7)
+    assert len(telnyx.sent) == 1 and twilio.sent == []  # never failed over, never resent
+    assert state.ledger_entries(op="sms")[0].status == "unknown"
+
+
+def test_a_listing_failure_after_a_lost_response_is_unknown(state):
+    carrier = Messenger(
+        lose_response=ProviderUnavailable("timeout", provider="twilio", sent=True),
+        find_error=ProviderUnavailable("503", provider="twilio"),
+    )
+    result = sms(carrier, state)
+    assert result.exit_code == 7 and len(carrier.sent) == 1
+
+
+def test_a_send_that_provably_did_not_happen_fails_over(state):
+    down = Messenger(send_error=ProviderUnavailable("refused", provider="twilio", sent=False))
+    up = Messenger(name=ProviderName.telnyx)
+    notes: list[str] = []
+    result = svc.run_sms(
+        [svc.Sender(down, FROM), svc.Sender(up, "+19705555098")],
+        TO,
+        svc.SmsTest(body="hi"),
+        state=state,
+        profile="default",
+        clock=FakeClock().clock(),
+        notify=notes.append,
+    )
+    assert result.outcome == "passed" and result.provider == "telnyx"
+    assert result.to_json()["from"] == "+19705555098"
+    assert any("trying telnyx" in n for n in notes)
+
+
+def test_auth_failure_is_exit_4(state):
+    result = sms(Messenger(send_error=AuthError("rejected")), state)
+    assert (result.outcome, result.exit_code) == ("error", 4)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expect", "min_duration", "outcome", "code"),
+    [
+        (["ringing", "in-progress", "completed"], "completed", 0, "passed", 0),
+        (["ringing", "in-progress", "completed"], "completed", 10, "failed", 5),
+        (["ringing", "busy"], "completed", 0, "failed", 5),
+        (["ringing", "busy"], "busy", 0, "passed", 0),
+        (["ringing", "no-answer"], "no-answer", 0, "passed", 0),
+        (["failed"], "failed", 0, "passed", 0),
+        (["ringing", "canceled"], "completed", 0, "failed", 5),
+        (["ringing"], "completed", 0, "unknown", 7),
+    ],
+)
+def test_call_outcomes(state, statuses, expect, min_duration, outcome, code):
+    carrier = Messenger(statuses=statuses)
+    result = svc.run_call(
+        [svc.Sender(carrier, FROM)],
+        TO,
+        svc.CallTest(expect=expect, min_duration=min_duration, timeout=60),
+        state=state,
+        profile="default",
+        clock=FakeClock().clock(),
+    )
+    assert (result.outcome, result.exit_code) == (outcome, code)
+    assert len(carrier.placed) == 1
+    data = result.to_json()
+    assert data["kind"] == "call" and data["min_duration"] == min_duration
+    if min_duration == 10:
+        assert result.note == "answered but lasted 5s, less than --min-duration 10s"
+
+
+def test_twilio_call_gets_default_twiml(state):
+    carrier = Messenger(statuses=["completed"])
+    svc.run_call([svc.Sender(carrier, FROM)], TO, svc.CallTest(), state=state, profile="p")
+    assert carrier.kw["twiml"] == svc.DEFAULT_CALL_TWIML and carrier.kw["url"] is None
+
+
+def test_telnyx_call_needs_a_connection(state):
+    carrier = Messenger(name=ProviderName.telnyx)
+    result = svc.run_call([svc.Sender(carrier, FROM)], TO, svc.CallTest(), state=state, profile="p")
+    assert result.exit_code == 2 and "Call Control connection" in result.error
+    assert carrier.placed == []
+    ok = svc.run_call(
+        [svc.Sender(carrier, FROM, connection_id="1494404757140276705")],
+        TO,
+        svc.CallTest(wait=False),
+        state=state,
+        profile="p",
+    )
+    assert ok.outcome == "sent" and carrier.kw["connection_id"] == "1494404757140276705"
+
+
+def test_a_lost_call_response_is_reconciled_not_redialed(state):
+    carrier = Messenger(
+        statuses=["completed"], lose_response=ProviderUnavailable("reset", provider="twilio")
+    )
+    result = svc.run_call(
+        [svc.Sender(carrier, FROM)],
+        TO,
+        svc.CallTest(),
+        state=state,
+        profile="p",
+        clock=FakeClock().clock(),
+    )
+    assert len(carrier.placed) == 1 and result.outcome == "passed"
+
+
+@pytest.mark.parametrize(
+    ("number", "patterns", "ok"),
+    [
+        ("+14155550123", ["+1415"], True),
+        ("+14155550123", ["+1212"], False),
+        ("+447700900123", ["+4477009*"], True),
+        ("+447700900123", ["+4477009??"], False),
+        ("+447700900123", ["+4477009?????"], True),
+        ("+14155550123", [], False),
+    ],
+)
+def test_allowlist_prefixes_and_patterns(number, patterns, ok):
+    assert svc.allowed(number, patterns) is ok
+
+
+def test_check_allowlist_names_what_is_outside():
+    with pytest.raises(UsageProblem) as info:
+        svc.check_allowlist(["+14155550123", "+12125550100", "+13105550100"], ["+1415"])
+    assert info.value.message == "+12125550100, +13105550100 are not in test.allowed_destinations"
+    assert "--force" in info.value.hint
+
+
+def test_exit_code_takes_the_most_serious():
+    def o(code: int) -> svc.TestOutcome:
+        return svc.TestOutcome("sms", TO, "delivered", "x", code)
+
+    assert svc.exit_code([o(0), o(0)]) == 0
+    assert svc.exit_code([o(0), o(7), o(5)]) == 5
+    assert svc.exit_code([o(7), o(6)]) == 6
+    assert svc.exit_code([o(7), o(4)]) == 4
+
+
+def test_pick_senders_uses_owned_capable_numbers_per_carrier():
+    tw = Messenger(
+        owned=[
+            OwnedNumber(
+                ProviderName.twilio, "+14155550199", "PN1", capabilities=(Capability.voice,)
+            ),
+            OwnedNumber(ProviderName.twilio, "+14155550100", "PN2", capabilities=(Capability.sms,)),
+        ]
+    )
+    tx = Messenger(
+        name=ProviderName.telnyx, owned=[OwnedNumber(ProviderName.telnyx, "+19705555098", "1")]
+    )
+    senders = svc.pick_senders([tw, tx], None, capability="sms", explicit_provider=False)
+    assert [(s.name, s.from_) for s in senders] == [
+        ("twilio", "+14155550100"),
+        ("telnyx", "+19705555098"),
+    ]
+    pinned = svc.pick_senders([tw, tx], "+19705555098", capability="sms", explicit_provider=False)
+    assert [(s.name, s.from_) for s in pinned] == [("telnyx", "+19705555098")]
+    with pytest.raises(UsageProblem):
+        svc.pick_senders([tw, tx], "+18005550100", capability="sms", explicit_provider=False)
+    with pytest.raises(UsageProblem):
+        svc.pick_senders([Messenger()], None, capability="sms", explicit_provider=False)
+
+
+def test_run_all_keeps_destination_order():
+    out = svc.run_all(
+        ["+1", "+2", "+3"], lambda d: svc.TestOutcome("sms", d, "delivered", "passed", 0)
+    )
+    assert [o.to for o in out] == ["+1", "+2", "+3"]
+
+
+def test_estimate():
+    info = svc.analyze("a" * 161)
+    assert svc.estimate(info, Decimal("0.0079"), 3) == Decimal("0.0474")
+    assert svc.estimate(info, None, 3) is None
+
+
+def test_config_reads_allowed_destinations_per_profile(tmp_path):
+    from telcli.storage.config import load_settings
+
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        'test:\n  allowed_destinations: ["+1415555", "+4477009*"]\n'
+        "profiles:\n  qa:\n    test: {allowed_destinations: ['+1212']}\n"
+    )
+    assert load_settings(path, None).allowed_destinations == ("+1415555", "+4477009*")
+    assert load_settings(path, "qa").allowed_destinations == ("+1212",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "test: [+1415]\n",
+        "test:\n  allowed: ['+1415']\n",
+        "test:\n  allowed_destinations: '+1415'\n",
+        "test:\n  allowed_destinations: [1415]\n",
+    ],
+)
+def test_config_rejects_bad_allowlists_with_file_and_line(tmp_path, text):
+    from telcli.errors import ConfigError
+    from telcli.storage.config import load_settings
+
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, None)
+    assert str(path) + ":" in info.value.message and "test" in info.value.message
