@@ -77,6 +77,17 @@ def locate(
     for carrier, owned in found:
         if owned is not None:
             return carrier, owned
+    if len(found) < len(carriers):
+        # A carrier that could not be asked may own it: "not yours" would be a guess.
+        asked = {id(c) for c, _ in found}
+        missing = [str(c.name) for c in carriers if id(c) not in asked]
+        raise ProviderUnavailable(
+            f"cannot tell whether you own {phone_number}: {' and '.join(missing)} could not be"
+            " asked",
+            provider=missing[0],
+            sent=False,
+            hint="retry later; `telcli providers status` shows each provider's health",
+        )
     names = " or ".join(str(c.name) for c in carriers)
     raise ProviderRejected(
         f"{phone_number} is not a number you own at {names}",

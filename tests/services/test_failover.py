@@ -485,3 +485,16 @@ def test_quote_with_a_carrier_down_is_unavailable_not_a_no(breakers):
     # ...while a number the reachable carrier offers is still found
     carrier, found = svc.quote([gtw, gtx], N2)
     assert carrier is gtx and found.phone_number == N2
+
+
+def test_locate_with_a_carrier_down_is_unavailable_not_a_no(breakers):
+    tw, tx, gtw, gtx = pair(breakers)
+    tw.fail["find_owned"] = down()
+    with pytest.raises(ProviderUnavailable) as err:
+        svc.locate([gtw, gtx], N1)
+    assert (
+        err.value.message == "cannot tell whether you own +14155550101: twilio could not be asked"
+    )
+    tx._own(N2)
+    carrier, owned = svc.locate([gtw, gtx], N2)  # found where it could be asked
+    assert carrier is gtx and owned.phone_number == N2

@@ -1,0 +1,199 @@
+"""The fault matrix: every (operation x fault) pair through the real CLI, the real providers and
+the sandbox with injected faults -> the exit code, the stderr line that explains it, and what
+the ledger says. Retries wait on a fake clock, so the whole table runs in seconds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from tests.test_transport_retry import FakeClock
+
+
+@dataclass(frozen=True)
+class Case:
+    op: str  # search | list | buy | release
+    faults: str  # TELCLI_SANDBOX_FAULTS, short form
+    exit: int
+    stderr: str  # a fragment of stderr ("" means: stderr says nothing but the success line)
+    ledger: tuple[str, ...] = ()  # statuses of the operation's ledger entries, oldest first
+    provider: str = "twilio"  # whose number is bought or released
+    retried: bool = False  # the transport must have retried (and waited) to get there
+
+    @property
+    def id(self) -> str:
+        return f"{self.op}[{self.provider}]-{self.faults or 'no fault'}"
+
+
+MATRIX = [
+    # --- reads fail over freely: a carrier down costs its rows, not the command --------------
+    Case("search", "", 0, ""),
+    Case("search", "twilio.search:status=503", 0, "twilio: search failed: twilio 503"),
+    Case("search", "twilio.search:status=500", 0, "twilio: search failed: twilio 500"),
+    Case("search", "twilio.search:status=429", 0, "twilio: search failed: twilio 429"),
+    Case("search", "twilio.search:timeout", 0, "twilio: search failed: twilio did not answer"),
+    Case(
+        "search",
+        "twilio.search:drop-response",
+        0,
+        "twilio: search failed: connection to twilio failed",
+    ),
+    # transient: half the requests fail, the retries absorb it and nothing is said
+    Case("search", "twilio.search:status=503,rate=0.5,seed=0", 0, "", retried=True),
+    Case("search", "telnyx.search:status=503", 0, "telnyx: search failed: telnyx 503"),
+    Case(
+        "search",
+        "twilio.search:status=503;telnyx.search:status=502",
+        6,
+        "error: search failed at every provider",
+    ),
+    Case("list", "twilio.list:status=503", 0, "twilio: listing numbers failed: twilio 503"),
+    Case("list", "telnyx.list:timeout", 0, "telnyx: listing numbers failed: telnyx did not answer"),
+    Case(
+        "list",
+        "twilio.list:status=503;telnyx.list:status=503",
+        6,
+        "error: listing numbers failed at every provider",
+    ),
+    # --- a purchase: never repeated, never switched; ambiguity is reconciled -----------------
+    Case("buy", "", 0, "", ("succeeded",)),
+    Case("buy", "", 0, "", ("succeeded",), provider="telnyx"),
+    Case("buy", "twilio.purchase:status=400", 5, "error: twilio 400 on purchase", ("failed",)),
+    Case("buy", "telnyx.purchase:status=422", 5, "error: telnyx 422", ("failed",), "telnyx"),
+    Case(
+        "buy",
+        "twilio.purchase:status=503",
+        6,
+        "twilio: the purchase outcome is unclear (twilio 503",
+        ("failed",),
+    ),
+    Case(
+        "buy",
+        "telnyx.purchase:status=500",
+        6,
+        "was not bought; nothing was spent",
+        ("failed",),
+        "telnyx",
+    ),
+    Case("buy", "twilio.purchase:status=429", 6, "error: twilio 429 on purchase", ("failed",)),
+    # 429 means "not processed": retried, and bought once
+    Case("buy", "twilio.purchase:status=429,rate=0.5,seed=3", 0, "", ("succeeded",), retried=True),
+    Case("buy", "twilio.purchase:timeout", 6, "did not answer in time", ("failed",)),
+    Case("buy", "twilio.purchase:drop-response", 0, "outcome is unclear", ("succeeded",)),
+    Case(
+        "buy",
+        "telnyx.purchase:drop-response",
+        0,
+        "outcome is unclear",
+        ("succeeded",),
+        "telnyx",
+    ),
+    Case(
+        "buy",
+        "twilio.purchase:drop-response;twilio.list:status=503",
+        7,
+        "hint: run `telcli numbers reconcile`",
+        ("unknown",),
+    ),
+    Case(
+        "buy",
+        "telnyx.purchase:timeout;telnyx.list:status=503",
+        7,
+        "could not be asked",
+        ("unknown",),
+        "telnyx",
+    ),
+    # the carrier that offers it cannot be asked: not "unavailable to buy" (5) but 6
+    Case("buy", "twilio.search:status=503", 6, "error: cannot tell whether +"),
+    # another carrier down does not matter to a number the first one offers
+    Case(
+        "buy",
+        "twilio.search:status=503",
+        0,
+        "twilio: availability check failed",
+        ("succeeded",),
+        "telnyx",
+    ),
+    # --- a release: DELETE is idempotent, so it is retried; a 404 after a lost answer is checked
+    Case("release", "", 0, "", ("succeeded",)),
+    Case("release", "twilio.release:drop-response", 0, "", ("succeeded",)),
+    Case("release", "telnyx.release:drop-response", 0, "", ("succeeded",), "telnyx"),
+    Case("release", "twilio.release:status=503", 6, "error: twilio 503", ("failed",)),
+    Case("release", "twilio.release:timeout", 6, "did not answer in time", ("failed",)),
+    Case("release", "twilio.release:status=404", 5, "error: twilio 404", ("failed",)),
+    Case("release", "twilio.list:status=503", 6, "error: cannot tell whether you own +"),
+]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sandbox(telcli, make_ctx, clock):
+    def run(*args: str, faults: str = ""):
+        env = {"TELCLI_SANDBOX": "1", "TELCLI_SANDBOX_FAULTS": faults}
+        ctx = make_ctx(env=env, sleep=clock.sleep, monotonic=clock.monotonic)
+        return telcli(*args, ctx=ctx)
+
+    return run
+
+
+def _ledger(make_ctx, op: str) -> list[str]:
+    return [e.status for e in reversed(make_ctx().state.ledger_entries(op=op))]
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=lambda c: c.id)
+def test_fault_matrix(case: Case, sandbox, make_ctx, clock):
+    number = None
+    if case.op in ("buy", "release"):
+        found = sandbox("numbers", "search", "--provider", case.provider, "--limit", "1", "--json")
+        number = json.loads(found.stdout)[0]["phone_number"]
+    if case.op == "release":
+        assert sandbox("numbers", "buy", number, "--yes").exit_code == 0
+    args = {
+        "search": ["numbers", "search", "--limit", "2"],
+        "list": ["numbers", "list"],
+        "buy": ["numbers", "buy", str(number), "--yes", "--json"],
+        "release": ["numbers", "release", str(number), "--yes"],
+    }[case.op]
+    clock.slept.clear()
+    result = sandbox(*args, faults=case.faults)
+    if case.retried:
+        assert clock.slept, "the fault should have been absorbed by a retry"
+
+    assert result.exit_code == case.exit, result
+    if case.stderr:
+        assert case.stderr in result.stderr, result
+    else:
+        # nothing but the price shown before buying and the success line
+        notes = [line for line in result.stderr.splitlines() if not line.startswith(("ok: ", "  "))]
+        assert notes == [], result
+    if case.op in ("buy", "release"):
+        entries = _ledger(make_ctx, case.op)
+        assert entries == list(case.ledger), entries
+        owned = json.loads(sandbox("numbers", "list", "--json").stdout)
+        has_it = number in {n["phone_number"] for n in owned}
+        # the ledger agrees with the sandbox whenever it claims to know
+        if case.ledger and case.ledger[-1] == "succeeded":
+            assert has_it == (case.op == "buy")
+        if case.ledger and case.ledger[-1] == "failed":
+            assert has_it == (case.op == "release")
+    if case.exit == 0 and case.op == "buy":
+        data = json.loads(result.stdout)
+        assert data["phone_number"] == number and data["attempts"][-1]["outcome"] in (
+            "ok",
+            "reconciled",
+        )
+    if case.exit == 7:
+        # the hint's command settles it once the provider answers again
+        settled = sandbox("numbers", "reconcile", "--json")
+        assert settled.exit_code == 0, settled
+        [row] = json.loads(settled.stdout)
+        assert row["phone_number"] == number and row["was"] == "unknown"
+        assert row["status"] in ("succeeded", "failed")
+        owned = json.loads(sandbox("numbers", "list", "--json").stdout)
+        assert (number in {n["phone_number"] for n in owned}) == (row["status"] == "succeeded")
