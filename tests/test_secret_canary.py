@@ -145,6 +145,10 @@ class Carriers:
             return httpx.Response(200, json=load("telnyx", "available_phone_numbers"))
         if (method, path) == ("GET", "/v2/phone_numbers_regulatory_requirements"):
             return httpx.Response(200, json=load("telnyx", "phone_numbers_regulatory_requirements"))
+        if (method, path) == ("GET", "/v2/addresses"):
+            return httpx.Response(200, json=load("telnyx", "addresses"))
+        if (method, path) == ("POST", "/v2/requirement_groups"):
+            return httpx.Response(200, json=load("telnyx", "requirement_group"))
         if (method, path) == ("POST", "/v2/number_orders"):
             if "telnyx.buy" in self.fail:
                 return self._error("telnyx", self.fail["telnyx.buy"], request)

@@ -1,4 +1,4 @@
-"""numbers search | buy | list | release | configure"""
+"""numbers search | buy | list | release | configure | pricing"""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from telcli.cli.base import TelcliTyper, confirm
+from telcli.cli.base import TelcliTyper, ask, confirm
 from telcli.cli.options import (
     CountryOpt,
     DryRunOpt,
@@ -113,15 +113,16 @@ def numbers_buy(
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
     carrier, offer = svc.quote(app_ctx.carriers(provider, notify=out.note), e164, notify=out.note)
+    address_id = _address_for(app_ctx, carrier, offer, address, out)
     if not dry_run:
-        out.detail(_offer_detail(offer))
+        out.detail({**_offer_detail(offer), "address": address_id or offer.address_requirement})
         confirm(app_ctx, f"Buy {e164} from {offer.provider}?", yes=yes)
     result = svc.buy(
         carrier,
         offer,
         state=app_ctx.state,
         profile=app_ctx.ledger_profile,
-        address_id=address,
+        address_id=address_id,
         dry_run=dry_run,
         notify=out.note,
     )
@@ -266,6 +267,52 @@ def numbers_configure(
     updated = svc.configure(carrier, owned, config)
     out.item(updated, _views().OWNED_NUMBERS)
     out.success(f"Configured {e164} at {updated.provider}")
+
+
+@app.command("pricing")
+def numbers_pricing(
+    ctx: typer.Context,
+    country: CountryOpt = None,
+    type_: Annotated[
+        NumberType | None, typer.Option("--type", "-t", help="Only this number type.")
+    ] = None,
+    provider: ProviderOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Show monthly and upfront number prices per type, per provider, before buying.
+
+    Example: telcli numbers pricing --country GB --type local --json
+    """
+    from telcli.services import pricing as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    iso = (country or app_ctx.settings.default_country).upper()
+    found = svc.prices(app_ctx.carriers(provider, notify=out.note), iso, type_, notify=out.note)
+    out.rows(found, _views().PRICES, empty=f"no prices published for {iso}")
+
+
+def _address_for(app_ctx: AppContext, carrier, offer, explicit, out):  # type: ignore[no-untyped-def]
+    """The regulatory address for this purchase (services.addresses.pick); asks on a TTY."""
+    from telcli.services import addresses as addr
+
+    def choose(candidates):  # type: ignore[no-untyped-def]
+        for i, a in enumerate(candidates, 1):
+            out.note(f"  {i}. {a.id}  {addr._label(a)}")
+        while True:
+            answer = ask(f"Address for {offer.phone_number} (1-{len(candidates)}): ")
+            if answer.isdigit() and 1 <= int(answer) <= len(candidates):
+                return candidates[int(answer) - 1].id
+            if answer in {a.id for a in candidates}:
+                return answer
+
+    return addr.pick(
+        carrier,
+        offer,
+        explicit=explicit,
+        choose=choose if app_ctx.interactive else None,
+        notify=out.note,
+    )
 
 
 def _views():  # type: ignore[no-untyped-def]

@@ -190,3 +190,86 @@ def test_provider_validation_errors_are_shown_field_by_field(telcli, make_ctx, r
         "  Invalid parameter: street is bad",
         "  Invalid parameter: postal code bad",
     ]
+
+
+# -- numbers buy picks the address a number needs --------------------------------------------
+
+
+def _za_number(sb, provider):
+    found = sb("numbers", "search", "-p", provider, "--country", "ZA", "--limit", "1", "--json")
+    offer = json.loads(found.stdout)[0]
+    assert offer["address_requirement"] == "local", offer
+    return offer["phone_number"]
+
+
+@pytest.mark.parametrize("provider", ["twilio", "telnyx"])
+def test_buy_without_an_address_stops_with_the_create_command(sb, provider):
+    number = _za_number(sb, provider)
+    result = sb("numbers", "buy", number, "--yes")
+    assert result.exit_code == 5 and result.stdout == ""
+    assert f"{number} needs a local address and {provider} has none in ZA" in result.stderr
+    assert (
+        f"`telcli addresses create --provider {provider} --customer-name NAME --street STREET"
+        " --city CITY --region REGION --postal-code CODE --country ZA`" in result.stderr
+    )
+    assert sb("numbers", "list", "--json").stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("provider", ["twilio", "telnyx"])
+def test_buy_uses_the_one_matching_address(sb, provider):
+    # A GB address does not satisfy a ZA number's "local" requirement.
+    sb("addresses", "create", "-p", provider, *FLAGS[:-1], "GB")
+    za = json.loads(sb("addresses", "create", "-p", provider, *FLAGS, "--json").stdout)
+    number = _za_number(sb, provider)
+    result = sb("numbers", "buy", number, "--yes", "--json")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["address_id"] == za["id"]
+    assert f"using address {za['id']} (Jane Doe, 1 Long St, Cape Town, ZA)" in result.stderr
+
+
+def test_several_matches_need_address_without_a_tty_and_are_offered_on_one(sb):
+    first = json.loads(sb("addresses", "create", "-p", "twilio", *FLAGS, "--json").stdout)
+    second = json.loads(sb("addresses", "create", "-p", "twilio", *FLAGS, "--json").stdout)
+    number = _za_number(sb, "twilio")
+
+    refused = sb("numbers", "buy", number, "--yes")
+    assert refused.exit_code == 2
+    assert f"2 addresses in ZA at twilio fit {number}: {first['id']}, {second['id']}" in (
+        refused.stderr
+    )
+    assert "--address" in refused.stderr
+
+    asked = sb("numbers", "buy", number, tty=True, input="2\ny\n")
+    assert asked.exit_code == 0, asked
+    assert f"  2. {second['id']}  Jane Doe" in asked.stderr
+    assert f"address   {second['id']}" in asked.stderr
+    listed = json.loads(sb("numbers", "list", "--json").stdout)
+    assert [(n["phone_number"], n["address_id"]) for n in listed] == [(number, second["id"])]
+
+
+def test_explicit_address_wins(sb):
+    sb("addresses", "create", "-p", "twilio", *FLAGS)
+    number = _za_number(sb, "twilio")
+    chosen = "AD" + "ab" * 16
+    result = sb("numbers", "buy", number, "--address", chosen, "--yes", "--json")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["address_id"] == chosen
+
+
+def test_numbers_without_requirement_need_no_address(sb):
+    found = sb("numbers", "search", "-p", "telnyx", "--country", "US", "--limit", "1", "--json")
+    offer = json.loads(found.stdout)[0]
+    assert offer["address_requirement"] == "none"
+    result = sb("numbers", "buy", offer["phone_number"], "--yes", "--json")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["address_id"] is None
+
+
+def test_search_shows_each_requirement_per_country(sb):
+    gb = json.loads(sb("numbers", "search", "--country", "GB", "--json").stdout)
+    assert {(n["provider"], n["address_requirement"]) for n in gb} == {
+        ("twilio", "any"),
+        ("telnyx", "any"),
+    }
+    table = sb("numbers", "search", "--country", "GB", "--limit", "1", tty=True).stdout
+    assert "Address" in table.splitlines()[0] and " any " in table
