@@ -25,6 +25,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "telcli.cli.providers",
         "Provider health: credentials, circuit breakers, latency.",
     ),
+    "test": (
+        "telcli.cli.testing",
+        "Send test SMS and place test calls, wait for the real outcome, exit non-zero when it"
+        " is wrong.",
+    ),
     "sandbox": (
         "telcli.cli.sandbox",
         "Run the embedded Twilio/Telnyx emulator over HTTP, or reset what it owns.",

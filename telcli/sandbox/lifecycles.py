@@ -435,7 +435,8 @@ def _twilio_call(a: Activity, now: float) -> dict[str, Any]:
         "group_sid": None,
         "parent_call_sid": None,
         "phone_number_sid": d.get("from_sid"),
-        "price": f"-{_times(TWILIO_CALL_PRICE, minutes)}" if ended else None,
+        # Calls that never connect cost nothing; Twilio leaves their price empty.
+        "price": f"-{_times(TWILIO_CALL_PRICE, minutes)}" if ended and minutes else None,
         "price_unit": "USD",
         "queue_time": "0",
         "sid": a.id,

@@ -676,6 +676,32 @@ def run_call(
     )
 
 
+class ThreadSafeState:
+    """The state DB for concurrent tests: its SQLite connection is bound to the thread that
+    opened it, so worker threads each get their own ``StateDB`` on the same file (WAL and
+    ``BEGIN IMMEDIATE`` keep them consistent, as for parallel processes)."""
+
+    def __init__(self, state: Any) -> None:
+        import threading
+
+        self._state = state
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+
+    def _db(self) -> Any:
+        import threading
+
+        if threading.get_ident() == self._owner or not hasattr(self._state, "path"):
+            return self._state
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = type(self._state)(self._state.path)
+        return db
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db(), name)
+
+
 def run_all(
     destinations: Sequence[str], one: Callable[[str], TestOutcome], *, workers: int = 8
 ) -> list[TestOutcome]:

@@ -1,0 +1,384 @@
+"""test sms | call: place a real test and wait for its outcome"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from telcli.cli.base import TelcliTyper, confirm
+from telcli.cli.options import JsonOpt, ProviderOpt, YesOpt
+from telcli.context import AppContext
+from telcli.errors import UsageProblem
+from telcli.models import CallExpect, SmsExpect
+
+app = TelcliTyper(
+    help="Send test SMS and place test calls, wait for the real outcome, exit non-zero when it"
+    " is wrong.\n\nExit codes: 0 the final status matches --expect; 5 it ended otherwise"
+    " (undelivered, failed, busy...); 7 still unknown at --timeout; 6 unreachable; 2 usage.",
+    no_args_is_help=True,
+)
+
+ToOpt = Annotated[
+    list[str],
+    typer.Option("--to", help="Destination in E.164; repeat for several (run concurrently)."),
+]
+WaitOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--wait/--no-wait",
+        help="Follow to a final status (default on a TTY) or return once the carrier accepted.",
+        show_default=False,
+    ),
+]
+WaitTimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--timeout", min=1, metavar="SECONDS", help="How long --wait follows before exit 7."
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Reach destinations outside test.allowed_destinations."),
+]
+CallbackOpt = Annotated[
+    str | None,
+    typer.Option("--callback-url", help="Also have the carrier POST signed status callbacks here."),
+]
+
+
+@app.command("sms")
+def test_sms(
+    ctx: typer.Context,
+    to: ToOpt,
+    body: Annotated[str, typer.Option("--body", "-b", help="Message text.")],
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Sender: an owned number (E.164).")
+    ] = None,
+    from_owned: Annotated[
+        bool,
+        typer.Option("--from-owned", help="Send from the first SMS-capable owned number."),
+    ] = False,
+    media: Annotated[
+        list[str] | None, typer.Option("--media", help="Media URL (MMS); repeat for several.")
+    ] = None,
+    wait: WaitOpt = None,
+    timeout: WaitTimeoutOpt = 120.0,
+    expect: Annotated[
+        SmsExpect, typer.Option("--expect", help="The final status that passes.")
+    ] = SmsExpect.delivered,
+    callback_url: CallbackOpt = None,
+    provider: ProviderOpt = None,
+    force: ForceOpt = False,
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Send a test SMS and wait for delivery (shows encoding, segments and cost first).
+
+    Example: telcli --sandbox test sms --to +15005550003 --from-owned --body "hi" --yes --json
+    """
+    from telcli.services import testing as svc
+
+    app_ctx: AppContext = ctx.obj
+    if from_ and from_owned:
+        raise UsageProblem("--from and --from-owned exclude each other")
+    if not body and not media:
+        raise UsageProblem("the message is empty", hint="pass --body TEXT and/or --media URL")
+    out = app_ctx.output(json=json_)
+    dests, sender_number = _destinations(app_ctx, to, from_, force)
+    senders = svc.pick_senders(
+        app_ctx.carriers(provider, notify=out.note),
+        sender_number,
+        capability="sms",
+        explicit_provider=provider not in (None, "all"),
+        notify=out.note,
+    )
+    info = svc.analyze(body)
+    price, currency = _sms_price(senders[0], dests[0])
+    cost = svc.estimate(info, price, len(dests))
+    out.detail(
+        {
+            "to": ", ".join(dests),
+            "from": _from_line(senders),
+            "encoding": f"{info.encoding}, {info.segments} segment"
+            + ("s" if info.segments != 1 else "")
+            + f" ({info.characters} characters)"
+            + (f"; forced by {''.join(info.non_gsm)}" if info.non_gsm else ""),
+            "estimated cost": f"{cost} {currency}" if cost is not None else "unknown",
+            "charged to": _account(app_ctx, senders[0].name),
+        }
+    )
+    confirm(app_ctx, f"Send {len(dests)} test SMS from {senders[0].from_}?", yes=yes)
+    test = svc.SmsTest(
+        body=body,
+        media=tuple(media or ()),
+        callback_url=_url(callback_url),
+        expect=str(expect),
+        wait=_wait(app_ctx, wait),
+        timeout=timeout,
+    )
+    state = svc.ThreadSafeState(app_ctx.state)
+    with _progress(app_ctx, out, dests) as update:
+        outcomes = svc.run_all(
+            dests,
+            lambda d: svc.run_sms(
+                senders,
+                d,
+                test,
+                state=state,
+                profile=app_ctx.ledger_profile,
+                clock=svc.Clock(app_ctx.monotonic, app_ctx.sleep),
+                notify=out.note,
+                update=update,
+            ),
+        )
+    _finish(out, outcomes, _columns("sms"))
+
+
+@app.command("call")
+def test_call(
+    ctx: typer.Context,
+    to: ToOpt,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Caller ID: an owned number (default: the first one)."),
+    ] = None,
+    say: Annotated[
+        str | None, typer.Option("--say", help="Twilio: text spoken when answered.")
+    ] = None,
+    twiml: Annotated[
+        Path | None,
+        typer.Option("--twiml", exists=True, dir_okay=False, help="Twilio: a TwiML file to run."),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Twilio: a URL that answers with TwiML.")
+    ] = None,
+    wait: WaitOpt = None,
+    timeout: WaitTimeoutOpt = 120.0,
+    expect: Annotated[
+        CallExpect, typer.Option("--expect", help="The final status that passes.")
+    ] = CallExpect.completed,
+    min_duration: Annotated[
+        int,
+        typer.Option("--min-duration", min=0, help="Seconds a completed call must last."),
+    ] = 0,
+    connection_id: Annotated[
+        str | None,
+        typer.Option("--connection-id", help="Telnyx: Call Control connection to dial from."),
+    ] = None,
+    callback_url: CallbackOpt = None,
+    provider: ProviderOpt = None,
+    force: ForceOpt = False,
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Place a test call and classify how it ended (completed, busy, no-answer, failed...).
+
+    Example: telcli --sandbox test call --to +15005550003 --expect busy --yes --json
+    """
+    from telcli.services import testing as svc
+
+    app_ctx: AppContext = ctx.obj
+    content = [flag for flag, v in (("--say", say), ("--twiml", twiml), ("--url", url)) if v]
+    if len(content) > 1:
+        raise UsageProblem(f"{' and '.join(content)} exclude each other")
+    out = app_ctx.output(json=json_)
+    dests, caller = _destinations(app_ctx, to, from_, force)
+    senders = svc.pick_senders(
+        app_ctx.carriers(provider, notify=out.note),
+        caller,
+        capability="voice",
+        explicit_provider=provider not in (None, "all"),
+        notify=out.note,
+    )
+    out.detail(
+        {
+            "to": ", ".join(dests),
+            "from": _from_line(senders),
+            "expect": f"{expect}" + (f", at least {min_duration}s" if min_duration else ""),
+            "charged to": _account(app_ctx, senders[0].name),
+        }
+    )
+    confirm(app_ctx, f"Place {len(dests)} test call(s) from {senders[0].from_}?", yes=yes)
+    test = svc.CallTest(
+        twiml=_twiml(say, twiml),
+        url=_url(url),
+        callback_url=_url(callback_url),
+        expect=str(expect),
+        wait=_wait(app_ctx, wait),
+        timeout=timeout,
+        min_duration=min_duration,
+        connection_id=connection_id,
+    )
+    state = svc.ThreadSafeState(app_ctx.state)
+    with _progress(app_ctx, out, dests) as update:
+        outcomes = svc.run_all(
+            dests,
+            lambda d: svc.run_call(
+                senders,
+                d,
+                test,
+                state=state,
+                profile=app_ctx.ledger_profile,
+                clock=svc.Clock(app_ctx.monotonic, app_ctx.sleep),
+                notify=out.note,
+                update=update,
+            ),
+        )
+    _finish(out, outcomes, _columns("call"))
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _destinations(
+    app_ctx: AppContext, to: list[str], from_: str | None, force: bool
+) -> tuple[list[str], str | None]:
+    from telcli.phone import parse_e164
+    from telcli.services import testing as svc
+
+    if not to:
+        raise UsageProblem("give at least one --to")
+    dests = list(dict.fromkeys(parse_e164(t) for t in to))
+    if not app_ctx.sandbox and not force:
+        svc.check_allowlist(dests, app_ctx.settings.allowed_destinations)
+    return dests, parse_e164(from_) if from_ else None
+
+
+def _wait(app_ctx: AppContext, wait: bool | None) -> bool:
+    return app_ctx.interactive if wait is None else wait
+
+
+def _url(value: str | None) -> str | None:
+    import re
+
+    if value is not None and not re.match(r"^https?://[^\s/]+", value):
+        raise UsageProblem(f"{value!r} is not an http(s) URL", hint="e.g. https://example.com/x")
+    return value
+
+
+def _twiml(say: str | None, file: Path | None) -> str | None:
+    if say:
+        from xml.sax.saxutils import escape
+
+        return f"<Response><Say>{escape(say)}</Say></Response>"
+    if file is not None:
+        return file.read_text(encoding="utf-8")
+    return None
+
+
+def _from_line(senders: list[Any]) -> str:
+    first = f"{senders[0].from_} ({senders[0].name})"
+    others = ", ".join(f"{s.from_} ({s.name})" for s in senders[1:])
+    return f"{first}; failover: {others}" if others else first
+
+
+def _account(app_ctx: AppContext, provider: str) -> str:
+    """Which account pays, without any secret: Twilio's account SID (an identifier), the
+    last four characters of a Telnyx key."""
+    if app_ctx.sandbox:
+        return f"profile {app_ctx.profile_name!r}, {provider} sandbox (no charge)"
+    values = app_ctx.credentials(provider).values
+    if provider == "twilio":
+        who = f"account {values.get('account_sid', '?')}"
+    else:
+        key = values.get("api_key", "")
+        who = f"API key ending {key[-4:]}" if len(key) > 8 else "API key"
+    return f"profile {app_ctx.profile_name!r}, {provider} {who}"
+
+
+def _sms_price(sender: Any, to: str) -> tuple[Any, str | None]:
+    """Price per segment from the carrier when it publishes one (Twilio Pricing v1)."""
+    from telcli.errors import TelcliError
+    from telcli.services.failover import unguarded
+
+    lookup = getattr(unguarded(sender.carrier), "sms_price", None)
+    if not callable(lookup):
+        return None, None
+    try:
+        return lookup(to)
+    except TelcliError:
+        return None, None
+
+
+@contextmanager
+def _progress(
+    app_ctx: AppContext, out: Any, dests: list[str]
+) -> Iterator[Callable[[str, str], None]]:
+    """A Rich progress display on stderr (TTY only): one line per destination."""
+    if not app_ctx.stderr_isatty:
+        yield lambda _dest, _status: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    console = Console(file=out.err, no_color=not out.color)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+    ) as progress:
+        tasks = {d: progress.add_task(f"{d}  starting") for d in dests}
+
+        def update(dest: str, status: str) -> None:
+            progress.update(tasks[dest], description=f"{dest}  {status}")
+
+        yield update
+
+
+def _finish(out: Any, outcomes: list[Any], columns: list[Any]) -> None:
+    from telcli.services import testing as svc
+
+    out.rows(outcomes, columns)
+    for o in outcomes:
+        data = o.to_json()
+        why = data["error_code"] and f"{data['error_code']} {data['error_meaning'] or ''}".strip()
+        detail = "; ".join(x for x in (why, data["error"], o.note) if x)
+        line = f"{o.to}: {o.status} (expected {o.expected})" + (f": {detail}" if detail else "")
+        if o.outcome == "passed":
+            out.success(line)
+        elif o.outcome == "sent":
+            out.note(
+                f"{o.to}: accepted by {o.provider} as {o.status} (id {data['id']}); not waiting"
+            )
+        else:
+            out.note(f"✗ {line}")
+    code = svc.exit_code(outcomes)
+    if code:
+        raise typer.Exit(code)
+
+
+def _columns(kind: str) -> list[Any]:
+    from telcli.output.views import Column
+
+    def j(key: str) -> Callable[[Any], object]:
+        return lambda o: o.to_json()[key]
+
+    def error(o: Any) -> str:
+        data = o.to_json()
+        if not data["error_code"]:
+            return data["error"] or ""
+        return f"{data['error_code']} {data['error_meaning'] or ''}".strip()
+
+    def price(o: Any) -> str:
+        data = o.to_json()
+        return f"{data['price']} {data['currency']}" if data["price"] else ""
+
+    cols = [
+        Column("TO", j("to")),
+        Column("STATUS", j("status"), style="bold"),
+        Column("EXPECTED", j("expected")),
+        Column("OUTCOME", j("outcome")),
+    ]
+    if kind == "sms":
+        cols.append(Column("SEGMENTS", j("segments"), justify="right"))
+    else:
+        cols.append(Column("DURATION", j("duration"), justify="right"))
+    cols += [
+        Column("PRICE", price, justify="right"),
+        Column("ERROR", error),
+        Column("PROVIDER", j("provider")),
+        Column("ID", j("id")),
+    ]
+    return cols
