@@ -470,10 +470,10 @@ class TwilioProvider:
         """Messages to ``to`` from ``from_`` created at or after ``since`` (reconciliation).
 
         ListMessage filters on DateSent, which a queued message does not have yet, so the
-        newest page is read and filtered on date_created here."""
+        newest page (one request: a test was just sent) is filtered on date_created here."""
         records = self._call(
             f"messages to {to}",
-            lambda c: list(self._account(c).messages.list(to=to, from_=from_, limit=50)),
+            lambda c: list(self._account(c).messages.page(to=to, from_=from_, page_size=50)),
         )
         found = [_message(r) for r in records]
         return [m for m in found if m.created_at is None or m.created_at >= since]
@@ -517,7 +517,7 @@ class TwilioProvider:
         ListCall's StartTime filter misses queued calls, so filter date_created here."""
         records = self._call(
             f"calls to {to}",
-            lambda c: list(self._account(c).calls.list(to=to, from_=from_, limit=50)),
+            lambda c: list(self._account(c).calls.page(to=to, from_=from_, page_size=50)),
         )
         found = [(r, _call_result(r)) for r in records]
         return [
