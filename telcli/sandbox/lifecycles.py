@@ -420,7 +420,6 @@ def _twilio_call(a: Activity, now: float) -> dict[str, Any]:
     minutes = math.ceil(duration / 60)
     return {
         "account_sid": tw.ACCOUNT_SID,
-        "annotation": None,
         "answered_by": None,
         "api_version": tw.API_VERSION,
         "caller_name": None,
@@ -542,7 +541,7 @@ def _telnyx_message(a: Activity, now: float) -> dict[str, Any]:
     sent = status in ("sent", "delivered", "undelivered")
     error = a.outcome.telnyx_error if status in ("failed", "undelivered") else None
     final = raw in ("delivered", "delivery_failed", "sending_failed", "delivery_unconfirmed")
-    return {
+    record = {
         "record_type": "message",
         "direction": "outbound",
         "id": a.id,
@@ -578,6 +577,9 @@ def _telnyx_message(a: Activity, now: float) -> dict[str, Any]:
         if error
         else [],
     }
+    if record["messaging_profile_id"] is None:
+        del record["messaging_profile_id"]  # a string in the schema: absent, not null
+    return record
 
 
 def telnyx_message_send(state: SandboxState, request: Request, params: dict[str, str]) -> Response:

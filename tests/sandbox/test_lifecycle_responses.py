@@ -1,0 +1,90 @@
+"""The sandbox's message and call responses validate strictly against the official specs
+(Twilio CreateMessage/FetchMessage/ListMessage/CreateCall/FetchCall/ListCall, Telnyx
+SendMessage/GetMessage/DialCall/RetrieveCallStatus), at every step of their lifecycles."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from telcli.sandbox import lifecycles
+
+from .conftest import ACC
+from .test_spec_responses import Checked, _check, _record
+
+FROM = lifecycles.MAGIC_FROM
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Move the sandbox clock: ``at(seconds)`` after the start."""
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(lifecycles, "clock", lambda: now[0])
+
+    def move(seconds: float) -> None:
+        now[0] = 1_800_000_000.0 + seconds
+
+    return move
+
+
+def test_twilio_messages_and_calls_match_the_spec(twilio: httpx.Client, at) -> None:
+    checked: Checked = []
+    at(0)
+    for to in ("+14155550123", "+15005550003", "+15005550002"):
+        sid = _record(
+            checked,
+            "CreateMessage",
+            twilio.post(f"{ACC}/Messages.json", data={"To": to, "From": FROM, "Body": "hi €"}),
+            201,
+        )["sid"]
+        for seconds in (0.5, 1.5, 10):
+            at(seconds)
+            _record(checked, "FetchMessage", twilio.get(f"{ACC}/Messages/{sid}.json"), 200)
+        at(0)
+    _record(checked, "ListMessage", twilio.get(f"{ACC}/Messages.json", params={"To": to}), 200)
+    bad = twilio.post(
+        f"{ACC}/Messages.json", data={"To": "+15005550001", "From": FROM, "Body": "x"}
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == 21211
+
+    for to in ("+14155550123", "+15005550003", "+15005550004"):
+        at(0)
+        form = {"To": to, "From": FROM, "Twiml": "<Response/>"}
+        sid = _record(checked, "CreateCall", twilio.post(f"{ACC}/Calls.json", data=form), 201)[
+            "sid"
+        ]
+        for seconds in (1.5, 4, 20):
+            at(seconds)
+            _record(checked, "FetchCall", twilio.get(f"{ACC}/Calls/{sid}.json"), 200)
+    _record(checked, "ListCall", twilio.get(f"{ACC}/Calls.json", params={"From": FROM}), 200)
+    _check("twilio_api_v2010.json", checked)
+
+
+def test_twilio_refuses_a_from_number_the_account_does_not_own(twilio: httpx.Client) -> None:
+    response = twilio.post(
+        f"{ACC}/Messages.json", data={"To": "+14155550123", "From": "+14155550999", "Body": "x"}
+    )
+    assert response.status_code == 400 and response.json()["code"] == 21606
+
+
+def test_telnyx_messages_and_calls_match_the_spec(telnyx: httpx.Client, at) -> None:
+    checked: Checked = []
+    for to in ("+14155550123", "+15005550003", "+15005550004"):
+        at(0)
+        body = {"from": FROM, "to": to, "text": "hi 😀", "webhook_url": None}
+        body.pop("webhook_url")
+        data = _record(checked, "SendMessage", telnyx.post("/messages", json=body), 200)
+        for seconds in (0.5, 1.5, 10):
+            at(seconds)
+            _record(checked, "GetMessage", telnyx.get(f"/messages/{data['data']['id']}"), 200)
+    for to in ("+14155550123", "+15005550003"):
+        at(0)
+        body = {"connection_id": "1494404757140276705", "from": FROM, "to": to}
+        data = _record(checked, "DialCall", telnyx.post("/calls", json=body), 200)
+        for seconds in (1.5, 4, 20):
+            at(seconds)
+            call_id = data["data"]["call_control_id"]
+            _record(checked, "RetrieveCallStatus", telnyx.get(f"/calls/{call_id}"), 200)
+    _check("telnyx_v2.json", checked)
+    missing = telnyx.post("/calls", json={"from": FROM, "to": "+14155550123"})
+    assert missing.status_code == 422
