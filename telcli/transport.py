@@ -160,6 +160,29 @@ DEFAULT_RETRY = RetryPolicy()
 NO_RETRY = RetryPolicy(max_attempts=1)
 
 
+def build_async_client(
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    max_connections: int = 10,
+) -> httpx.AsyncClient:
+    """The async counterpart of :func:`build_client`, for bulk work (webhook replay).
+
+    It sets no default headers that matter: callers that must send exact bytes build an
+    ``httpx.Request`` themselves and use ``client.send``, which adds none of the client's.
+    No retries (a replayed webhook is a write; its outcome is reported, not retried)."""
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=timeout,
+        limits=limits,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
 class Client(httpx.Client):
     """An ``httpx.Client`` that carries the retry policy and debug log :func:`send` uses."""
 
