@@ -512,6 +512,31 @@ class TwilioProvider:
         )
         return _call_result(record)
 
+    def sms_price(self, to: str) -> tuple[Decimal | None, str | None]:
+        """Price of one outbound SMS segment to ``to`` (FetchMessagingCountry, Pricing v1):
+        the highest current local-number price among the country's carriers, as an estimate
+        made before the carrier of the destination is known. (None, None) when unknown."""
+        from telcli.phone import country_of
+
+        country = country_of(to)
+        if not country:
+            return None, None
+        record = self._call(
+            f"SMS price lookup for {country}",
+            lambda c: c.pricing.v1.messaging.countries(country).fetch(),
+        )
+        prices = [
+            (
+                re.sub(r"[\s_-]", "", str(p.get("number_type", "")).lower()),
+                _decimal(p.get("current_price")),
+            )
+            for entry in record.outbound_sms_prices or []
+            for p in entry.get("prices") or []
+        ]
+        local = [v for kind, v in prices if kind == "local" and v is not None]
+        found = local or [v for _, v in prices if v is not None]
+        return (max(found) if found else None), ((record.price_unit or "").upper() or None)
+
     def find_calls(self, to: str, from_: str, since: datetime) -> list[CallResult]:
         """Calls to ``to`` from ``from_`` created at or after ``since`` (reconciliation).
         ListCall's StartTime filter misses queued calls, so filter date_created here."""

@@ -93,7 +93,7 @@ def _with_routes(api: Api, *extra: list[Route]) -> Api:
 
 APIS: dict[str, Api] = {
     TWILIO_API_HOST: _with_routes(twilio.API, addresses.TWILIO_ROUTES, lifecycles.TWILIO_ROUTES),
-    TWILIO_PRICING_HOST: twilio.PRICING_API,
+    TWILIO_PRICING_HOST: _with_routes(twilio.PRICING_API, lifecycles.PRICING_ROUTES),
     TELNYX_API_HOST: _with_routes(telnyx.API, addresses.TELNYX_ROUTES, lifecycles.TELNYX_ROUTES),
     VAPI_API_HOST: _VAPI,
 }

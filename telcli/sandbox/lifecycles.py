@@ -755,3 +755,44 @@ TELNYX_ROUTES = [
     route("POST", "/v2/calls", "telnyx.calls.dial", telnyx_call_dial),
     route("GET", "/v2/calls/{call_control_id}", "telnyx.calls.fetch", telnyx_call_fetch),
 ]
+
+
+# -- Twilio Pricing v1: FetchMessagingCountry (the estimate `test sms` shows) ----------------
+
+_COUNTRY_NAMES = {"US": "United States", "CA": "Canada", "GB": "United Kingdom", "DE": "Germany"}
+
+
+def twilio_messaging_price(
+    state: SandboxState, request: Request, params: dict[str, str]
+) -> Response:
+    """FetchMessagingCountry: US/CA at the sandbox's US list price, elsewhere 0.0500 USD."""
+    iso = params["iso"].upper()
+    price = TWILIO_SMS_PRICE if iso in ("US", "CA") else "0.05000"
+    prices = [
+        {"number_type": kind, "base_price": price, "current_price": price}
+        for kind in ("local", "mobile", "toll free")
+    ]
+    carriers = (("Sandbox Mobile", "310", "260"), ("Sandbox Wireless", "311", "480"))
+    return json_response(
+        200,
+        {
+            "country": _COUNTRY_NAMES.get(iso, iso),
+            "iso_country": iso,
+            "outbound_sms_prices": [
+                {"carrier": name, "mcc": mcc, "mnc": mnc, "prices": prices}
+                for name, mcc, mnc in carriers
+            ],
+            "inbound_sms_prices": [
+                {"number_type": "local", "base_price": price, "current_price": price}
+            ],
+            "price_unit": "USD",
+            "url": f"https://pricing.twilio.com/v1/Messaging/Countries/{iso}",
+        },
+    )
+
+
+PRICING_ROUTES = [
+    route(
+        "GET", "/v1/Messaging/Countries/{iso}", "twilio.pricing.messaging", twilio_messaging_price
+    ),
+]

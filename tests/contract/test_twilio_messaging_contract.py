@@ -84,3 +84,9 @@ def test_fetch_and_find_calls(twilio, recorder):
     twilio.find_calls("+14155550123", "+14155550100", datetime(2000, 1, 1, tzinfo=UTC))
     recorder.assert_clean()
     assert call.id.startswith("CA") and call.status
+
+
+def test_sms_price(twilio, recorder):
+    price, currency = twilio.sms_price("+14155550123")
+    recorder.assert_clean()
+    assert price is not None and currency

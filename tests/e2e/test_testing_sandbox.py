@@ -118,6 +118,7 @@ def test_sms_table_output_and_messages(sb):
     ]
     assert rows[1][6] == "30003 unreachable destination handset (off, out of coverage)"
     assert "encoding        GSM-7, 1 segment (2 characters)" in result.stderr
+    assert "estimated cost  0.01580 USD" in result.stderr  # 2 recipients x 1 segment
     assert "ok: +14155550123: delivered (expected delivered)" in result.stderr
     assert "✗ +15005550003: undelivered (expected delivered): 30003 unreachable" in result.stderr
 

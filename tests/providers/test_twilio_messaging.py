@@ -219,3 +219,37 @@ def test_find_calls_lists_by_to_and_from(respx_mock):
     assert [c.id for c in found] == [CALL_SID]
     params = route.calls.last.request.url.params
     assert (params["To"], params["From"]) == ("+14155550123", "+14155550100")
+
+
+def test_sms_price_takes_the_highest_local_price(respx_mock):
+    route = respx_mock.get("https://pricing.twilio.com/v1/Messaging/Countries/US").respond(
+        200,
+        json={
+            "country": "United States",
+            "iso_country": "US",
+            "outbound_sms_prices": [
+                {
+                    "carrier": "A",
+                    "mcc": "310",
+                    "mnc": "1",
+                    "prices": [
+                        {"number_type": "local", "base_price": "0.0079", "current_price": "0.0079"},
+                        {"number_type": "toll free", "base_price": "0.02", "current_price": "0.02"},
+                    ],
+                },
+                {
+                    "carrier": "B",
+                    "mcc": "310",
+                    "mnc": "2",
+                    "prices": [
+                        {"number_type": "local", "base_price": "0.0083", "current_price": "0.0083"}
+                    ],
+                },
+            ],
+            "inbound_sms_prices": [],
+            "price_unit": "usd",
+            "url": "https://pricing.twilio.com/v1/Messaging/Countries/US",
+        },
+    )
+    assert make().sms_price("+14155550123") == (Decimal("0.0083"), "USD")
+    assert route.call_count == 1

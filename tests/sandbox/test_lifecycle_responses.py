@@ -88,3 +88,13 @@ def test_telnyx_messages_and_calls_match_the_spec(telnyx: httpx.Client, at) -> N
     _check("telnyx_v2.json", checked)
     missing = telnyx.post("/calls", json={"from": FROM, "to": "+14155550123"})
     assert missing.status_code == 422
+
+
+def test_twilio_messaging_price_matches_the_spec(pricing: httpx.Client) -> None:
+    checked: Checked = []
+    for iso in ("US", "GB"):
+        body = _record(
+            checked, "FetchMessagingCountry", pricing.get(f"/v1/Messaging/Countries/{iso}"), 200
+        )
+        assert body["iso_country"] == iso
+    _check("twilio_pricing_v1.json", checked)
