@@ -280,10 +280,19 @@ def prepare(capture: Capture, opts: ReplayOptions, *, now: float | None = None) 
     that cannot apply, e.g. --resign without the scheme's key)."""
     url = target_url(opts.to, capture.url)
     body = edit_body(capture, opts.sets) if opts.sets else capture.body
+    # Same headers in the same order; only Host (the new target) and Content-Length (an
+    # edited body) get new values, in place.
+    netloc = urlsplit(url).netloc
     headers = [
-        (n, v)
+        (
+            n,
+            netloc
+            if n.lower() == "host"
+            else str(len(body))
+            if n.lower() == "content-length"
+            else v,
+        )
         for n, v in end_to_end(capture.headers)
-        if n.lower() not in ("host", "content-length")
     ]
     if opts.fresh_idempotency:
         fresh: dict[str, str] = {}
