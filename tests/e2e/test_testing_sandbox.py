@@ -527,3 +527,68 @@ def test_telnyx_callbacks_verify_with_the_official_sdk(telcli, receiver, fast):
     ]
     assert [e.event_type for e in events] == ["call.initiated", "call.hangup"]
     assert events[-1].payload.hangup_cause == "user_busy"
+
+
+# -- the same through the sandbox's own fault config (TELCLI_SANDBOX_FAULTS) ------------------
+
+
+@pytest.fixture
+def sb_faults(telcli, make_ctx, fake_time):
+    def run(faults: str, *args: str):
+        ctx = make_ctx(
+            env={"TELCLI_SANDBOX_FAULTS": faults},
+            monotonic=lambda: fake_time.mono,
+            sleep=fake_time.sleep,
+        )
+        return telcli("--sandbox", *args, ctx=ctx)
+
+    return run
+
+
+def _sent_to(home, provider: str, to: str) -> int:
+    from telcli.sandbox.state import SandboxState
+
+    return sum(
+        a.data["to"] == to
+        for a in lifecycles._all(SandboxState(home / "sandbox.db"), provider, "message")
+    )
+
+
+@pytest.mark.parametrize(
+    ("provider", "faults", "code", "sent"),
+    [
+        ("twilio", "twilio.messages.create:drop-response", 0, 1),  # reconciled: delivered
+        ("twilio", "twilio.messages.create:timeout", 6, 0),  # listed: provably not sent
+        ("twilio", "twilio.messages.create:status=503", 6, 0),
+        ("telnyx", "telnyx.messages.send:drop-response", 7, 1),  # cannot be listed: unknown
+        ("telnyx", "telnyx.messages.send:status=500", 7, 0),  # 5xx on a send is ambiguous
+    ],
+)
+def test_fault_config_never_sends_twice(sb_faults, home, provider, faults, code, sent):
+    result = sb_faults(faults, *sms_args(provider, "+14155550123"), "--wait", "--yes", "--json")
+    assert result.exit_code == code, result
+    assert _sent_to(home, provider, "+14155550123") == sent
+
+
+def test_fault_config_on_calls_never_dials_twice(sb_faults, home):
+    from telcli.sandbox.state import SandboxState
+
+    result = sb_faults(
+        "twilio.calls.create:drop-response",
+        "test",
+        "call",
+        "--to",
+        "+15005550003",
+        "--from",
+        MAGIC_FROM,
+        "--provider",
+        "twilio",
+        "--expect",
+        "busy",
+        "--wait",
+        "--yes",
+        "--json",
+    )
+    assert result.exit_code == 0, result
+    calls = lifecycles._all(SandboxState(home / "sandbox.db"), "twilio", "call")
+    assert len(calls) == 1
