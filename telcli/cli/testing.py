@@ -156,6 +156,13 @@ def test_call(
     url: Annotated[
         str | None, typer.Option("--url", help="Twilio: a URL that answers with TwiML.")
     ] = None,
+    assistant: Annotated[
+        str | None,
+        typer.Option(
+            "--assistant",
+            help="Place the call through VAPI with this assistant ID (--from: an imported number).",
+        ),
+    ] = None,
     wait: WaitOpt = None,
     timeout: WaitTimeoutOpt = 120.0,
     expect: Annotated[
@@ -182,18 +189,35 @@ def test_call(
     from telcli.services import testing as svc
 
     app_ctx: AppContext = ctx.obj
-    content = [flag for flag, v in (("--say", say), ("--twiml", twiml), ("--url", url)) if v]
+    content = [
+        flag
+        for flag, v in (
+            ("--say", say),
+            ("--twiml", twiml),
+            ("--url", url),
+            ("--assistant", assistant),
+        )
+        if v
+    ]
     if len(content) > 1:
         raise UsageProblem(f"{' and '.join(content)} exclude each other")
+    if assistant and (provider or connection_id):
+        raise UsageProblem("--assistant calls go out through VAPI: drop --provider/--connection-id")
     out = app_ctx.output(json=json_)
     dests, caller = _destinations(app_ctx, to, from_, force)
-    senders = svc.pick_senders(
-        app_ctx.carriers(provider, notify=out.note),
-        caller,
-        capability="voice",
-        explicit_provider=provider not in (None, "all"),
-        notify=out.note,
-    )
+    if assistant:
+        from telcli.providers import load_provider
+
+        vapi = load_provider("vapi", app_ctx.provider_settings("vapi"))
+        senders = [svc.assistant_sender(vapi, assistant, caller)]
+    else:
+        senders = svc.pick_senders(
+            app_ctx.carriers(provider, notify=out.note),
+            caller,
+            capability="voice",
+            explicit_provider=provider not in (None, "all"),
+            notify=out.note,
+        )
     out.detail(
         {
             "to": ", ".join(dests),
@@ -212,6 +236,7 @@ def test_call(
         timeout=timeout,
         min_duration=min_duration,
         connection_id=connection_id,
+        assistant_id=assistant,
     )
     state = svc.ThreadSafeState(app_ctx.state)
     with _progress(app_ctx, out, dests) as update:
@@ -287,6 +312,7 @@ def _account(app_ctx: AppContext, provider: str) -> str:
     else:
         key = values.get("api_key", "")
         who = f"API key ending {key[-4:]}" if len(key) > 8 else "API key"
+        who = f"org of the {who}" if provider == "vapi" else who
     return f"profile {app_ctx.profile_name!r}, {provider} {who}"
 
 

@@ -95,7 +95,7 @@ APIS: dict[str, Api] = {
     TWILIO_API_HOST: _with_routes(twilio.API, addresses.TWILIO_ROUTES, lifecycles.TWILIO_ROUTES),
     TWILIO_PRICING_HOST: _with_routes(twilio.PRICING_API, lifecycles.PRICING_ROUTES),
     TELNYX_API_HOST: _with_routes(telnyx.API, addresses.TELNYX_ROUTES, lifecycles.TELNYX_ROUTES),
-    VAPI_API_HOST: _VAPI,
+    VAPI_API_HOST: _with_routes(_VAPI, lifecycles.VAPI_ROUTES),
 }
 
 

@@ -796,3 +796,96 @@ PRICING_ROUTES = [
         "GET", "/v1/Messaging/Countries/{iso}", "twilio.pricing.messaging", twilio_messaging_price
     ),
 ]
+
+
+# -- VAPI outbound calls: CallController_create / findOne / findAll ---------------------------
+
+VAPI = "vapi"
+VAPI_ORG_ID = "5a4db0c5-0000-4000-8000-00000000c0de"
+VAPI_PRICE_PER_MINUTE = "0.05"
+# How a sandbox call's final status reads as a VAPI endedReason.
+_ENDED_REASON = {
+    "completed": "customer-ended-call",
+    "busy": "customer-busy",
+    "no-answer": "customer-did-not-answer",
+    "failed": "twilio-failed-to-connect-call",
+    "canceled": "manually-canceled",
+}
+
+
+def _vapi_error(status: int, message: str) -> Response:
+    error = {400: "Bad Request", 404: "Not Found"}.get(status, "Error")
+    return json_response(status, {"message": [message], "error": error, "statusCode": status})
+
+
+def _vapi_call(a: Activity, now: float) -> dict[str, Any]:
+    offset, status = a.step_at(now)
+    d = a.data
+    answered_at = next((o for o, s in a.outcome.steps if s == "in-progress"), None)
+    record: dict[str, Any] = {
+        "id": a.id,
+        "orgId": VAPI_ORG_ID,
+        "type": "outboundPhoneCall",
+        "createdAt": _iso(a.created),
+        "updatedAt": _iso(a.at(offset)),
+        "status": "ended" if status in _FINAL else status,
+        "assistantId": d["assistant"],
+        "phoneNumberId": d["phone_number_id"],
+        "customer": {"number": d["to"]},
+    }
+    if answered_at is not None and offset >= answered_at:
+        record["startedAt"] = _iso(a.at(answered_at))
+    if status in _FINAL:
+        record["endedReason"] = _ENDED_REASON[status]
+        record["endedAt"] = _iso(
+            a.at(answered_at) + a.outcome.duration if answered_at else a.at(offset)
+        )
+        minutes = math.ceil(a.outcome.duration / 60) if status == "completed" else 0
+        record["cost"] = float(_times(VAPI_PRICE_PER_MINUTE, minutes))
+    return record
+
+
+def vapi_call_create(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """CallController_create with assistantId, phoneNumberId and customer.number."""
+    try:
+        body = request.json()
+    except ValueError:
+        return _vapi_error(400, "body must be JSON")
+    if not isinstance(body, dict):
+        return _vapi_error(400, "body must be a JSON object")
+    customer = body.get("customer") if isinstance(body.get("customer"), dict) else {}
+    to = customer.get("number")
+    if not body.get("assistantId") or not body.get("phoneNumberId") or not to:
+        return _vapi_error(400, "assistantId, phoneNumberId and customer.number are required")
+    if CALL_OUTCOMES.get(to) is _INVALID_TO:
+        return _vapi_error(400, f"customer.number {to} is not a valid phone number")
+    data = {"to": to, "assistant": body["assistantId"], "phone_number_id": body["phoneNumberId"]}
+    a = _new(VAPI, "call", str(uuid.uuid4()), data)
+    _save(state, a)
+    return json_response(201, _vapi_call(a, clock()))
+
+
+def vapi_call_fetch(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """CallController_findOne."""
+    a = _load(state, VAPI, "call", params["id"])
+    if a is None:
+        return _vapi_error(404, f"Couldn't find call {params['id']}")
+    return json_response(200, _vapi_call(a, clock()))
+
+
+def vapi_call_list(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """CallController_findAll (phoneNumberId and assistantId filters; newest first)."""
+    q = dict(request.query_items)
+    now = clock()
+    items = [_vapi_call(a, now) for a in _all(state, VAPI, "call")]
+    for key in ("phoneNumberId", "assistantId"):
+        if q.get(key):
+            items = [i for i in items if i[key] == q[key]]
+    return json_response(200, items)
+
+
+VAPI_ROUTES = [
+    route("POST", "/call", "vapi.calls.create", vapi_call_create),
+    route("GET", "/call", "vapi.calls.list", vapi_call_list),
+    route("GET", "/call/{id}", "vapi.calls.fetch", vapi_call_fetch),
+]

@@ -397,6 +397,60 @@ def _reconcile_call(to: str, started: datetime) -> Callable[[Any, Any, str], Any
     return settle
 
 
+class AssistantCaller:
+    """VAPI as the carrier of an assistant call (``test call --assistant``): the call goes out
+    from a number imported into VAPI, so it cannot fail over to another carrier."""
+
+    name = "vapi"
+
+    def __init__(self, vapi: Any, assistant_id: str, phone_number_id: str) -> None:
+        self.vapi = vapi
+        self.assistant_id = assistant_id
+        self.phone_number_id = phone_number_id
+
+    def place_call(self, to: str, from_: str, **_: Any) -> CallResult:
+        from telcli.providers.vapi import place_assistant_call
+
+        return place_assistant_call(
+            self.vapi,
+            assistant_id=self.assistant_id,
+            phone_number_id=self.phone_number_id,
+            to=to,
+            from_=from_,
+        )
+
+    def fetch_call(self, call_id: str, *, to: str = "", from_: str = "") -> CallResult:
+        from telcli.providers.vapi import fetch_assistant_call
+
+        return fetch_assistant_call(self.vapi, call_id, to=to, from_=from_)
+
+    def find_calls(self, to: str, from_: str, since: datetime) -> list[CallResult]:
+        from telcli.providers.vapi import find_assistant_calls
+
+        return find_assistant_calls(
+            self.vapi, phone_number_id=self.phone_number_id, to=to, from_=from_, since=since
+        )
+
+
+def assistant_sender(vapi: Any, assistant_id: str, from_: str | None) -> Sender:
+    """The Sender for an assistant call from ``from_``, a number imported into VAPI.
+    UsageProblem (exit 2) when it is not imported (or no number is given)."""
+    from telcli.providers.vapi import vapi_phone_number_id
+
+    if not from_:
+        raise UsageProblem(
+            "--assistant needs --from: the number imported into VAPI that the assistant calls from",
+            hint="see `telcli vapi numbers` for the imported numbers",
+        )
+    number_id = vapi_phone_number_id(vapi, from_)
+    if number_id is None:
+        raise UsageProblem(
+            f"{from_} is not imported into VAPI",
+            hint=f"import it first: `telcli vapi import {from_}`",
+        )
+    return Sender(AssistantCaller(vapi, assistant_id, number_id), from_)
+
+
 def _ledgered(
     state: Any,
     profile: str,
@@ -477,6 +531,7 @@ class CallTest:
     connection_id: str | None = None
     ring_timeout: int = 30
     time_limit: int = 120
+    assistant_id: str | None = None  # place the call through VAPI with this assistant
 
 
 def _failed(
@@ -588,6 +643,8 @@ def run_call(
     update(to, "dialing")
 
     def place(s: Sender) -> CallResult:
+        if str(s.carrier.name) == "vapi":
+            return s.carrier.place_call(to, s.from_)
         if str(s.carrier.name) == "telnyx":
             connection = test.connection_id or s.connection_id
             if not connection:

@@ -592,3 +592,109 @@ def test_fault_config_on_calls_never_dials_twice(sb_faults, home):
     assert result.exit_code == 0, result
     calls = lifecycles._all(SandboxState(home / "sandbox.db"), "twilio", "call")
     assert len(calls) == 1
+
+
+# -- --assistant: the call goes out through VAPI (the sandbox's /call emulator) ---------------
+
+ASSISTANT = "5a4db0c5-a551-4000-8000-000000000003"
+VAPI_NUMBER_ID = "5a4db0c5-7e1e-4000-8000-000000000001"
+
+
+@pytest.fixture
+def imported(monkeypatch):
+    """+15005550006 counts as imported into VAPI (the number lookup is VAPI's own concern)."""
+    from telcli.providers import vapi
+
+    seen: list[str] = []
+
+    def lookup(provider, number):
+        seen.append(number)
+        return VAPI_NUMBER_ID if number == MAGIC_FROM else None
+
+    monkeypatch.setattr(vapi, "vapi_phone_number_id", lookup)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("to", "expect", "status", "code"),
+    [
+        ("+14155550123", "completed", "completed", 0),
+        ("+15005550003", "busy", "busy", 0),
+        ("+15005550004", "completed", "no-answer", 5),
+        ("+15005550005", "completed", "ringing", 7),
+    ],
+)
+def test_assistant_calls(sb, imported, to, expect, status, code):
+    result = sb(
+        "test",
+        "call",
+        "--to",
+        to,
+        "--from",
+        MAGIC_FROM,
+        "--assistant",
+        ASSISTANT,
+        "--expect",
+        expect,
+        "--wait",
+        "--timeout",
+        "60",
+        "--yes",
+        "--json",
+    )
+    assert result.exit_code == code, result
+    data = json.loads(result.stdout)[0]
+    assert (data["status"], data["provider"], data["from"]) == (status, "vapi", MAGIC_FROM)
+    assert imported == [MAGIC_FROM]
+    if status == "completed":
+        assert data["duration"] == 5 and data["price"] == "0.05"
+
+
+def test_assistant_call_from_a_number_not_in_vapi(sb, imported):
+    result = sb(
+        "test",
+        "call",
+        "--to",
+        "+14155550123",
+        "--from",
+        "+14155550100",
+        "--assistant",
+        ASSISTANT,
+        "--yes",
+    )
+    assert result.exit_code == 2
+    assert "+14155550100 is not imported into VAPI" in result.stderr
+    assert "telcli vapi import +14155550100" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--say", "hi"], ["--provider", "twilio"], []],
+)
+def test_assistant_usage_errors(sb, imported, extra):
+    args = ["test", "call", "--to", "+14155550123", "--assistant", ASSISTANT, "--yes", *extra]
+    if extra:
+        args += ["--from", MAGIC_FROM]
+    result = sb(*args)
+    assert result.exit_code == 2, result
+
+
+def test_lost_assistant_call_answer_is_reconciled(sb, imported, home):
+    faults = LoseAnswer("vapi.calls.create")
+    transport = SandboxTransport(home / "sandbox.db", faults=faults)
+    result = sb(
+        "test",
+        "call",
+        "--to",
+        "+14155550123",
+        "--from",
+        MAGIC_FROM,
+        "--assistant",
+        ASSISTANT,
+        "--wait",
+        "--yes",
+        "--json",
+        transport=transport,
+    )
+    assert result.exit_code == 0, result
+    assert faults.seen.count("vapi.calls.create") == 1 and "vapi.calls.list" in faults.seen
