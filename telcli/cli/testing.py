@@ -96,7 +96,9 @@ def test_sms(
         explicit_provider=provider not in (None, "all"),
         notify=out.note,
     )
-    info = svc.analyze(body)
+    from telcli.services.segments import analyze
+
+    info = analyze(body)
     price, currency = _sms_price(senders[0], dests[0])
     cost = svc.estimate(info, price, len(dests))
     out.detail(
@@ -267,10 +269,10 @@ def _destinations(
 
     if not to:
         raise UsageProblem("give at least one --to")
-    dests = list(dict.fromkeys(parse_e164(t) for t in to))
+    dests: list[str] = list(dict.fromkeys(parse_e164(t) for t in to))
     if not app_ctx.sandbox and not force:
         svc.check_allowlist(dests, app_ctx.settings.allowed_destinations)
-    return dests, parse_e164(from_) if from_ else None
+    return dests, (str(parse_e164(from_)) if from_ else None)
 
 
 def _wait(app_ctx: AppContext, wait: bool | None) -> bool:
@@ -325,7 +327,8 @@ def _sms_price(sender: Any, to: str) -> tuple[Any, str | None]:
     if not callable(lookup):
         return None, None
     try:
-        return lookup(to)
+        found: tuple[Any, str | None] = lookup(to)
+        return found
     except TelcliError:
         return None, None
 

@@ -619,7 +619,7 @@ def telnyx_message_send(state: SandboxState, request: Request, params: dict[str,
     }
     a = _new(tx.PROVIDER, "message", str(uuid.uuid4()), data)
     _save(state, a)
-    url = data["callback"]
+    url = str(data["callback"] or "")
     if url:
         steps = []
         for offset, status in a.outcome.steps[1:]:
@@ -694,7 +694,7 @@ def telnyx_call_dial(state: SandboxState, request: Request, params: dict[str, st
     }
     a = _new(tx.PROVIDER, "call", "v3:" + token, data)
     _save(state, a)
-    url = data["callback"]
+    url = str(data["callback"] or "")
     if url:
         steps = []
         for offset, status in a.outcome.steps[1:]:
@@ -853,7 +853,7 @@ def vapi_call_create(state: SandboxState, request: Request, params: dict[str, st
         return _vapi_error(400, "body must be JSON")
     if not isinstance(body, dict):
         return _vapi_error(400, "body must be a JSON object")
-    customer = body.get("customer") if isinstance(body.get("customer"), dict) else {}
+    customer: dict[str, Any] = body["customer"] if isinstance(body.get("customer"), dict) else {}
     to = customer.get("number")
     if not body.get("assistantId") or not body.get("phoneNumberId") or not to:
         return _vapi_error(400, "assistantId, phoneNumberId and customer.number are required")

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from telcli.errors import (
     ExitCode,
@@ -503,9 +503,9 @@ def _ledgered(
             state.ledger_finish(entry, "unknown", detail={"error": "interrupted"})
         raise
     sender = used["sender"]
-    entry = entries.get(id(sender.carrier))
-    if entry is not None:
-        state.ledger_finish(entry, "succeeded", result_id=result.id)
+    done = entries.get(id(sender.carrier))
+    if done is not None:
+        state.ledger_finish(done, "succeeded", result_id=result.id)
     return result, attempts, sender
 
 
@@ -644,7 +644,7 @@ def run_call(
 
     def place(s: Sender) -> CallResult:
         if str(s.carrier.name) == "vapi":
-            return s.carrier.place_call(to, s.from_)
+            return cast(CallResult, s.carrier.place_call(to, s.from_))
         if str(s.carrier.name) == "telnyx":
             connection = test.connection_id or s.connection_id
             if not connection:
@@ -658,22 +658,28 @@ def run_call(
                     "--say, --twiml and --url are TwiML and apply to Twilio calls only",
                     hint="drop them for Telnyx, or pass --provider twilio",
                 )
-            return s.carrier.place_call(
+            return cast(
+                CallResult,
+                s.carrier.place_call(
+                    to,
+                    s.from_,
+                    connection_id=connection,
+                    status_callback=test.callback_url,
+                    timeout=test.ring_timeout,
+                    time_limit=test.time_limit,
+                ),
+            )
+        return cast(
+            CallResult,
+            s.carrier.place_call(
                 to,
                 s.from_,
-                connection_id=connection,
+                twiml=None if test.url else (test.twiml or DEFAULT_CALL_TWIML),
+                url=test.url,
                 status_callback=test.callback_url,
                 timeout=test.ring_timeout,
                 time_limit=test.time_limit,
-            )
-        return s.carrier.place_call(
-            to,
-            s.from_,
-            twiml=None if test.url else (test.twiml or DEFAULT_CALL_TWIML),
-            url=test.url,
-            status_callback=test.callback_url,
-            timeout=test.ring_timeout,
-            time_limit=test.time_limit,
+            ),
         )
 
     try:
@@ -705,7 +711,7 @@ def run_call(
     carrier = sender.carrier
 
     def fetch() -> CallResult:
-        got = carrier.fetch_call(placed.id)
+        got: CallResult = carrier.fetch_call(placed.id)
         return replace(got, to=got.to or to, from_=got.from_ or sender.from_)
 
     final, verdict = follow(
