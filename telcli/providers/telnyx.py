@@ -672,8 +672,8 @@ def _message(record: dict[str, Any], *, to: str = "", from_: str = "") -> Messag
     raw = str(first.get("status") or "queued")
     errors = [e for e in record.get("errors") or [] if isinstance(e, dict)]
     error = errors[0] if errors else {}
-    cost = record.get("cost") if isinstance(record.get("cost"), dict) else {}
-    sender = record.get("from") if isinstance(record.get("from"), dict) else {}
+    cost: dict[str, Any] = record["cost"] if isinstance(record.get("cost"), dict) else {}
+    sender: dict[str, Any] = record["from"] if isinstance(record.get("from"), dict) else {}
     detail = error.get("detail") or error.get("title")
     return MessageResult(
         provider=ProviderName.telnyx,
