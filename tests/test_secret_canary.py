@@ -26,6 +26,7 @@ from tests.providers.helpers import ACCOUNT_SID, load
 CANARY = f"canary-{uuid.uuid4().hex}"
 TW_BUY, TW_OWNED = "+14159251571", "+14155550142"
 TX_BUY = "+19705555098"
+VAPI_ASSISTANT = {"id": "7c1e9a3b-2d4f-4a6e-8b0c-5d6e7f8a9b0c", "name": "Receptionist"}
 
 
 def forbidden() -> list[str]:
@@ -47,6 +48,8 @@ class Carriers:
         self.requests: list[httpx.Request] = []
         self.twilio_owned = {TW_OWNED: self._twilio_number(TW_OWNED, "PN" + "1a" * 16)}
         self.telnyx_owned: dict[str, dict] = {}
+        self.vapi_numbers: list[dict] = []
+        self.vapi_credentials: list[dict] = []
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -93,8 +96,37 @@ class Carriers:
         if host == "api.vapi.ai" and path == "/assistant":
             if "vapi.verify" in self.fail:
                 return self._error("vapi", self.fail["vapi.verify"], request)
-            return httpx.Response(200, json=[])
+            return httpx.Response(200, json=[VAPI_ASSISTANT])
+        if host == "api.vapi.ai":
+            return self._vapi(request, method, path)
         raise AssertionError(f"unexpected request {method} {request.url}")
+
+    def _vapi(self, request: httpx.Request, method: str, path: str) -> httpx.Response:
+        """PhoneNumber and credential operations; ``vapi.import`` set makes the import fail
+        with a body quoting what it was sent (the carrier secret included)."""
+        if (method, path) == ("GET", "/phone-number"):
+            return httpx.Response(200, json=self.vapi_numbers)
+        if (method, path) == ("POST", "/phone-number"):
+            body = json.loads(request.content)
+            if "vapi.import" in self.fail:
+                text = f"Twilio rejected {json.dumps(body)}"
+                return httpx.Response(self.fail["vapi.import"], json={"message": [text]})
+            record = {
+                "id": str(uuid.uuid4()),
+                "provider": body["provider"],
+                "number": body["number"],
+                "assistantId": body.get("assistantId"),
+            }
+            self.vapi_numbers.append(record)
+            return httpx.Response(201, json=record)
+        if (method, path) == ("GET", "/credential"):
+            return httpx.Response(200, json=self.vapi_credentials)
+        if (method, path) == ("POST", "/credential"):
+            record = {"id": str(uuid.uuid4()), **json.loads(request.content)}
+            record.pop("apiKey")
+            self.vapi_credentials.append(record)
+            return httpx.Response(201, json=record)
+        raise AssertionError(f"unexpected VAPI request {method} {request.url}")
 
     def _twilio(self, request: httpx.Request, method: str, path: str) -> httpx.Response:
         account = f"/2010-04-01/Accounts/{ACCOUNT_SID}"
@@ -255,6 +287,25 @@ def test_canary_never_escapes(run, carriers: Carriers, home: Path) -> None:
 
     bought_tx = run("numbers", "buy", TX_BUY, "--provider", "telnyx", "--yes")
     assert bought_tx.exit_code == 0, bought_tx
+
+    # vapi import sends the Twilio auth token and the Telnyx key to VAPI, in bodies only.
+    carriers.fail["vapi.import"] = 400
+    refused = run("vapi", "import", TW_BUY, "--assistant", "Receptionist")
+    assert refused.exit_code == 5 and "Twilio rejected" in refused.stderr, refused
+    carriers.fail.clear()
+    imported = run("vapi", "import", TW_BUY, "--assistant", "Receptionist", "--json")
+    assert imported.exit_code == 0, imported
+    imported_tx = run("vapi", "import", TX_BUY, "--assistant", "Receptionist", "--json")
+    assert imported_tx.exit_code == 0, imported_tx
+    sent = [
+        json.loads(r.content)
+        for r in carriers.requests
+        if (r.method, r.url.host, r.url.path) == ("POST", "api.vapi.ai", "/phone-number")
+    ]
+    assert [b["provider"] for b in sent] == ["twilio", "twilio", "telnyx"]
+    assert sent[1]["twilioAuthToken"] == CANARY  # it did go to VAPI, and only there
+    assert "credentialId" in sent[2] and CANARY not in json.dumps(sent[2])
+    assert run("vapi", "numbers").exit_code == 0
 
     released = run("numbers", "release", TW_BUY, "--yes", "--json")
     assert released.exit_code == 0, released

@@ -20,6 +20,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "telcli.cli.addresses",
         "Create, list and delete regulatory addresses (Twilio Addresses, Telnyx addresses).",
     ),
+    "vapi": (
+        "telcli.cli.vapi",
+        "Import numbers into VAPI and assign its assistants (numbers by E.164, assistants by ID).",
+    ),
     "webhook": ("telcli.cli.webhooks", "Capture, sign, verify and replay provider webhooks."),
     "providers": (
         "telcli.cli.providers",

@@ -182,7 +182,7 @@ VAPI_NUMBERS = (
 ASSISTANTS = (
     Column("ID", lambda a: a.id, "dim"),
     Column("Name", lambda a: a.name, "bold"),
-    Column("Updated", lambda a: a.updated_at.isoformat() if a.updated_at else ""),
+    Column("Updated", lambda a: a.to_json()["updated_at"]),
 )
 
 DRIFT = (

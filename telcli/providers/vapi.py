@@ -1,20 +1,30 @@
 """VAPI over REST (httpx). Credentials: a private API key as a Bearer token.
 
-Only ``verify`` exists so far (used by ``telcli auth login vapi``); phone-number and assistant
-operations arrive with the ``telcli vapi`` commands.
+Operations (``vapi.json``): AssistantController_findAll / findOne, PhoneNumberController_
+findAll / create / update / remove. ``/credential`` (create and list a Telnyx credential that
+Telnyx numbers reference by ``credentialId``) is not in the published spec; its shape follows
+the spec's other Create*CredentialDTOs: ``{"provider", "apiKey", "name"}`` in, the credential
+without its secret (``id``, ``orgId``, ``provider``, ``name``, ``createdAt``...) out.
+
+Every PATCH of a phone number sends ``provider``: the spec's body is a ``oneOf`` of five
+Update*PhoneNumberDTOs keyed on it, and without it a body matches several branches.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from telcli.models import CallResult, ProviderName
+from telcli.errors import ProviderUnavailable
+from telcli.models import Assistant, CallResult, ProviderName, VapiNumber
 from telcli.providers.base import ProviderSettings
 from telcli.transport import build_client, send, status_error
 
 BASE_URL = "https://api.vapi.ai"
+# PhoneNumberController_findAll / AssistantController_findAll: limit maximum is 1000.
+_LIMIT = 1000
 
 
 class VapiProvider:
@@ -59,6 +69,100 @@ class VapiProvider:
         )
         count = len(response.json()) if isinstance(response.json(), list) else 0
         return "VAPI org reachable" + (f", {count}+ assistants" if count else "")
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _json(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
+        response = self._check(send(self.client, method, path, provider="vapi", **kwargs), what)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ProviderUnavailable(
+                f"vapi sent an unreadable response on {what}", provider="vapi"
+            ) from None
+
+    # -- assistants ---------------------------------------------------------------------------
+
+    def list_assistants(self) -> list[Assistant]:
+        body = self._json("GET", "/assistant", "assistant listing", params={"limit": _LIMIT})
+        return [_assistant(a) for a in body or [] if isinstance(a, dict) and a.get("id")]
+
+    def get_assistant(self, assistant_id: str) -> Assistant:
+        body = self._json("GET", f"/assistant/{assistant_id}", f"lookup of {assistant_id}")
+        return _assistant(body if isinstance(body, dict) else {"id": assistant_id})
+
+    # -- phone numbers ------------------------------------------------------------------------
+
+    def list_numbers(self) -> list[VapiNumber]:
+        body = self._json("GET", "/phone-number", "number listing", params={"limit": _LIMIT})
+        return [_number(n) for n in body or [] if isinstance(n, dict) and n.get("id")]
+
+    def find_number(self, phone_number: str) -> VapiNumber | None:
+        return next((n for n in self.list_numbers() if n.phone_number == phone_number), None)
+
+    def create_number(self, body: dict[str, Any]) -> VapiNumber:
+        """PhoneNumberController_create. ``body`` is a Create*PhoneNumberDTO."""
+        what = f"import of {body.get('number')}"
+        return _number(self._json("POST", "/phone-number", what, json=body) or {})
+
+    def update_number(self, number: VapiNumber, changes: dict[str, Any]) -> VapiNumber:
+        """PhoneNumberController_update, always with ``provider`` (see module docstring)."""
+        body = {"provider": number.carrier, **changes}
+        what = f"update of {number.phone_number}"
+        data = self._json("PATCH", f"/phone-number/{number.id}", what, json=body)
+        return _number(data) if isinstance(data, dict) and data.get("id") else number
+
+    def delete_number(self, number: VapiNumber) -> None:
+        self._json("DELETE", f"/phone-number/{number.id}", f"removal of {number.phone_number}")
+
+    # -- credentials (Telnyx numbers reference one) ------------------------------------------
+
+    def list_credentials(self) -> list[dict[str, Any]]:
+        body = self._json("GET", "/credential", "credential listing")
+        return [c for c in body or [] if isinstance(c, dict)]
+
+    def create_credential(self, provider: str, api_key: str, name: str) -> str:
+        body = {"provider": provider, "apiKey": api_key, "name": name}
+        data = self._json("POST", "/credential", f"{provider} credential creation", json=body)
+        credential_id = data.get("id") if isinstance(data, dict) else None
+        if not credential_id:
+            raise ProviderUnavailable("vapi sent no credential id", provider="vapi")
+        return str(credential_id)
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _assistant(data: dict[str, Any]) -> Assistant:
+    return Assistant(
+        id=str(data.get("id") or ""),
+        name=data.get("name") or None,
+        created_at=_time(data.get("createdAt")),
+        updated_at=_time(data.get("updatedAt")),
+    )
+
+
+def _number(data: dict[str, Any]) -> VapiNumber:
+    server = data.get("server") if isinstance(data.get("server"), dict) else {}
+    return VapiNumber(
+        id=str(data.get("id") or ""),
+        phone_number=str(data.get("number") or ""),
+        carrier=str(data.get("provider") or ""),
+        name=data.get("name") or None,
+        assistant_id=data.get("assistantId") or None,
+        server_url=(server or {}).get("url") or data.get("serverUrl") or None,
+        status=data.get("status") or None,
+        created_at=_time(data.get("createdAt")),
+    )
 
 
 # -- outbound assistant calls (issue 6: `telcli test call --assistant`) ---------------------

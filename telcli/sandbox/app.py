@@ -30,6 +30,7 @@ from telcli.sandbox import (
     lifecycles,
     telnyx,
     twilio,
+    vapi,
 )
 from telcli.sandbox.state import SandboxState
 from telcli.sandbox.wire import (
@@ -71,21 +72,6 @@ class _NoFaults:
 NO_FAULTS: FaultHook = _NoFaults()
 
 
-def _vapi_not_found(request: Request) -> Response:
-    # VAPI (a NestJS app) answers unknown routes like this; its emulator comes later.
-    return json_response(
-        404,
-        {
-            "message": f"Cannot {request.method} {request.path}",
-            "error": "Not Found",
-            "statusCode": 404,
-        },
-    )
-
-
-_VAPI = Api(name="vapi", authenticate=lambda request: None, routes=[], not_found=_vapi_not_found)
-
-
 def _with_routes(api: Api, *extra: list[Route]) -> Api:
     """``api`` plus routes served by other modules (addresses, ...), tried after its own."""
     return replace(api, routes=[*api.routes, *(r for routes in extra for r in routes)])
@@ -95,7 +81,7 @@ APIS: dict[str, Api] = {
     TWILIO_API_HOST: _with_routes(twilio.API, addresses.TWILIO_ROUTES, lifecycles.TWILIO_ROUTES),
     TWILIO_PRICING_HOST: _with_routes(twilio.PRICING_API, lifecycles.PRICING_ROUTES),
     TELNYX_API_HOST: _with_routes(telnyx.API, addresses.TELNYX_ROUTES, lifecycles.TELNYX_ROUTES),
-    VAPI_API_HOST: _with_routes(_VAPI, lifecycles.VAPI_ROUTES),
+    VAPI_API_HOST: _with_routes(vapi.API, lifecycles.VAPI_ROUTES),
 }
 
 

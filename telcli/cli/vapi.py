@@ -1,0 +1,137 @@
+"""Import numbers into VAPI and assign its assistants (numbers by E.164, assistants by ID)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from telcli.cli.base import TelcliTyper
+from telcli.cli.options import JsonOpt, NumberArg, ProviderOpt
+from telcli.context import AppContext
+from telcli.errors import UsageProblem
+
+app = TelcliTyper(
+    help="Import numbers into VAPI and assign its assistants (numbers by E.164, assistants by ID).",
+    no_args_is_help=True,
+)
+
+AssistantOpt = Annotated[
+    str, typer.Option("--assistant", "-a", help="VAPI assistant ID or exact name.")
+]
+
+
+def _vapi(app_ctx: AppContext):  # type: ignore[no-untyped-def]
+    return app_ctx.provider_with("vapi", app_ctx.credentials("vapi").values)
+
+
+def _views():  # type: ignore[no-untyped-def]
+    from telcli.output import views
+
+    return views
+
+
+@app.command("import")
+def vapi_import(
+    ctx: typer.Context,
+    number: NumberArg,
+    assistant: AssistantOpt,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Label in VAPI (at most 40 characters).")
+    ] = None,
+    server_url: Annotated[
+        str | None, typer.Option("--server-url", help="URL VAPI sends this number's events to.")
+    ] = None,
+    provider: ProviderOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Import an owned number into VAPI with an assistant; re-running updates it.
+
+    Example: telcli vapi import +14155550123 --assistant Receptionist --json
+    """
+    from telcli.phone import parse_e164
+    from telcli.services import vapi as svc
+
+    app_ctx: AppContext = ctx.obj
+    e164 = parse_e164(number)
+    if name is not None and len(name) > 40:
+        raise UsageProblem(f"--name is {len(name)} characters; VAPI allows 40")
+    if server_url is not None and not server_url.startswith(("https://", "http://")):
+        raise UsageProblem(f"--server-url {server_url!r} is not an http(s) URL")
+    out = app_ctx.output(json=json_)
+    result = svc.import_number(
+        _vapi(app_ctx),
+        app_ctx.carriers(provider, notify=out.note),
+        e164,
+        assistant=assistant,
+        carrier_credentials=lambda carrier: app_ctx.credentials(carrier).values,
+        name=name,
+        server_url=server_url,
+        notify=out.note,
+    )
+    out.item(result, _views().VAPI_NUMBERS)
+    verb = "Imported" if result.action == "created" else "Updated"
+    out.success(f"{verb} {e164} in VAPI (assistant {result.assistant_name or result.assistant_id})")
+
+
+@app.command("assign")
+def vapi_assign(
+    ctx: typer.Context, number: NumberArg, assistant: AssistantOpt, json_: JsonOpt = False
+) -> None:
+    """Point an imported number at a VAPI assistant.
+
+    Example: telcli vapi assign +14155550123 --assistant "Appointment Setter"
+    """
+    from telcli.phone import parse_e164
+    from telcli.services import vapi as svc
+
+    app_ctx: AppContext = ctx.obj
+    e164 = parse_e164(number)
+    out = app_ctx.output(json=json_)
+    updated = svc.assign(_vapi(app_ctx), e164, assistant)
+    out.item(updated, _views().VAPI_NUMBERS)
+    out.success(f"Assigned {updated.assistant_name or updated.assistant_id} to {e164}")
+
+
+@app.command("unassign")
+def vapi_unassign(ctx: typer.Context, number: NumberArg, json_: JsonOpt = False) -> None:
+    """Detach the assistant from an imported number.
+
+    Example: telcli vapi unassign +14155550123
+    """
+    from telcli.phone import parse_e164
+    from telcli.services import vapi as svc
+
+    app_ctx: AppContext = ctx.obj
+    e164 = parse_e164(number)
+    out = app_ctx.output(json=json_)
+    updated = svc.unassign(_vapi(app_ctx), e164)
+    out.item(updated, _views().VAPI_NUMBERS)
+    out.success(f"{e164} has no assistant now")
+
+
+@app.command("numbers")
+def vapi_numbers(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List the phone numbers in VAPI with their assistants.
+
+    Example: telcli vapi numbers --json
+    """
+    from telcli.services import vapi as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    found = svc.list_numbers(_vapi(app_ctx))
+    out.rows(found, _views().VAPI_NUMBERS, empty="no numbers in VAPI; see `telcli vapi import`")
+
+
+@app.command("assistants")
+def vapi_assistants(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List the VAPI assistants (ID and name).
+
+    Example: telcli vapi assistants --json
+    """
+    from telcli.services import vapi as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    out.rows(svc.list_assistants(_vapi(app_ctx)), _views().ASSISTANTS, empty="no assistants")

@@ -1,0 +1,188 @@
+"""VAPI use cases: import a carrier's number (idempotently), assign and unassign assistants,
+list numbers and assistants. Numbers are addressed by E.164 and assistants by ID or exact
+name; VAPI's own UUIDs for numbers never need to be known.
+
+The Twilio auth token (or API key secret) and the Telnyx API key are sent to VAPI on import:
+they travel only in request bodies, never in messages (errors are cleaned of them here).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from telcli.errors import ProviderError, ProviderRejected, TelcliError, UsageProblem
+from telcli.models import Assistant, VapiNumber
+from telcli.services import numbers as numbers_svc
+
+Notify = Callable[[str], None]
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+TELNYX_CREDENTIAL_NAME = "telcli telnyx"
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Imported:
+    number: VapiNumber
+    action: str  # "created" | "updated"
+
+    def __getattr__(self, attr: str) -> Any:  # table columns read the number's fields
+        return getattr(self.number, attr)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.number.to_json(), "action": self.action}
+
+
+def resolve_assistant(vapi: Any, ref: str) -> Assistant:
+    """An assistant by ID, or by exact name. ProviderRejected (exit 5) when there is none,
+    UsageProblem (exit 2) when a name is ambiguous."""
+    ref = ref.strip()
+    assistants = vapi.list_assistants()
+    for assistant in assistants:
+        if assistant.id == ref:
+            return assistant
+    named = [a for a in assistants if a.name == ref]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise UsageProblem(
+            f"{len(named)} VAPI assistants are named {ref!r}",
+            hint="use the ID instead: " + ", ".join(a.id for a in named),
+        )
+    if _UUID.match(ref):
+        # Beyond the listing's limit, perhaps: ask for it directly.
+        try:
+            return vapi.get_assistant(ref)
+        except ProviderRejected:
+            pass
+    raise ProviderRejected(
+        f"no VAPI assistant has the ID or name {ref!r}",
+        provider="vapi",
+        hint="see them with `telcli vapi assistants`",
+    )
+
+
+def _named(vapi_numbers: list[VapiNumber], assistants: list[Assistant]) -> list[VapiNumber]:
+    names = {a.id: a.name for a in assistants}
+    return [replace(n, assistant_name=names.get(n.assistant_id or "")) for n in vapi_numbers]
+
+
+def list_numbers(vapi: Any) -> list[VapiNumber]:
+    """VAPI's phone numbers sorted by number, each with its assistant's name."""
+    found = sorted(vapi.list_numbers(), key=lambda n: n.phone_number)
+    if not any(n.assistant_id for n in found):
+        return found
+    return _named(found, vapi.list_assistants())
+
+
+def list_assistants(vapi: Any) -> list[Assistant]:
+    return sorted(vapi.list_assistants(), key=lambda a: ((a.name or "").lower(), a.id))
+
+
+def find(vapi: Any, phone_number: str) -> VapiNumber:
+    number = vapi.find_number(phone_number)
+    if number is None:
+        raise ProviderRejected(
+            f"{phone_number} is not imported into VAPI",
+            provider="vapi",
+            hint=f"import it first: `telcli vapi import {phone_number} --assistant ID`",
+        )
+    return number
+
+
+def _clean(exc: TelcliError, secrets: Sequence[str]) -> TelcliError:
+    """``exc`` with every carrier secret removed from its message (VAPI may echo a body)."""
+    from telcli.transport import redact
+
+    message, hint = redact(exc.message, secrets), redact(exc.hint or "", secrets) or None
+    if message == exc.message and hint == exc.hint:
+        return exc
+    if isinstance(exc, ProviderError):
+        return type(exc)(message, provider=exc.provider, status=exc.status, hint=hint)
+    return type(exc)(message, hint=hint)
+
+
+def _telnyx_credential(vapi: Any, api_key: str, notify: Notify) -> str:
+    """The VAPI credential for Telnyx that telcli created once (by name), else a new one."""
+    for credential in vapi.list_credentials():
+        if credential.get("provider") == "telnyx" and credential.get("name") == (
+            TELNYX_CREDENTIAL_NAME
+        ):
+            return str(credential["id"])
+    notify("creating the VAPI credential for Telnyx (once; reused by later imports)")
+    return str(vapi.create_credential("telnyx", api_key, TELNYX_CREDENTIAL_NAME))
+
+
+def import_number(
+    vapi: Any,
+    carriers: Sequence[Any],
+    phone_number: str,
+    *,
+    assistant: str,
+    carrier_credentials: Callable[[str], Mapping[str, str]],
+    name: str | None = None,
+    server_url: str | None = None,
+    notify: Notify = _quiet,
+) -> Imported:
+    """Import ``phone_number`` into VAPI with ``assistant``; idempotent.
+
+    The carrier owning the number is found first (ProviderRejected, exit 5, when none does).
+    A number VAPI already has is updated (PATCH with its ``provider``), never duplicated.
+    ``carrier_credentials(name)`` gives the carrier's credentials; Twilio's account SID and
+    auth token (or API key and secret) go to VAPI, and Telnyx numbers get a VAPI credential
+    created once and reused.
+    """
+    chosen = resolve_assistant(vapi, assistant)
+    existing = vapi.find_number(phone_number)
+    changes: dict[str, Any] = {"assistantId": chosen.id}
+    if name is not None:
+        changes["name"] = name
+    if server_url is not None:
+        changes["server"] = {"url": server_url}
+    if existing is not None:
+        notify(f"{phone_number} is already in VAPI ({existing.carrier}); updating it")
+        updated = vapi.update_number(existing, changes)
+        return Imported(replace(updated, assistant_name=chosen.name), "updated")
+
+    carrier, _ = numbers_svc.locate(carriers, phone_number, notify=notify)
+    creds = dict(carrier_credentials(str(carrier.name)))
+    secrets = [v for k, v in creds.items() if k != "account_sid"]
+    body: dict[str, Any] = {"provider": str(carrier.name), "number": phone_number, **changes}
+    try:
+        if str(carrier.name) == "twilio":
+            body["twilioAccountSid"] = creds["account_sid"]
+            if creds.get("api_key") and creds.get("api_secret"):
+                body["twilioApiKey"], body["twilioApiSecret"] = (
+                    creds["api_key"],
+                    creds["api_secret"],
+                )
+            else:
+                body["twilioAuthToken"] = creds.get("auth_token", "")
+        else:
+            body["credentialId"] = _telnyx_credential(vapi, creds.get("api_key", ""), notify)
+        created = vapi.create_number(body)
+    except TelcliError as exc:
+        raise _clean(exc, secrets) from None
+    return Imported(replace(created, assistant_name=chosen.name), "created")
+
+
+def assign(vapi: Any, phone_number: str, assistant: str) -> VapiNumber:
+    chosen = resolve_assistant(vapi, assistant)
+    number = find(vapi, phone_number)
+    updated = vapi.update_number(number, {"assistantId": chosen.id})
+    return replace(updated, assistant_name=chosen.name)
+
+
+def unassign(vapi: Any, phone_number: str) -> VapiNumber:
+    """Detach the assistant (``assistantId: null``, which VAPI accepts though the spec types
+    it as a string). Idempotent: a number without an assistant is returned as it is."""
+    number = find(vapi, phone_number)
+    if number.assistant_id is None:
+        return number
+    updated = vapi.update_number(number, {"assistantId": None})
+    return replace(updated, assistant_id=None, assistant_name=None)
