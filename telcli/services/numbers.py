@@ -133,6 +133,9 @@ def quote(
     for carrier in carriers:
         try:
             owned = carrier.find_owned(phone_number)
+        except ProviderUnavailable as exc:
+            unavailable.append((carrier, exc))  # it may be ours already: cannot tell
+            continue
         except TelcliError:
             continue
         if owned is not None:

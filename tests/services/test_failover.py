@@ -473,7 +473,7 @@ def test_two_open_buys_of_one_owned_number_settle_once(state):
 
 def test_quote_with_a_carrier_down_is_unavailable_not_a_no(breakers):
     lines: list[str] = []
-    tw, tx, gtw, gtx = pair(breakers)
+    tw, _tx, gtw, gtx = pair(breakers)
     tw.fail["search_numbers"] = down()
     with pytest.raises(ProviderUnavailable) as err:
         svc.quote([gtw, gtx], "+14155550199", notify=lines.append)
@@ -498,3 +498,11 @@ def test_locate_with_a_carrier_down_is_unavailable_not_a_no(breakers):
     tx._own(N2)
     carrier, owned = svc.locate([gtw, gtx], N2)  # found where it could be asked
     assert carrier is gtx and owned.phone_number == N2
+
+
+def test_quote_cannot_say_not_available_when_ownership_cannot_be_checked(breakers):
+    tw, _tx, gtw, gtx = pair(breakers)
+    tw._own(N1)  # bought earlier: no longer offered
+    tw.fail["find_owned"] = down()
+    with pytest.raises(ProviderUnavailable, match="cannot tell whether"):
+        svc.quote([gtw, gtx], N1)

@@ -1,0 +1,146 @@
+"""Property tests over random fault schedules (hypothesis): whatever the sandbox does to the
+searches, purchases and lookups of both providers, ``numbers buy`` never sends a purchase
+that may already have taken effect, ends in success, exit 6 or exit 7 (whose hint then
+settles it), and the ledger agrees with the sandbox afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from telcli.context import AppContext
+from telcli.sandbox.faults import FaultInjector, FaultStore, parse_rules
+from telcli.sandbox.transport import SandboxTransport
+from telcli.storage.credentials import MemoryStore
+
+KINDS = ["status=503", "status=500", "status=502", "status=429", "timeout", "drop-response"]
+
+
+@st.composite
+def rule(draw: Any, target: str) -> str:
+    if draw(st.booleans()):
+        return ""
+    kind = draw(st.sampled_from(KINDS))
+    rate = draw(st.sampled_from([0.25, 0.5, 0.75, 1.0]))
+    return f"{target}:{kind},rate={rate},seed={draw(st.integers(0, 10_000))}"
+
+
+def schedule() -> Any:
+    targets = [f"{p}.{op}" for p in ("twilio", "telnyx") for op in ("search", "purchase", "list")]
+    return st.tuples(*(rule(t) for t in targets)).map(lambda rules: ";".join(filter(None, rules)))
+
+
+class Counting(FaultInjector):
+    """The schedule's faults, plus a count of purchases that reached the operation itself."""
+
+    def __init__(self, db_path: Path, spec: str) -> None:
+        super().__init__(FaultStore(db_path), parse_rules(spec), sleep=lambda s: None)
+        self.purchases = 0
+
+    def after(self, operation: str, request: Any, response: Any) -> Any:
+        if operation.endswith(".purchase"):
+            self.purchases += 1
+        return super().after(operation, request, response)
+
+
+class World:
+    """One TELCLI_HOME (state DB) and one sandbox file, shared by every command of an example,
+    as a shell loop of telcli processes would share them."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.purchases = 0
+
+    def run(self, *args: str, faults: str = "") -> Any:
+        env = {
+            **os.environ,
+            "TELCLI_HOME": str(self.home),
+            "TELCLI_SANDBOX": "1",
+            "NO_COLOR": "1",
+        }
+        for name in ("TELCLI_PROFILE", "TELCLI_SANDBOX_DB", "TELCLI_SANDBOX_FAULTS"):
+            env.pop(name, None)
+        ctx = AppContext(env=env, credential_store=MemoryStore(), sleep=lambda s: None)
+        counting = Counting(ctx.sandbox_db_path, faults)
+        ctx.sandbox_transport = SandboxTransport(ctx.sandbox_db_path, faults=counting)
+        from telcli.cli.app import app
+
+        result = CliRunner().invoke(app, list(args), obj=ctx, catch_exceptions=False)
+        self.purchases += counting.purchases
+        ctx.state.close()
+        return result
+
+    def owned(self) -> set[str]:
+        result = self.run("numbers", "list", "--json")
+        assert result.exit_code == 0, result.stderr
+        return {n["phone_number"] for n in json.loads(result.stdout)}
+
+    def ledger(self, number: str) -> list[Any]:
+        from telcli.storage.state import StateDB
+
+        db = StateDB(self.home / "state.db")
+        try:
+            return list(reversed(db.ledger_entries(op="buy", target=number)))
+        finally:
+            db.close()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(faults=schedule(), provider=st.sampled_from(["twilio", "telnyx"]), reruns=st.integers(0, 2))
+def test_buy_under_any_fault_schedule(faults: str, provider: str, reruns: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        world = World(Path(tmp))
+        found = world.run("numbers", "search", "--provider", provider, "--limit", "1", "--json")
+        number = json.loads(found.stdout)[0]["phone_number"]
+
+        # the first run, then a few re-runs of the same command under the same faults (a
+        # script retrying): each may find it bought already, but never buys it twice
+        outcomes = []
+        for _ in range(1 + reruns):
+            before = world.purchases
+            result = world.run("numbers", "buy", number, "--yes", "--json", faults=faults)
+            outcomes.append(result.exit_code)
+            assert result.exit_code in (0, 5, 6, 7), result.stderr
+            assert world.purchases - before <= 1, "one command sends at most one purchase"
+            if result.exit_code == 5:
+                # only ever "already yours": the earlier run's purchase went through
+                assert f"{number} is already yours at {provider}" in result.stderr
+            if result.exit_code == 7:
+                assert "telcli numbers reconcile" in result.stderr
+            if result.exit_code == 0:
+                data = json.loads(result.stdout)
+                assert data["phone_number"] == number and data["provider"] == provider
+                assert data["attempts"][-1]["outcome"] in ("ok", "reconciled")
+        assert world.purchases <= 1 or world.ledger(number)[0].status == "failed", (
+            "a second purchase is only ever sent after the first provably did not happen"
+        )
+
+        # faults gone: reconcile settles whatever is still unknown (open circuits or not), and
+        # then the ledger and the sandbox agree
+        settled = world.run("numbers", "reconcile", "--json")
+        assert settled.exit_code == 0, settled.stderr
+        # the faulty runs may have opened breakers: close them for the clean checks below
+        assert world.run("providers", "reset").exit_code == 0
+        owned = number in world.owned()
+        entries = world.ledger(number)
+        assert all(e.status in ("succeeded", "failed") for e in entries), entries
+        succeeded = [e for e in entries if e.status == "succeeded"]
+        assert len(succeeded) == (1 if owned else 0), (entries, owned)
+        if 0 in outcomes:
+            assert owned
+        # a clean run now buys it only if it was not bought: never a second one
+        before = world.purchases
+        final = world.run("numbers", "buy", number, "--yes")
+        assert final.exit_code == (5 if owned else 0), final.stderr
+        assert world.purchases - before == (0 if owned else 1)
