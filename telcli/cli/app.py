@@ -24,6 +24,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "telcli.cli.vapi",
         "Import numbers into VAPI and assign its assistants (numbers by E.164, assistants by ID).",
     ),
+    "audit": (
+        "telcli.cli.audit",
+        "Report drift between the carriers and VAPI, each finding with the command that fixes it.",
+    ),
     "webhook": ("telcli.cli.webhooks", "Capture, sign, verify and replay provider webhooks."),
     "providers": (
         "telcli.cli.providers",

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from telcli.cli.base import TelcliTyper
-from telcli.cli.options import JsonOpt, NumberArg, ProviderOpt
+from telcli.cli.base import TelcliTyper, confirm
+from telcli.cli.options import JsonOpt, NumberArg, ProviderOpt, YesOpt
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
 
@@ -108,6 +108,26 @@ def vapi_unassign(ctx: typer.Context, number: NumberArg, json_: JsonOpt = False)
     updated = svc.unassign(_vapi(app_ctx), e164)
     out.item(updated, _views().VAPI_NUMBERS)
     out.success(f"{e164} has no assistant now")
+
+
+@app.command("remove")
+def vapi_remove(
+    ctx: typer.Context, number: NumberArg, yes: YesOpt = False, json_: JsonOpt = False
+) -> None:
+    """Remove a number from VAPI (the carrier keeps it). Asks first; --yes without a TTY.
+
+    Example: telcli vapi remove +14155550123 --yes
+    """
+    from telcli.phone import parse_e164
+    from telcli.services import vapi as svc
+
+    app_ctx: AppContext = ctx.obj
+    e164 = parse_e164(number)
+    out = app_ctx.output(json=json_)
+    confirm(app_ctx, f"Remove {e164} from VAPI? Its calls will no longer reach VAPI.", yes=yes)
+    removed = svc.remove(_vapi(app_ctx), e164)
+    out.item(removed, _views().VAPI_NUMBERS)
+    out.success(f"Removed {e164} from VAPI")
 
 
 @app.command("numbers")

@@ -186,3 +186,10 @@ def unassign(vapi: Any, phone_number: str) -> VapiNumber:
         return number
     updated = vapi.update_number(number, {"assistantId": None})
     return replace(updated, assistant_id=None, assistant_name=None)
+
+
+def remove(vapi: Any, phone_number: str) -> VapiNumber:
+    """Remove a number from VAPI (PhoneNumberController_remove); the carrier keeps it."""
+    number = find(vapi, phone_number)
+    vapi.delete_number(number)
+    return number

@@ -1,0 +1,38 @@
+"""Report drift between the carriers and VAPI, each finding with the command that fixes it."""
+
+from __future__ import annotations
+
+import typer
+
+from telcli.cli.base import TelcliTyper
+from telcli.cli.options import JsonOpt, ProviderOpt
+from telcli.context import AppContext
+from telcli.errors import ExitCode
+
+app = TelcliTyper(
+    help="Report drift between the carriers and VAPI, each finding with the command that fixes it."
+)
+
+
+@app.command("audit")
+def audit(ctx: typer.Context, provider: ProviderOpt = None, json_: JsonOpt = False) -> None:
+    """Report drift between the carriers and VAPI; exit 7 when there is any.
+
+    Finds: owned but not in VAPI; in VAPI without an assistant; in VAPI but not owned any more;
+    owned with no voice/SMS webhook. Each row names the command that fixes it.
+
+    Example: telcli audit --json
+    """
+    from telcli.output.views import DRIFT
+    from telcli.services import audit as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    vapi = app_ctx.provider_with("vapi", app_ctx.credentials("vapi").values)
+    found = svc.audit(app_ctx.carriers(provider, notify=out.note), vapi, notify=out.note)
+    out.rows(found, DRIFT)
+    if found:
+        numbers = len({d.phone_number for d in found})
+        out.note(f"{len(found)} drift finding(s) on {numbers} number(s)")
+        raise typer.Exit(int(ExitCode.INCOMPLETE))
+    out.note("no drift: every number is owned, imported into VAPI and has an assistant")
