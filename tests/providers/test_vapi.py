@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from telcli.errors import AuthError, ProviderRejected, ProviderUnavailable
