@@ -98,11 +98,12 @@ class AvailableNumber:
     address_requirement: AddressRequirement = AddressRequirement.none
 
     def to_json(self) -> dict[str, Any]:
-        from telcli.phone import national_format
+        from telcli.phone import international_format, national_format
 
         return {
             "phone_number": self.phone_number,
             "national_format": national_format(self.phone_number),
+            "international_format": international_format(self.phone_number),
             "country": self.country,
             "number_type": str(self.number_type),
             "locality": self.locality,
@@ -154,11 +155,12 @@ class OwnedNumber:
     created_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        from telcli.phone import national_format
+        from telcli.phone import international_format, national_format
 
         return {
             "phone_number": self.phone_number,
             "national_format": national_format(self.phone_number),
+            "international_format": international_format(self.phone_number),
             "id": self.id,
             "country": self.country,
             "friendly_name": self.friendly_name,

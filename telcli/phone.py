@@ -58,6 +58,18 @@ def national_format(number: str) -> str:
 
 
 @lru_cache(maxsize=4096)
+def international_format(number: str) -> str:
+    """International format ("+1 415-555-0123", "+27 21 686 7207"); unparseable: unchanged."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@lru_cache(maxsize=4096)
 def country_of(number: str) -> str | None:
     import phonenumbers
 

@@ -65,8 +65,9 @@ class Output:
         if self.stdout_isatty:
             self._table(items, columns)
         else:
+            tsv = [c for c in columns if c.tsv]
             for item in items:
-                self.out.write("\t".join(_tsv_cell(cell(c, item)) for c in columns) + "\n")
+                self.out.write("\t".join(_tsv_cell(cell(c, item)) for c in tsv) + "\n")
             self.out.flush()
 
     def item(self, item: Any, columns: Sequence[Column]) -> None:

@@ -16,6 +16,7 @@ class Column:
     get: Callable[[Any], object]
     style: str | None = None
     justify: str = "left"
+    tsv: bool = True  # False: tables only (a second rendering of a value TSV already has)
 
 
 def _text(value: object) -> str:
@@ -38,6 +39,12 @@ def _national(item: Any) -> str:
     return national_format(item.phone_number)
 
 
+def _international(item: Any) -> str:
+    from telcli.phone import international_format
+
+    return international_format(item.phone_number)
+
+
 def _place(item: Any) -> str:
     return ", ".join(p for p in (item.locality, item.region) if p)
 
@@ -51,6 +58,7 @@ def money(amount: Any, currency: str | None) -> str:
 AVAILABLE_NUMBERS = (
     Column("Number", lambda n: n.phone_number, "bold"),
     Column("National", _national),
+    Column("International", _international, tsv=False),
     Column("Locality", _place),
     Column("Type", lambda n: n.number_type),
     Column("Capabilities", lambda n: n.capabilities),
@@ -63,6 +71,7 @@ AVAILABLE_NUMBERS = (
 OWNED_NUMBERS = (
     Column("Number", lambda n: n.phone_number, "bold"),
     Column("National", _national),
+    Column("International", _international, tsv=False),
     Column("Provider", lambda n: n.provider, "cyan"),
     Column("ID", lambda n: n.id, "dim"),
     Column("Name", lambda n: n.friendly_name),
@@ -172,6 +181,7 @@ PRICES = (
 VAPI_NUMBERS = (
     Column("Number", lambda n: n.phone_number, "bold"),
     Column("National", _national),
+    Column("International", _international, tsv=False),
     Column("Carrier", lambda n: n.carrier, "cyan"),
     Column("Name", lambda n: n.name),
     Column("Assistant", lambda n: n.assistant_name or n.assistant_id),

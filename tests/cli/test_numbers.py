@@ -41,6 +41,7 @@ def test_search_json_is_an_array_with_stable_fields(run):
     assert data[0] == {
         "phone_number": N1,
         "national_format": "(415) 555-0101",
+        "international_format": "+1 415-555-0101",
         "country": "US",
         "number_type": "local",
         "locality": "San Francisco",

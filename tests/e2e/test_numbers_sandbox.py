@@ -94,7 +94,8 @@ def test_the_same_flow_in_tsv_and_table_modes(sb):
 
     table = sb("numbers", "list", tty=True)
     header = table.stdout.splitlines()[0].split()
-    assert header[:3] == ["Number", "National", "Provider"] and number in table.stdout
+    assert header[:4] == ["Number", "National", "International", "Provider"]
+    assert number in table.stdout
     bought = sb("numbers", "release", number, tty=True, input="y\n")
     assert bought.exit_code == 0 and "Released" in bought.stderr
     assert sb("numbers", "list").stdout == ""

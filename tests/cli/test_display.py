@@ -1,0 +1,43 @@
+"""National and international formats per country in tables (and JSON); TSV keeps one
+rendering of each number."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from telcli.phone import international_format, national_format
+
+CASES = [
+    ("+27216867207", "021 686 7207", "+27 21 686 7207"),
+    ("+14155550123", "(415) 555-0123", "+1 415-555-0123"),
+    ("+442079460018", "020 7946 0018", "+44 20 7946 0018"),
+    ("+61292345678", "(02) 9234 5678", "+61 2 9234 5678"),
+    ("+4930901820", "030 901820", "+49 30 901820"),
+]
+
+
+@pytest.mark.parametrize(("e164", "national", "international"), CASES)
+def test_formats_per_country(e164, national, international):
+    assert national_format(e164) == national
+    assert international_format(e164) == international
+
+
+def test_unparseable_numbers_are_shown_as_given():
+    assert international_format("not a number") == "not a number"
+
+
+@pytest.mark.parametrize("country", ["ZA", "US", "GB", "AU", "DE"])
+def test_tables_show_both_formats_and_tsv_stays_one(telcli, country):
+    table = telcli("--sandbox", "numbers", "search", "-c", country, "--limit", "1", tty=True)
+    data = json.loads(
+        telcli("--sandbox", "numbers", "search", "-c", country, "--limit", "1", "--json").stdout
+    )
+    assert table.stdout.splitlines()[0].split()[:3] == ["Number", "National", "International"]
+    for offer in data:
+        assert offer["international_format"] == international_format(offer["phone_number"])
+        assert offer["international_format"] in table.stdout
+        assert offer["national_format"] in table.stdout
+    tsv = telcli("--sandbox", "numbers", "search", "-c", country, "--limit", "1").stdout
+    assert len(tsv.splitlines()[0].split("\t")) == 9
