@@ -28,9 +28,9 @@ number in that area code), 21450 (neither PhoneNumber nor AreaCode), 20001 (an i
 parameter value; the sandbox's choice where Twilio's exact code is not documented).
 
 Buying a number that needs an address (``address_requirements`` other than ``none``) without
-an ``AddressSid`` is accepted for now: the sandbox has no Addresses API yet, so there is
-nothing to check an AddressSid against. A given ``AddressSid`` must look like one (``AD`` + 32
-hex). Twilio answers code 21631 once that check exists.
+an ``AddressSid`` is refused with code 21631, as Twilio does. A given ``AddressSid`` must look
+like one (``AD`` + 32 hex); it is not checked against the Addresses the sandbox holds
+(``addresses.py``), so a test can name any well-formed SID.
 """
 
 from __future__ import annotations
@@ -497,6 +497,17 @@ def purchase(state: SandboxState, request: Request, params: dict[str, str]) -> R
     else:
         raise ApiError(error(400, 21450, "A PhoneNumber or an AreaCode is required"))
 
+    if stocked.address_requirement != "none" and not form.get("AddressSid"):
+        # Twilio 21631: "Phone Number Requires an Address" (address_requirements any/local/
+        # foreign); `telcli addresses create` makes one, `numbers buy` then picks it.
+        raise ApiError(
+            error(
+                400,
+                21631,
+                f"Phone Number Requires an Address: {stocked.phone_number} needs a"
+                f" {stocked.address_requirement} address (AddressSid)",
+            )
+        )
     sid = "PN" + uuid.uuid4().hex
     resource = _apply_form(_new_resource(stocked, sid), form)
     try:

@@ -220,3 +220,11 @@ def test_vapi_refuses_what_vapi_refuses(vapi, twilio):
     assert vapi.get("/phone-number/not-a-uuid").status_code == 400
     with httpx.Client(transport=vapi._transport, base_url="https://api.vapi.ai") as anonymous:
         assert anonymous.get("/assistant").status_code == 401
+
+
+def test_twilio_refuses_a_number_that_needs_an_address_without_one(twilio):
+    number = available(twilio, "ZA")[0]["phone_number"]
+    refused = buy_twilio(twilio, number)
+    assert (refused.status_code, refused.json()["code"]) == (400, 21631)
+    assert "needs a local address" in refused.json()["message"]
+    assert buy_twilio(twilio, number, AddressSid="AD" + "ab" * 16).status_code == 201

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from telcli.sandbox import SANDBOX_CREDENTIALS
 from telcli.sandbox.app import DropConnection
 from telcli.sandbox.server import base_urls, make_server
 from telcli.sandbox.transport import SandboxTransport
@@ -49,8 +50,12 @@ def test_each_prefix_reaches_its_api(urls: dict[str, str]) -> None:
         headers={"Authorization": f"Bearer {TELNYX_KEY}"},
     )
     assert [n["phone_number"][:3] for n in telnyx.json()["data"]] == ["+27", "+27"]
-    vapi = httpx.get(f"{urls['vapi']}/assistant")
-    assert vapi.status_code == 404 and vapi.json()["statusCode"] == 404
+    vapi = httpx.get(
+        f"{urls['vapi']}/assistant",
+        headers={"Authorization": f"Bearer {SANDBOX_CREDENTIALS['vapi']['api_key']}"},
+    )
+    assert vapi.status_code == 200 and {a["name"] for a in vapi.json()} >= {"Receptionist"}
+    assert httpx.get(f"{urls['vapi']}/assistant").status_code == 401
     root = urls["twilio"].rsplit("/", 1)[0]
     assert httpx.get(f"{root}/nowhere").status_code == 404
     assert httpx.get(f"{urls['telnyx']}/phone_numbers").status_code == 401
@@ -109,7 +114,7 @@ def test_shutdown_is_clean_and_frees_the_port(db_path: Path) -> None:
     thread.start()
     # A keep-alive connection left open must not block shutdown.
     idle = httpx.Client(base_url=base_urls(server)["vapi"])
-    assert idle.get("/x").status_code == 404
+    assert idle.get("/x").status_code == 401  # VAPI authenticates before routing
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
