@@ -6,7 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from telcli.models import AvailableNumber, NumberConfig, NumberQuery, OwnedNumber, ProviderName
+from telcli.models import (
+    Address,
+    AddressInput,
+    AvailableNumber,
+    NumberConfig,
+    NumberPrice,
+    NumberQuery,
+    NumberType,
+    OwnedNumber,
+    ProviderName,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -73,4 +83,21 @@ class CarrierProvider(Protocol):
     def configure(self, number: OwnedNumber, config: NumberConfig) -> OwnedNumber:
         """Apply the non-None fields of ``config``; returns the number as it now is.
         Raises UsageProblem for settings this carrier cannot take on a number."""
+        ...
+
+    def create_address(self, address: AddressInput) -> Address:
+        """Create a regulatory address (Twilio CreateAddress, Telnyx CreateAddress).
+        A validation refusal is ProviderRejected with the provider's per-field text."""
+        ...
+
+    def list_addresses(self, country: str | None = None) -> list[Address]:
+        """The account's addresses (all pages), optionally of one ISO country."""
+        ...
+
+    def delete_address(self, address_id: str) -> None:
+        """Delete an address; ProviderRejected while a number uses it (Twilio 21625)."""
+        ...
+
+    def pricing(self, country: str, number_type: NumberType | None = None) -> list[NumberPrice]:
+        """Monthly (and upfront, where the carrier has one) price per number type."""
         ...

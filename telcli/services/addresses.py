@@ -11,6 +11,7 @@ from typing import Any
 
 from telcli.errors import ConfigError, ProviderRejected, UsageProblem
 from telcli.models import Address, AddressInput, AddressRequirement, AvailableNumber
+from telcli.providers.base import CarrierProvider
 from telcli.services import failover
 
 Notify = Callable[[str], None]
@@ -114,7 +115,7 @@ def create_command(address: AddressInput, provider: str) -> str:
     return shlex.join(parts)
 
 
-def create(carrier: Any, address: AddressInput) -> Address:
+def create(carrier: CarrierProvider, address: AddressInput) -> Address:
     """Create ``address`` at ``carrier``. A validation refusal is re-raised with one line per
     field the provider named (the provider's detail is ``;``-separated)."""
     try:
@@ -176,7 +177,7 @@ def matches(requirement: AddressRequirement, number_country: str, address: Addre
 
 
 def pick(
-    carrier: Any,
+    carrier: CarrierProvider,
     offer: AvailableNumber,
     *,
     explicit: str | None = None,
@@ -212,7 +213,7 @@ def pick(
                 + ", ".join(a.id for a in candidates),
                 hint=f"pass --address ID, e.g. --address {candidates[0].id}",
             )
-        return choose(candidates)
+        return str(choose(candidates))
     example_country = country if requirement is not AddressRequirement.foreign else "XX"
     command = (
         f"telcli addresses create --provider {carrier.name} --customer-name NAME "

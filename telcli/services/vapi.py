@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from telcli.errors import ProviderError, ProviderRejected, TelcliError, UsageProblem
 from telcli.models import Assistant, VapiNumber
@@ -20,6 +20,20 @@ from telcli.services import numbers as numbers_svc
 Notify = Callable[[str], None]
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 TELNYX_CREDENTIAL_NAME = "telcli telnyx"
+
+
+class VapiApi(Protocol):
+    """What these use cases need of :class:`telcli.providers.vapi.VapiProvider`."""
+
+    def list_assistants(self) -> list[Assistant]: ...
+    def get_assistant(self, assistant_id: str) -> Assistant: ...
+    def list_numbers(self) -> list[VapiNumber]: ...
+    def find_number(self, phone_number: str) -> VapiNumber | None: ...
+    def create_number(self, body: dict[str, Any]) -> VapiNumber: ...
+    def update_number(self, number: VapiNumber, changes: dict[str, Any]) -> VapiNumber: ...
+    def delete_number(self, number: VapiNumber) -> None: ...
+    def list_credentials(self) -> list[dict[str, Any]]: ...
+    def create_credential(self, provider: str, api_key: str, name: str) -> str: ...
 
 
 def _quiet(_: str) -> None:
@@ -38,7 +52,7 @@ class Imported:
         return {**self.number.to_json(), "action": self.action}
 
 
-def resolve_assistant(vapi: Any, ref: str) -> Assistant:
+def resolve_assistant(vapi: VapiApi, ref: str) -> Assistant:
     """An assistant by ID, or by exact name. ProviderRejected (exit 5) when there is none,
     UsageProblem (exit 2) when a name is ambiguous."""
     ref = ref.strip()
@@ -72,7 +86,7 @@ def _named(vapi_numbers: list[VapiNumber], assistants: list[Assistant]) -> list[
     return [replace(n, assistant_name=names.get(n.assistant_id or "")) for n in vapi_numbers]
 
 
-def list_numbers(vapi: Any) -> list[VapiNumber]:
+def list_numbers(vapi: VapiApi) -> list[VapiNumber]:
     """VAPI's phone numbers sorted by number, each with its assistant's name."""
     found = sorted(vapi.list_numbers(), key=lambda n: n.phone_number)
     if not any(n.assistant_id for n in found):
@@ -80,11 +94,11 @@ def list_numbers(vapi: Any) -> list[VapiNumber]:
     return _named(found, vapi.list_assistants())
 
 
-def list_assistants(vapi: Any) -> list[Assistant]:
+def list_assistants(vapi: VapiApi) -> list[Assistant]:
     return sorted(vapi.list_assistants(), key=lambda a: ((a.name or "").lower(), a.id))
 
 
-def find(vapi: Any, phone_number: str) -> VapiNumber:
+def find(vapi: VapiApi, phone_number: str) -> VapiNumber:
     number = vapi.find_number(phone_number)
     if number is None:
         raise ProviderRejected(
@@ -107,7 +121,7 @@ def _clean(exc: TelcliError, secrets: Sequence[str]) -> TelcliError:
     return type(exc)(message, hint=hint)
 
 
-def _telnyx_credential(vapi: Any, api_key: str, notify: Notify) -> str:
+def _telnyx_credential(vapi: VapiApi, api_key: str, notify: Notify) -> str:
     """The VAPI credential for Telnyx that telcli created once (by name), else a new one."""
     for credential in vapi.list_credentials():
         if credential.get("provider") == "telnyx" and credential.get("name") == (
@@ -119,7 +133,7 @@ def _telnyx_credential(vapi: Any, api_key: str, notify: Notify) -> str:
 
 
 def import_number(
-    vapi: Any,
+    vapi: VapiApi,
     carriers: Sequence[Any],
     phone_number: str,
     *,
@@ -171,14 +185,14 @@ def import_number(
     return Imported(replace(created, assistant_name=chosen.name), "created")
 
 
-def assign(vapi: Any, phone_number: str, assistant: str) -> VapiNumber:
+def assign(vapi: VapiApi, phone_number: str, assistant: str) -> VapiNumber:
     chosen = resolve_assistant(vapi, assistant)
     number = find(vapi, phone_number)
     updated = vapi.update_number(number, {"assistantId": chosen.id})
     return replace(updated, assistant_name=chosen.name)
 
 
-def unassign(vapi: Any, phone_number: str) -> VapiNumber:
+def unassign(vapi: VapiApi, phone_number: str) -> VapiNumber:
     """Detach the assistant (``assistantId: null``, which VAPI accepts though the spec types
     it as a string). Idempotent: a number without an assistant is returned as it is."""
     number = find(vapi, phone_number)
@@ -188,7 +202,7 @@ def unassign(vapi: Any, phone_number: str) -> VapiNumber:
     return replace(updated, assistant_id=None, assistant_name=None)
 
 
-def remove(vapi: Any, phone_number: str) -> VapiNumber:
+def remove(vapi: VapiApi, phone_number: str) -> VapiNumber:
     """Remove a number from VAPI (PhoneNumberController_remove); the carrier keeps it."""
     number = find(vapi, phone_number)
     vapi.delete_number(number)
