@@ -145,7 +145,9 @@ class RetryPolicy:
     """
 
     max_attempts: int = 5
-    base_delay: float = 0.25
+    # 0.1 s, doubling, full jitter (the AWS JavaScript SDK's defaults): the first retry comes
+    # after about one round trip; a provider's Retry-After always wins.
+    base_delay: float = 0.1
     max_delay: float = 8.0
     deadline: Deadline | None = None
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)

@@ -44,6 +44,7 @@ def clock() -> FakeClock:
 
 def policy(clock: FakeClock, seconds: float | None = 60.0, **kw) -> RetryPolicy:
     kw.setdefault("random", lambda: 1.0)  # the top of the jitter range: predictable waits
+    kw.setdefault("base_delay", 0.25)
     return RetryPolicy(deadline=Deadline(seconds, clock=clock.monotonic), sleep=clock.sleep, **kw)
 
 
@@ -204,6 +205,12 @@ def test_sent_stays_true_once_any_attempt_may_have_arrived(respx_mock, clock):
     with pytest.raises(ProviderUnavailable) as err:
         send(client(clock, max_attempts=2), "DELETE", URL, provider="example")
     assert err.value.sent is True
+
+
+def test_the_default_backoff_starts_at_a_tenth_of_a_second_and_is_capped():
+    policy = RetryPolicy(random=lambda: 1.0)
+    assert [policy.backoff(n) for n in range(1, 9)] == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 8.0]
+    assert RetryPolicy(random=lambda: 0.5).backoff(1) == 0.05  # full jitter: anywhere below
 
 
 def test_clients_retry_nothing_unless_given_a_policy(respx_mock):

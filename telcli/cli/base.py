@@ -89,6 +89,10 @@ def confirm(app_ctx: Any, question: str, *, yes: bool = False) -> None:
     if ask(f"{question} [y/N]: ").lower() not in ("y", "yes"):
         print("aborted: nothing was changed", file=sys.stderr)
         raise typer.Exit(int(ExitCode.BUG))
+    # The network budget (--timeout) counts network work, not the time a person took to answer.
+    restart = getattr(app_ctx, "restart_deadline", None)
+    if restart is not None:
+        restart()
 
 
 def ask(prompt: str) -> str:
@@ -101,10 +105,6 @@ def ask(prompt: str) -> str:
     if not line:
         raise KeyboardInterrupt  # EOF at a prompt: treat like Ctrl-C (exit 130, nothing done)
     return line.strip()
-    # The network budget (--timeout) counts network work, not the time a person took to answer.
-    restart = getattr(app_ctx, "restart_deadline", None)
-    if restart is not None:
-        restart()
 
 
 class LazyGroup(TyperGroup):

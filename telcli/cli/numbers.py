@@ -125,6 +125,8 @@ def numbers_buy(
         address_id=address_id,
         dry_run=dry_run,
         notify=out.note,
+        tries=3,
+        pause=app_ctx.sleep,
     )
     out.item(result, _views().PURCHASE)
     if dry_run:

@@ -4,6 +4,7 @@ through ``notify``; they never print, exit or build clients."""
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -201,6 +202,8 @@ def buy(
     address_id: str | None = None,
     dry_run: bool = False,
     notify: Notify = _quiet,
+    tries: int = 1,
+    pause: Callable[[float], None] = time.sleep,
 ) -> Purchase:
     """Buy ``offer`` from ``carrier``: ledger intent first, outcome after, never twice.
 
@@ -210,6 +213,9 @@ def buy(
     the provider is reconciled by looking the number up among the owned numbers; if that is
     impossible, the ledger says unknown and OutcomeUnknown (exit 7) names
     ``telcli numbers reconcile``. Every try is in ``Purchase.attempts``.
+
+    With ``tries`` > 1, a purchase whose ambiguous failure was reconciled as *not bought* is
+    sent again (after a short jittered ``pause``): the lookup proved the first did nothing.
     """
     number = offer.phone_number
     name = str(carrier.name)
@@ -247,47 +253,56 @@ def buy(
             return Purchase(number=owned, attempts=tuple(attempts), **prices)
         state.ledger_finish(earlier.id, "failed", detail={"reconciled": True})
 
-    entry = state.ledger_begin(
-        "buy",
-        name,
-        profile,
-        number,
-        {
-            "monthly_price": None if offer.monthly_price is None else str(offer.monthly_price),
-            "currency": offer.currency,
-            "address_id": address_id,
-        },
-    )
-    start = time.monotonic()
-    try:
-        owned = carrier.purchase(number, address_id=address_id)
-    except ProviderUnavailable as exc:
-        if not exc.sent:
-            # Provably not sent (no connection, open circuit): nothing can have been bought.
+    for attempt_no in range(1, max(1, tries) + 1):
+        entry = state.ledger_begin(
+            "buy",
+            name,
+            profile,
+            number,
+            {
+                "monthly_price": None if offer.monthly_price is None else str(offer.monthly_price),
+                "currency": offer.currency,
+                "address_id": address_id,
+            },
+        )
+        start = time.monotonic()
+        try:
+            owned = carrier.purchase(number, address_id=address_id)
+        except ProviderUnavailable as exc:
+            if not exc.sent:
+                # Provably not sent (no connection, open circuit): nothing can have been bought.
+                state.ledger_finish(entry, "failed", detail={"error": exc.message})
+                raise
+            attempts.append(failover.attempt(carrier, "unknown", exc, start))
+            notify(f"{name}: the purchase outcome is unclear ({exc.message}); checking")
+            check = time.monotonic()
+            reconciled = _reconcile_purchase(carrier, number, state, entry)
+            if reconciled is None:
+                state.ledger_finish(
+                    entry, "failed", detail={"error": exc.message, "reconciled": True}
+                )
+                if attempt_no < tries:
+                    # Proven not bought: sending it again cannot buy it twice.
+                    notify(f"{name}: {number} was not bought; trying again")
+                    pause(random.random() * min(4.0, 0.25 * 2 ** (attempt_no - 1)))
+                    continue
+                notify(f"{name}: {number} was not bought; nothing was spent")
+                raise
+            owned = reconciled
+            state.ledger_finish(entry, "succeeded", result_id=owned.id, detail={"reconciled": True})
+            attempts.append(failover.attempt(carrier, "reconciled", None, check))
+        except (ProviderError, AuthError) as exc:
             state.ledger_finish(entry, "failed", detail={"error": exc.message})
             raise
-        attempts.append(failover.attempt(carrier, "unknown", exc, start))
-        notify(f"{name}: the purchase outcome is unclear ({exc.message}); checking")
-        check = time.monotonic()
-        reconciled = _reconcile_purchase(carrier, number, state, entry)
-        if reconciled is None:
-            state.ledger_finish(entry, "failed", detail={"error": exc.message, "reconciled": True})
-            notify(f"{name}: {number} was not bought; nothing was spent")
+        except BaseException:
+            # Anything else (a bug, Ctrl-C) leaves the outcome unknown: say so in the ledger.
+            state.ledger_finish(entry, "unknown", detail={"error": "interrupted"})
             raise
-        owned = reconciled
-        state.ledger_finish(entry, "succeeded", result_id=owned.id, detail={"reconciled": True})
-        attempts.append(failover.attempt(carrier, "reconciled", None, check))
-    except (ProviderError, AuthError) as exc:
-        state.ledger_finish(entry, "failed", detail={"error": exc.message})
-        raise
-    except BaseException:
-        # Anything else (a bug, Ctrl-C) leaves the outcome unknown: say so in the ledger.
-        state.ledger_finish(entry, "unknown", detail={"error": "interrupted"})
-        raise
-    else:
-        state.ledger_finish(entry, "succeeded", result_id=owned.id)
-        attempts.append(failover.attempt(carrier, "ok", None, start))
-    return Purchase(number=owned, attempts=tuple(attempts), **prices)
+        else:
+            state.ledger_finish(entry, "succeeded", result_id=owned.id)
+            attempts.append(failover.attempt(carrier, "ok", None, start))
+        return Purchase(number=owned, attempts=tuple(attempts), **prices)
+    raise AssertionError("unreachable: the last try returns or raises")
 
 
 def release(

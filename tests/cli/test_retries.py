@@ -76,7 +76,7 @@ def test_the_config_deadline_is_the_default(run, clock, respx_mock, home):
     assert route.call_count == 3  # t=0, 2, 4
 
 
-def test_a_purchase_is_never_retried_after_a_5xx(run, respx_mock):
+def test_a_purchase_is_resent_only_after_a_lookup_proves_it_did_not_happen(run, respx_mock):
     respx_mock.get(f"{API}/available_phone_numbers").mock(
         return_value=httpx.Response(200, json=OFFER)
     )
@@ -88,12 +88,36 @@ def test_a_purchase_is_never_retried_after_a_5xx(run, respx_mock):
         return_value=httpx.Response(200, json=NONE_OWNED)
     )
     result = run("numbers", "buy", NUMBER, "--provider", "telnyx", "--yes")
-    assert order.call_count == 1, "a purchase must never be sent twice"
-    assert lookup.called, "the unclear outcome is reconciled by looking the number up"
+    # the transport never repeats the POST; the service does, 3 tries in all, each only after
+    # a lookup showed the number is not owned
+    sequence = [
+        call.request.url.path.rsplit("/", 1)[-1]
+        for call in respx_mock.calls
+        if call.request.url.path.endswith(("/number_orders", "/phone_numbers"))
+    ]
+    assert sequence == ["number_orders", "phone_numbers"] * 3
+    assert order.call_count == 3 and lookup.call_count == 3
     assert result.exit_code == 6, result
+    assert result.stderr.count("telnyx: +19705555098 was not bought; trying again") == 2
     assert "error: telnyx 503 on purchase of +19705555098" in result.stderr
 
 
 def test_timeout_must_be_positive(run):
     result = run("--timeout", "0", "numbers", "list")
     assert result.exit_code == 2
+
+
+def test_the_deadline_restarts_after_a_confirmation(make_ctx, clock, monkeypatch, capsys):
+    import io
+
+    from telcli.cli.base import confirm
+
+    ctx = make_ctx(tty=True, monotonic=clock.monotonic, sleep=clock.sleep)
+    ctx.timeout = 10
+    deadline = ctx.retry_policy.deadline
+    assert deadline.remaining() == 10  # the first request started the clock
+    clock.now += 8  # ...then a person reads the price for 8 s
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    confirm(ctx, "Buy +19705555098 from telnyx?")
+    assert deadline.remaining() == 10, "the purchase gets the whole budget again"
+    assert capsys.readouterr().err == "Buy +19705555098 from telnyx? [y/N]: "

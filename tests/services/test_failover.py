@@ -506,3 +506,32 @@ def test_quote_cannot_say_not_available_when_ownership_cannot_be_checked(breaker
     tw.fail["find_owned"] = down()
     with pytest.raises(ProviderUnavailable, match="cannot tell whether"):
         svc.quote([gtw, gtx], N1)
+
+
+def test_a_purchase_proven_not_done_is_tried_again(state):
+    tw = FakeCarrier(TW, inventory=[offer(N1)])
+    tw.fail["purchase"] = [down(sent=True), None]
+    lines: list[str] = []
+    pauses: list[float] = []
+    result = svc.buy(
+        tw,
+        offer(N1),
+        state=state,
+        profile="default",
+        notify=lines.append,
+        tries=3,
+        pause=pauses.append,
+    )
+    assert tw.purchases == 1 and result.number.phone_number == N1
+    assert [a.outcome for a in result.attempts] == ["unknown", "ok"]
+    assert [e.status for e in reversed(state.ledger_entries())] == ["failed", "succeeded"]
+    assert lines[-1] == "twilio: +14155550101 was not bought; trying again"
+    assert len(pauses) == 1 and 0 <= pauses[0] <= 0.25
+    assert [c for c, _ in tw.calls].count("find_owned") == 1, "a lookup before every resend"
+
+
+def test_a_purchase_that_happened_is_never_tried_again(state):
+    tw = FakeCarrier(TW, inventory=[offer(N1)])
+    tw.commit_then_fail = down(sent=True)
+    result = svc.buy(tw, offer(N1), state=state, profile="default", tries=3, pause=lambda s: None)
+    assert tw.purchases == 1 and [a.outcome for a in result.attempts] == ["unknown", "reconciled"]
