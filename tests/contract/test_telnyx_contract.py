@@ -77,13 +77,25 @@ def test_search_with_every_filter(telnyx, recorder, number_type):
     assert number.capabilities == (Capability.voice, Capability.sms)
 
 
-@pytest.mark.parametrize("requirement_group", [None, "dbbd94ee-9079-488f-80ba-f566b247fd79"])
-def test_purchase(telnyx, recorder, requirement_group):
-    number = telnyx.purchase(EXAMPLE_NUMBER, address_id=requirement_group)
+def test_purchase(telnyx, recorder):
+    number = telnyx.purchase(EXAMPLE_NUMBER)
 
     recorder.assert_clean()
     assert [r.method for r, _ in recorder.exchanges] == ["POST", "GET"]
     assert (number.id, number.phone_number) == (EXAMPLE_ID, EXAMPLE_NUMBER)
+
+
+def test_purchase_with_an_address_looks_up_the_requirements_first(telnyx, recorder):
+    # The example number has no address requirement in Prism's static answer (that is for
+    # +41215471644), so no requirement group is made; see test_provisioning_contract.py.
+    number = telnyx.purchase(EXAMPLE_NUMBER, address_id="1293384261075731461")
+
+    recorder.assert_clean()
+    assert [(r.method, r.url.path) for r, _ in recorder.exchanges][:2] == [
+        ("GET", "/phone_numbers_regulatory_requirements"),
+        ("POST", "/number_orders"),
+    ]
+    assert number.address_id == "1293384261075731461"
 
 
 def test_list_and_find(telnyx, recorder):
