@@ -12,7 +12,11 @@ Operation names (what a fault injector keys on): ``twilio.account.fetch``, ``twi
 ``twilio.pricing``, ``twilio.pricing.countries``, ``telnyx.search``, ``telnyx.purchase``,
 ``telnyx.order.fetch``, ``telnyx.order.list``, ``telnyx.list``, ``telnyx.fetch``,
 ``telnyx.update``, ``telnyx.release``, ``telnyx.voice.fetch``, ``telnyx.voice.update``,
-``telnyx.messaging.fetch``, ``telnyx.messaging.update``, ``telnyx.requirements``.
+``telnyx.messaging.fetch``, ``telnyx.messaging.update``, ``telnyx.requirements``;
+addresses (``addresses.py``): ``twilio.address.create|list|fetch|delete``,
+``telnyx.address.create|list|fetch|delete``, ``telnyx.requirement_group.create|fetch``;
+VAPI (``vapi.py``): ``vapi.assistant.list|fetch``, ``vapi.number.create|list|fetch|update|
+delete``, ``vapi.credential.create|list``.
 """
 
 from __future__ import annotations
