@@ -1,0 +1,106 @@
+"""The address service with fakes: which address a purchase gets, per requirement."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from telcli.errors import ProviderRejected, UsageProblem
+from telcli.models import (
+    E164,
+    Address,
+    AddressRequirement,
+    AvailableNumber,
+    NumberType,
+    ProviderName,
+)
+from telcli.services import addresses as svc
+
+
+class Carrier:
+    name = ProviderName.twilio
+
+    def __init__(self, *addresses: Address) -> None:
+        self.addresses = list(addresses)
+        self.asked = 0
+
+    def list_addresses(self, country: str | None = None) -> list[Address]:
+        self.asked += 1
+        return list(self.addresses)
+
+
+def address(id_: str, country: str) -> Address:
+    return Address(ProviderName.twilio, id_, "Jane", "1 Main", "City", "R", "1", country)
+
+
+def offer(requirement: AddressRequirement, country: str = "ZA") -> AvailableNumber:
+    return AvailableNumber(
+        ProviderName.twilio,
+        E164("+27216867207"),
+        country,
+        NumberType.local,
+        monthly_price=Decimal("4.25"),
+        currency="USD",
+        address_requirement=requirement,
+    )
+
+
+ZA, GB = address("ADza", "ZA"), address("ADgb", "GB")
+
+
+def test_no_requirement_needs_no_address_and_no_lookup():
+    carrier = Carrier(ZA)
+    assert svc.pick(carrier, offer(AddressRequirement.none)) is None
+    assert carrier.asked == 0
+
+
+def test_explicit_address_wins_without_a_lookup():
+    carrier = Carrier()
+    assert svc.pick(carrier, offer(AddressRequirement.local), explicit="ADx") == "ADx"
+    assert carrier.asked == 0
+
+
+@pytest.mark.parametrize(
+    ("requirement", "expected"),
+    [
+        (AddressRequirement.local, "ADza"),
+        (AddressRequirement.foreign, "ADgb"),
+    ],
+)
+def test_local_and_foreign_pick_by_country(requirement, expected):
+    notes: list[str] = []
+    assert svc.pick(Carrier(ZA, GB), offer(requirement), notify=notes.append) == expected
+    assert notes == [f"using address {expected} (Jane, 1 Main, City, {expected[2:].upper()})"]
+
+
+def test_any_with_several_needs_a_choice():
+    carrier = Carrier(ZA, GB)
+    with pytest.raises(UsageProblem, match="2 addresses at twilio fit") as info:
+        svc.pick(carrier, offer(AddressRequirement.any))
+    assert info.value.hint == "pass --address ID, e.g. --address ADza"
+    chosen = svc.pick(carrier, offer(AddressRequirement.any), choose=lambda c: c[1].id)
+    assert chosen == "ADgb"
+
+
+def test_none_matching_is_rejected_with_the_command_to_run():
+    with pytest.raises(ProviderRejected) as info:
+        svc.pick(Carrier(GB), offer(AddressRequirement.local))
+    assert info.value.exit_code == 5
+    assert "needs a local address and twilio has none in ZA" in info.value.message
+    assert "telcli addresses create --provider twilio" in (info.value.hint or "")
+    assert "--country ZA" in (info.value.hint or "")
+
+
+def test_build_input_defaults_the_customer_name_to_the_business():
+    built = svc.build_input(
+        {
+            "business_name": "Acme",
+            "street": "1 Main",
+            "city": "C",
+            "region": "R",
+            "postal_code": "1",
+            "country": "za",
+        }
+    )
+    assert (built.customer_name, built.business_name, built.country) == ("Acme", "Acme", "ZA")
