@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -111,6 +111,7 @@ def test_buy_under_any_fault_schedule(faults: str, provider: str, reruns: int) -
             before = world.purchases
             result = world.run("numbers", "buy", number, "--yes", "--json", faults=faults)
             outcomes.append(result.exit_code)
+            event(f"buy exit {result.exit_code}")
             assert result.exit_code in (0, 5, 6, 7), result.stderr
             assert world.purchases - before <= 1, "one command sends at most one purchase"
             if result.exit_code == 5:
@@ -144,3 +145,92 @@ def test_buy_under_any_fault_schedule(faults: str, provider: str, reruns: int) -
         final = world.run("numbers", "buy", number, "--yes")
         assert final.exit_code == (5 if owned else 0), final.stderr
         assert world.purchases - before == (0 if owned else 1)
+
+
+SMS_TARGETS = [
+    "twilio.messages.create",
+    "twilio.messages.list",
+    "telnyx.messages.send",
+]
+SMS_KINDS = ["status=503", "status=500", "status=429", "timeout", "drop-response"]
+
+
+@st.composite
+def sms_rule(draw: Any, target: str) -> str:
+    if draw(st.booleans()):
+        return ""
+    kind = draw(st.sampled_from(SMS_KINDS))
+    rate = draw(st.sampled_from([0.5, 1.0]))
+    return f"{target}:{kind},rate={rate},seed={draw(st.integers(0, 10_000))}"
+
+
+class Sends(FaultInjector):
+    """The schedule's faults, plus a count of messages the sandbox actually created."""
+
+    def __init__(self, db_path: Path, spec: str) -> None:
+        super().__init__(FaultStore(db_path), parse_rules(spec), sleep=lambda s: None)
+        self.sent = 0
+
+    def after(self, operation: str, request: Any, response: Any) -> Any:
+        if operation in ("twilio.messages.create", "telnyx.messages.send"):
+            self.sent += 200 <= response.status < 300
+        return super().after(operation, request, response)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    faults=st.tuples(*(sms_rule(t) for t in SMS_TARGETS)).map(lambda r: ";".join(filter(None, r)))
+)
+def test_sms_under_any_fault_schedule_is_never_sent_twice(faults: str) -> None:
+    from telcli.services import testing
+    from telcli.storage.state import StateDB
+
+    to = "+14155550142"
+    with tempfile.TemporaryDirectory() as tmp:
+        world = World(Path(tmp))
+        for provider in ("twilio", "telnyx"):  # a number to send from at each carrier
+            found = world.run("numbers", "search", "--provider", provider, "--limit", "1", "--json")
+            number = json.loads(found.stdout)[0]["phone_number"]
+            assert world.run("numbers", "buy", number, "--yes").exit_code == 0
+
+        env = {**os.environ, "TELCLI_HOME": tmp, "TELCLI_SANDBOX": "1"}
+        env.pop("TELCLI_SANDBOX_FAULTS", None)
+        ctx = AppContext(env=env, credential_store=MemoryStore(), sleep=lambda s: None)
+        sends = Sends(ctx.sandbox_db_path, faults)
+        ctx.sandbox_transport = SandboxTransport(ctx.sandbox_db_path, faults=sends)
+        notes: list[str] = []
+        senders = testing.pick_senders(
+            ctx.carriers(None), None, capability="sms", explicit_provider=False
+        )
+        assert [s.name for s in senders] == ["twilio", "telnyx"]
+        outcome = testing.run_sms(
+            senders,
+            to,
+            testing.SmsTest(body="telcli property test", wait=False),
+            state=ctx.state,
+            profile=ctx.ledger_profile,
+            notify=notes.append,
+        )
+        ctx.state.close()
+
+        event(f"exit {outcome.exit_code}, sent {sends.sent}")
+        assert outcome.exit_code in (0, 6, 7), (outcome, notes)
+        assert sends.sent <= 1, f"an SMS was sent {sends.sent} times: {notes}"
+        db = StateDB(Path(tmp) / "state.db")
+        try:
+            entries = db.ledger_entries(op="sms", target=to)
+        finally:
+            db.close()
+        statuses = [e.status for e in entries]
+        assert "pending" not in statuses
+        if outcome.exit_code == 0:
+            assert sends.sent == 1 and statuses.count("succeeded") == 1
+        elif outcome.exit_code == 6:
+            assert sends.sent == 0 and set(statuses) <= {"failed"}
+        else:  # unknown: the ledger says so, and the hint says what to check
+            assert "unknown" in statuses and "succeeded" not in statuses
+            assert outcome.error
