@@ -985,3 +985,59 @@ def _listen_line(event) -> str:
     else:
         answer = f"{r.status} ({r.latency_ms:.0f} ms)"
     return f"#{c.id} {c.method} {path} [{label}] {len(c.body)} B -> {answer}"
+
+
+# --- pull ----------------------------------------------------------------------------------
+
+
+class PullProvider(StrEnum):
+    telnyx = "telnyx"
+
+
+@app.command("pull")
+def webhook_pull(
+    ctx: typer.Context,
+    provider: Annotated[
+        PullProvider,
+        typer.Option("--provider", "-p", case_sensitive=False, help="Only telnyx keeps them."),
+    ] = PullProvider.telnyx,
+    since: SinceOpt = None,
+    event: EventOpt = None,
+    status: Annotated[str | None, typer.Option("--status", help="delivered or failed.")] = None,
+    limit: LimitOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Pull recent webhook deliveries from the provider into the store (one capture per attempt).
+
+    Example: telcli webhook pull --provider telnyx --since 1h --status failed
+    """
+    from telcli.output.webhook_views import CAPTURES
+    from telcli.providers import load_provider
+    from telcli.services import webhooks as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    if status not in (None, "delivered", "failed"):
+        raise UsageProblem(f"--status {status!r}: use delivered or failed")
+    carrier = load_provider(str(provider), app_ctx.provider_settings(str(provider)))
+    records, added, known = svc.pull_telnyx(
+        carrier,
+        _store(app_ctx),
+        since=svc.since_filter(since),
+        event_type=event,
+        status=status,
+        limit=limit,
+    )
+    if out.json_mode:
+        out.json([c.summary_json() for c in added])
+    else:
+        out.rows(added, CAPTURES)
+    already = f"; {known} already stored" if known else ""
+    out.note(
+        f"pulled {records} delivery record(s) from {provider}: {len(added)} new capture(s){already}"
+    )
+    if added:
+        out.note(
+            "note: Telnyx reports the event, not the bytes sent: bodies are rebuilt as"
+            ' {"data": …}; re-sign with a test key (--private-key) to replay them'
+        )

@@ -545,6 +545,43 @@ class TelnyxProvider:
         data = self._request("GET", f"/calls/{call_id}", f"status of call {call_id}")
         return _call_result(data.get("data") or {}, to=to, from_=from_)
 
+    def webhook_deliveries(
+        self,
+        *,
+        since: str | None = None,
+        event_type: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """GetWebhookDeliveries (GET /webhook_deliveries): the account's delivery records,
+        newest first, as the spec's ``webhook_delivery`` dicts (the webhook event, the
+        attempts with their HTTP request and response). ``since`` is an ISO-8601 time
+        (``filter[started_at][gte]``). Raises AuthError, ProviderRejected, ProviderUnavailable.
+        """
+        params: Params = []
+        if since:
+            params.append(("filter[started_at][gte]", since))
+        if event_type:
+            params.append(("filter[event_type]", event_type))
+        if status:
+            params.append(("filter[status][eq]", status))
+        found: list[dict[str, Any]] = []
+        page = 1
+        while page <= _MAX_PAGES and (limit is None or len(found) < limit):
+            body = self._request(
+                "GET",
+                "/webhook_deliveries",
+                "webhook deliveries",
+                params=[*params, ("page[number]", str(page)), ("page[size]", str(_PAGE_SIZE))],
+            )
+            data = [r for r in body.get("data") or [] if isinstance(r, dict)]
+            found.extend(data)
+            total_pages = (body.get("meta") or {}).get("total_pages")
+            if len(data) < _PAGE_SIZE or (isinstance(total_pages, int) and page >= total_pages):
+                break
+            page += 1
+        return found if limit is None else found[:limit]
+
 
 # -- payload -> models ----------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from telcli.sandbox import (
     telnyx,
     twilio,
     vapi,
+    webhook_deliveries,
 )
 from telcli.sandbox.state import SandboxState
 from telcli.sandbox.wire import (
@@ -84,7 +85,12 @@ def _with_routes(api: Api, *extra: list[Route]) -> Api:
 APIS: dict[str, Api] = {
     TWILIO_API_HOST: _with_routes(twilio.API, addresses.TWILIO_ROUTES, lifecycles.TWILIO_ROUTES),
     TWILIO_PRICING_HOST: _with_routes(twilio.PRICING_API, lifecycles.PRICING_ROUTES),
-    TELNYX_API_HOST: _with_routes(telnyx.API, addresses.TELNYX_ROUTES, lifecycles.TELNYX_ROUTES),
+    TELNYX_API_HOST: _with_routes(
+        telnyx.API,
+        addresses.TELNYX_ROUTES,
+        lifecycles.TELNYX_ROUTES,
+        webhook_deliveries.TELNYX_ROUTES,
+    ),
     VAPI_API_HOST: _with_routes(vapi.API, lifecycles.VAPI_ROUTES),
 }
 

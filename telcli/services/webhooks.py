@@ -583,3 +583,110 @@ def since_filter(value: str | None, *, now: float | None = None) -> str | None:
             f"--since {value!r} is neither a time nor a duration",
             hint="e.g. --since 2h, --since 2026-11-22T10:00:00Z",
         ) from None
+
+
+# --- pull (Telnyx GetWebhookDeliveries) ----------------------------------------------------
+
+
+def _delivery_headers(raw: Any) -> tuple[Header, ...]:
+    """Attempt request headers: [name, value] pairs, or "Name: value" strings (both appear in
+    the spec's examples)."""
+    out: list[Header] = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, list | tuple) and len(item) == 2:
+            out.append((str(item[0]), str(item[1])))
+        elif isinstance(item, str) and ":" in item:
+            name, _, value = item.partition(":")
+            out.append((name.strip(), value.strip()))
+    return tuple(out)
+
+
+def _ms_between(start: Any, end: Any) -> float | None:
+    try:
+        return (parse_time(str(end)) - parse_time(str(start))).total_seconds() * 1000
+    except ValueError:
+        return None
+
+
+def _attempt_error(attempt: dict[str, Any]) -> str | None:
+    errors = attempt.get("errors") or []
+    if not errors:
+        return None
+    parts = []
+    for e in errors:
+        if isinstance(e, dict):
+            parts.append(
+                " ".join(str(x) for x in (e.get("code"), e.get("title"), e.get("detail")) if x)
+            )
+        else:
+            parts.append(str(e))
+    return "telnyx error " + "; ".join(parts)
+
+
+def delivery_captures(record: dict[str, Any]) -> list[Capture]:
+    """One capture per attempt of a Telnyx ``webhook_delivery`` record (oldest first).
+
+    Telnyx reports the event, not the bytes it sent: the body is rebuilt as the compact
+    envelope ``{"data": <webhook>}``, so captured signatures (when listed in the attempt's
+    headers) will not verify against it; re-sign with a test key to replay.
+    """
+    webhook = record.get("webhook") or {}
+    body = json.dumps({"data": webhook}, separators=(",", ":"), ensure_ascii=False).encode()
+    attempts = [a for a in record.get("attempts") or [] if isinstance(a, dict)]
+    out = []
+    for index, attempt in enumerate(reversed(attempts)):  # the spec lists newest first
+        http = attempt.get("http") or {}
+        request = http.get("request") or {}
+        headers = _delivery_headers(request.get("headers"))
+        if not any(k.lower() == "content-type" for k, _ in headers):
+            headers = (*headers, ("Content-Type", "application/json"))
+        answer = http.get("response") or http.get("reponse")  # the spec's example misspells it
+        error = _attempt_error(attempt)
+        response = None
+        if isinstance(answer, dict) or error:
+            answer = answer if isinstance(answer, dict) else {}
+            text = answer.get("body")
+            response = CapturedResponse(
+                status=answer.get("status") if isinstance(answer.get("status"), int) else None,
+                headers=_delivery_headers(answer.get("headers")),
+                body=text.encode("utf-8") if isinstance(text, str) else b"",
+                latency_ms=_ms_between(attempt.get("started_at"), attempt.get("finished_at")),
+                error=error,
+            )
+        started = attempt.get("started_at") or record.get("started_at")
+        capture = Capture(
+            method="POST",
+            url=str(request.get("url") or ""),
+            headers=headers,
+            body=body,
+            received_at=iso(parse_time(started)) if started else utc_now(),
+            source="pull",
+            forwarded_to=None,
+            response=response,
+            fingerprint=f"telnyx-delivery:{record.get('id')}:{index}",
+        )
+        out.append(label(capture, "telnyx"))
+    return out
+
+
+def pull_telnyx(
+    provider: Any,
+    store: CaptureStore,
+    *,
+    since: str | None = None,
+    event_type: str | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+) -> tuple[int, list[Capture], int]:
+    """Fetch delivery records and store their attempts. Returns (records fetched, new
+    captures, attempts already stored). Re-pulling stores nothing twice."""
+    records = provider.webhook_deliveries(
+        since=since, event_type=event_type, status=status, limit=limit
+    )
+    captures = sorted(
+        (c for r in records if r.get("id") for c in delivery_captures(r)),
+        key=lambda c: c.received_at,
+    )  # stored oldest first, so ids follow time
+    stored = store.add_many(captures) if captures else []
+    added = [c for c in stored if c.id > 0]
+    return len(records), added, len(stored) - len(added)
