@@ -162,7 +162,8 @@ class _Handler(BaseHTTPRequestHandler):
                 source="listen",
             )
             capture = label(capture, server.provider)
-            status, back_headers, back_body = 200, (), b""
+            status, back_body = 200, b""
+            back_headers: tuple[tuple[str, str], ...] = ()
             if server.forward_to:
                 response = server.forward(capture)
                 capture = replace(capture, forwarded_to=server.target(capture), response=response)
@@ -225,7 +226,7 @@ class CaptureServer(ThreadingHTTPServer):
         transport: Any = None,
     ) -> None:
         super().__init__((host, port), _Handler)
-        self.host, self.port = self.server_address[0], self.server_address[1]
+        self.host, self.port = str(self.server_address[0]), int(self.server_address[1])
         self.forward_to = forward_to
         self.provider = provider
         self.on_event = on_event

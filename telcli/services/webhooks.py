@@ -270,8 +270,9 @@ def _parse_ndjson(data: bytes, name: str) -> Iterator[Capture]:
         where = f"line {number}"
         try:
             obj = json.loads(line)
-        except ValueError as exc:
-            raise _fail(name, where, f"not JSON ({exc.msg})") from None
+        except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+            raise _fail(name, where, f"not JSON ({why})") from None
         if not isinstance(obj, dict):
             raise _fail(name, where, "each line must be a JSON object")
         for key in ("method", "url"):

@@ -137,3 +137,15 @@ def test_kept_twilio_signature_warns_about_the_url(telcli, imported):
         r = telcli("webhook", "replay", "1", "--to", rx.url)
     assert r.exit_code == 0
     assert "warning: twilio signatures cover the URL" in r.stderr
+
+
+def test_long_replay_on_a_tty_draws_progress_and_a_table(telcli, tmp_path: Path):
+    path = tmp_path / "many.ndjson"
+    path.write_text("\n".join(_line("ringing", f"2026-11-22T10:00:{i:02d}Z") for i in range(25)))
+    assert telcli("webhook", "import", str(path)).exit_code == 0
+    with Receiver() as rx:
+        r = telcli("webhook", "replay", "--filter", "event=ringing", "--to", rx.url, tty=True)
+    assert r.exit_code == 0, r
+    assert len(rx.requests) == 25
+    assert "Capture" in r.stdout and "Signature" in r.stdout  # the table header
+    assert "replay" in r.stderr and "25/25" in r.stderr  # the Rich progress bar

@@ -198,6 +198,7 @@ def test_har_entries_and_base64_bodies(tmp_path: Path, store: CaptureStore):
         (b"POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n", "no Host header"),
         (b"POST /x HTTP/1.1\r\nHost h\r\n\r\n", "bad header line"),
         (b"hello world", "unrecognised capture file"),
+        (b'{"method": "POST", "url": "\xff"}\n', "line 2: not JSON (not UTF-8)"),
     ],
 )
 def test_malformed_files_fail_whole_and_say_where(
