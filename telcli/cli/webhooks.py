@@ -839,8 +839,18 @@ def webhook_replay(
     for warning in engine.warnings_for(captures, opts):
         out.warn(warning)
     total = len(captures) * (2 if twice else 1)
+    log = app_ctx.debug_log(
+        tuple(v for v in (opts.keys.secret, opts.keys.private_key, opts.keys.api_key) if v)
+    )
     with _progress(out, total, enabled=app_ctx.stderr_isatty and total >= 20) as advance:
-        results = engine.replay(captures, opts, on_result=advance)
+
+        def on_result(result) -> None:
+            advance(result)
+            if log is not None:  # --debug: one redacted line per request
+                answer = result.status if result.error is None else result.error
+                log(f"http: POST {result.url} -> {answer} ({result.latency_ms or 0:.0f} ms)")
+
+        results = engine.replay(captures, opts, on_result=on_result)
     out.rows(results, REPLAYS)
     failed = [r for r in results if not r.ok]
     if failed:

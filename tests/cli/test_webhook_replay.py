@@ -149,3 +149,13 @@ def test_long_replay_on_a_tty_draws_progress_and_a_table(telcli, tmp_path: Path)
     assert len(rx.requests) == 25
     assert "Capture" in r.stdout and "Signature" in r.stdout  # the table header
     assert "replay" in r.stderr and "25/25" in r.stderr  # the Rich progress bar
+
+
+def test_debug_logs_each_request_and_never_the_secret(telcli, imported):
+    with Receiver() as rx:
+        r = telcli(
+            "--debug", "webhook", "replay", "1", "--to", rx.url + "/x?token=abc", "--secret", TOKEN
+        )
+    assert r.exit_code == 0, r
+    assert f"http: POST {rx.url}/x?token=*** -> 200" in r.stderr
+    assert TOKEN not in r.stdout + r.stderr
