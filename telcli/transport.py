@@ -155,7 +155,7 @@ class RetryPolicy:
 
     def backoff(self, retry: int) -> float:
         """The pause before retry number ``retry`` (1-based), with full jitter."""
-        return self.random() * min(self.max_delay, self.base_delay * 2 ** (retry - 1))
+        return self.random() * min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
 
 
 DEFAULT_RETRY = RetryPolicy()
@@ -223,25 +223,26 @@ def send(
     deadline = policy.deadline or Deadline(DEFAULT_DEADLINE if policy.max_attempts > 1 else None)
     sent = False
     attempt = 0
+    failure: ProviderUnavailable | None
+    last: httpx.Response | None
     while True:
         attempt += 1
         try:
-            response = _send_once(client, method, url, provider, idempotent, deadline, kwargs)
+            answer = _send_once(client, method, url, provider, idempotent, deadline, kwargs)
         except ProviderUnavailable as exc:
             sent = sent or exc.sent
             exc.sent = sent
-            failure: ProviderUnavailable | None = exc
-            response = None
+            failure, last = exc, None
             retryable = idempotent or not exc.sent
             wait = policy.backoff(attempt)
             why = exc.message
         else:
-            status = response.status_code
+            status = answer.status_code
             if status not in RETRY_STATUSES or not (idempotent or status == 429):
-                return response
-            failure = None
+                return answer
+            failure, last = None, answer
             retryable = True
-            after = parse_retry_after(response.headers.get("Retry-After"))
+            after = parse_retry_after(answer.headers.get("Retry-After"))
             wait = policy.backoff(attempt) if after is None else after
             why = f"{status}"
         remaining = deadline.remaining()
@@ -250,12 +251,12 @@ def send(
             or attempt >= policy.max_attempts
             or (remaining is not None and wait >= remaining)
         ):
-            if response is not None:
-                return response
+            if last is not None:
+                return last
             assert failure is not None
             raise failure
-        if response is not None:
-            response.close()
+        if last is not None:
+            last.close()
         if log is not None:
             log(
                 f"http: {method} {redact(str(url))} -> {why}; retry {attempt}/"

@@ -351,8 +351,8 @@ def _error(provider: str, status: int, retry_after: float | None = None) -> Resp
             500: (20500, "Internal Server Error"),
             503: (20503, "Service Unavailable"),
         }
-        code, message = messages.get(status, (20000 + status, f"Sandbox fault: HTTP {status}"))
-        return twilio.error(status, code, message, headers)
+        number, message = messages.get(status, (20000 + status, f"Sandbox fault: HTTP {status}"))
+        return twilio.error(status, number, message, headers)
     codes = {
         401: ("10009", "Authentication failed"),
         404: ("10005", "Resource not found"),

@@ -147,11 +147,11 @@ def quote(
             )
     if unavailable:
         # A carrier that could not be asked may well offer it: not a "no" (exit 5).
-        carrier, exc = unavailable[0]
+        down, why = unavailable[0]
         raise ProviderUnavailable(
-            f"cannot tell whether {phone_number} is available: {carrier.name} could not be"
-            f" asked ({exc.message})",
-            provider=str(carrier.name),
+            f"cannot tell whether {phone_number} is available: {down.name} could not be"
+            f" asked ({why.message})",
+            provider=str(down.name),
             sent=False,
             hint="retry later; `telcli providers status` shows each provider's health",
         )
@@ -182,7 +182,7 @@ def _reconcile_purchase(
     The lookup bypasses the circuit breaker: the failure being settled may just have opened
     it, and this one request is what decides whether money was spent."""
     try:
-        owned = failover.unguarded(carrier).find_owned(phone_number)
+        owned: OwnedNumber | None = failover.unguarded(carrier).find_owned(phone_number)
     except TelcliError as exc:
         state.ledger_finish(entry_id, "unknown", detail={"error": exc.message})
         raise OutcomeUnknown(
@@ -219,7 +219,7 @@ def buy(
     """
     number = offer.phone_number
     name = str(carrier.name)
-    prices = {
+    prices: dict[str, Any] = {
         "monthly_price": offer.monthly_price,
         "upfront_price": offer.upfront_price,
         "currency": offer.currency,
