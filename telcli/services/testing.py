@@ -554,6 +554,18 @@ def _failed(
     )
 
 
+def _lost_track(base: TestOutcome, exc: TelcliError, elapsed: float) -> TestOutcome:
+    """The send happened but following it failed (credentials rejected mid-way...): report
+    what is known, with the error's exit code, instead of losing the other destinations."""
+    return replace(
+        base,
+        outcome="unknown" if int(exc.exit_code) == int(ExitCode.INCOMPLETE) else "error",
+        exit_code=int(exc.exit_code),
+        error=f"sent, but its status could not be followed: {exc.message}",
+        elapsed=elapsed,
+    )
+
+
 def run_sms(
     senders: Sequence[Sender],
     to: str,
@@ -603,15 +615,18 @@ def run_sms(
         update(to, sent.status)
         return replace(base, elapsed=clock.monotonic() - start)
     carrier = sender.carrier
-    final, verdict = follow(
-        lambda: carrier.fetch_message(sent.id),
-        sent,
-        lambda r: message_verdict(r, test.expect),
-        timeout=test.timeout,
-        clock=clock,
-        on_status=lambda r: update(to, r.status),
-        notify=lambda m: notify(f"{to}: {m}"),
-    )
+    try:
+        final, verdict = follow(
+            lambda: carrier.fetch_message(sent.id),
+            sent,
+            lambda r: message_verdict(r, test.expect),
+            timeout=test.timeout,
+            clock=clock,
+            on_status=lambda r: update(to, r.status),
+            notify=lambda m: notify(f"{to}: {m}"),
+        )
+    except TelcliError as exc:
+        return _lost_track(base, exc, clock.monotonic() - start)
     note = None
     if verdict == "unknown":
         note = f"still {final.status} after {test.timeout:g}s"
@@ -714,15 +729,18 @@ def run_call(
         got: CallResult = carrier.fetch_call(placed.id)
         return replace(got, to=got.to or to, from_=got.from_ or sender.from_)
 
-    final, verdict = follow(
-        fetch,
-        placed,
-        lambda r: call_verdict(r, test.expect, test.min_duration),
-        timeout=test.timeout,
-        clock=clock,
-        on_status=lambda r: update(to, r.status),
-        notify=lambda m: notify(f"{to}: {m}"),
-    )
+    try:
+        final, verdict = follow(
+            fetch,
+            placed,
+            lambda r: call_verdict(r, test.expect, test.min_duration),
+            timeout=test.timeout,
+            clock=clock,
+            on_status=lambda r: update(to, r.status),
+            notify=lambda m: notify(f"{to}: {m}"),
+        )
+    except TelcliError as exc:
+        return _lost_track(base, exc, clock.monotonic() - start)
     note = None
     if verdict == "unknown":
         note = f"still {final.status} after {test.timeout:g}s"

@@ -409,3 +409,18 @@ def test_config_rejects_bad_allowlists_with_file_and_line(tmp_path, text):
     with pytest.raises(ConfigError) as info:
         load_settings(path, None)
     assert str(path) + ":" in info.value.message and "test" in info.value.message
+
+
+def test_losing_track_after_the_send_keeps_the_result_and_the_error_code(state):
+    class Revoked(Messenger):
+        def fetch_message(self, message_id):
+            raise AuthError("twilio rejected the credentials")
+
+    carrier = Revoked()
+    result = sms(carrier, state)
+    assert (result.outcome, result.exit_code, result.status) == ("error", 4, "queued")
+    assert (
+        result.error
+        == "sent, but its status could not be followed: twilio rejected the credentials"
+    )
+    assert len(carrier.sent) == 1
