@@ -284,7 +284,7 @@ def buy(
                 if attempt_no < tries:
                     # Proven not bought: sending it again cannot buy it twice.
                     notify(f"{name}: {number} was not bought; trying again")
-                    pause(random.random() * min(4.0, 0.25 * 2 ** (attempt_no - 1)))
+                    pause(random.random() * min(4.0, 0.1 * 2.0 ** (attempt_no - 1)))
                     continue
                 notify(f"{name}: {number} was not bought; nothing was spent")
                 raise

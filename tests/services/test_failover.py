@@ -526,7 +526,7 @@ def test_a_purchase_proven_not_done_is_tried_again(state):
     assert [a.outcome for a in result.attempts] == ["unknown", "ok"]
     assert [e.status for e in reversed(state.ledger_entries())] == ["failed", "succeeded"]
     assert lines[-1] == "twilio: +14155550101 was not bought; trying again"
-    assert len(pauses) == 1 and 0 <= pauses[0] <= 0.25
+    assert len(pauses) == 1 and 0 <= pauses[0] <= 0.1
     assert [c for c, _ in tw.calls].count("find_owned") == 1, "a lookup before every resend"
 
 
