@@ -1,4 +1,5 @@
-"""webhook sign | verify | keygen: the offline signing commands (capture/listen/replay later)."""
+"""webhook sign | verify | keygen (offline signing) and listen | import | export | list | show |
+replay | pull (the capture store and the debugging loop)."""
 
 from __future__ import annotations
 

@@ -281,3 +281,12 @@ def test_warnings_for_kept_signatures():
     )
     text = " ".join(engine.warnings_for([twilio_capture(), stale], opts))
     assert "twilio signatures cover the URL" in text and "telnyx signatures expire" in text
+
+
+def test_large_non_utf8_bodies_replay_byte_for_byte():
+    body = bytes(range(256)) * 12_000  # 3 MB, every byte value
+    capture = Capture("POST", "https://h.example/bin?a=%2B", (("Content-Type", "x/y"),), body, id=5)
+    with Receiver() as rx:
+        [result] = engine.replay([capture], engine.ReplayOptions(to=rx.url))
+    assert result.ok and result.signature == "none"
+    assert rx.requests[0].body == body and rx.requests[0].path == "/bin?a=%2B"
