@@ -278,8 +278,10 @@ class CaptureServer(ThreadingHTTPServer):
     def forward(self, capture: Capture) -> CapturedResponse:
         import httpx
 
+        from telcli.services.replay import wire_bytes
+
         headers = [
-            (n.encode("latin-1"), v.encode("latin-1")) for n, v in end_to_end(capture.headers)
+            (wire_bytes(n), wire_bytes(v)) for n, v in end_to_end(capture.headers)
         ]  # a chunked body arrives without Content-Length; httpx then adds the right one
         request = httpx.Request(
             capture.method, self.target(capture), headers=headers, content=capture.body

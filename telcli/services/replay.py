@@ -359,7 +359,16 @@ def _error_text(exc: Exception, url: Any = None) -> str:
 
 
 def _encode(headers: Sequence[Header]) -> list[tuple[bytes, bytes]]:
-    return [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers]
+    return [(wire_bytes(n), wire_bytes(v)) for n, v in headers]
+
+
+def wire_bytes(text: str) -> bytes:
+    """A header as bytes: captured values are ISO-8859-1 (one code point per byte); text
+    typed into an imported file may hold other characters, sent as UTF-8."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
 
 
 async def _send(client: Any, prep: Prepared) -> tuple[int | None, bytes, float, str | None]:

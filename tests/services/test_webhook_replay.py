@@ -290,3 +290,14 @@ def test_large_non_utf8_bodies_replay_byte_for_byte():
         [result] = engine.replay([capture], engine.ReplayOptions(to=rx.url))
     assert result.ok and result.signature == "none"
     assert rx.requests[0].body == body and rx.requests[0].path == "/bin?a=%2B"
+
+
+def test_header_values_keep_their_bytes():
+    headers = (("X-Latin", "caf\xe9"), ("X-Typed", "café 😀"))
+    capture = Capture("POST", "http://h/x", headers, b"x", id=6)
+    with Receiver() as rx:
+        [result] = engine.replay([capture], engine.ReplayOptions(to=rx.url))
+    assert result.ok
+    got = rx.requests[0]  # http.server decodes header bytes as ISO-8859-1
+    assert got.header("X-Latin").encode("latin-1") == b"caf\xe9"
+    assert got.header("X-Typed").encode("latin-1") == "café 😀".encode()
