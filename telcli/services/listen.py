@@ -153,9 +153,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             headers = tuple(self.headers.items())
             host = self.headers.get("Host") or f"{server.host}:{server.port}"
+            # Behind a TLS-terminating tunnel (ngrok, cloudflared) the provider requested
+            # https: record the URL it signed, not the loopback hop's scheme.
+            proto = (self.headers.get("X-Forwarded-Proto") or "").split(",")[0].strip().lower()
+            scheme = proto if proto in ("http", "https") else "http"
             capture = Capture(
                 method=self.command,
-                url=f"http://{host}{self.path}",
+                url=f"{scheme}://{host}{self.path}",
                 headers=headers,
                 body=body,
                 received_at=utc_now(),
