@@ -78,6 +78,10 @@ def sandbox_serve(
             pass  # Ctrl-C (or SIGTERM) is how it is meant to stop: exit 0
         finally:
             server.server_close()
+            from telcli.sandbox import callbacks
+
+            if not callbacks.drain(timeout=10.0):  # status callbacks still in flight
+                out.warn("sandbox: some status callbacks were still pending and are dropped")
     out.note("sandbox: stopped")
 
 

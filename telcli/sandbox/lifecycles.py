@@ -47,13 +47,14 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+from telcli import envvars
 from telcli.sandbox import callbacks
 from telcli.sandbox import telnyx as tx
 from telcli.sandbox import twilio as tw
 from telcli.sandbox.state import SandboxState
 from telcli.sandbox.wire import ApiError, Request, Response, json_response, route
 
-SPEED_ENV = "TELCLI_SANDBOX_SPEED"
+SPEED_ENV = envvars.TELCLI_SANDBOX_SPEED
 MAGIC_FROM = "+15005550006"
 # Injectable wall clock (seconds since the epoch): the timelines are stored in these units.
 clock: Callable[[], float] = time.time

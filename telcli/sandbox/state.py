@@ -285,7 +285,10 @@ class SandboxState:
         Returns how many rows went, per table (``{"numbers": 3, "orders": 1, ...}``).
         """
         with self._write() as conn:
+            present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            # `activity` (test SMS and calls) is created by the lifecycles on first use.
             return {
                 table: conn.execute(f"DELETE FROM {table}").rowcount
-                for table in ("numbers", "orders", "resources")
+                for table in ("numbers", "orders", "resources", "activity")
+                if table in present
             }
