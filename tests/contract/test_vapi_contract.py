@@ -45,6 +45,8 @@ def vapi(prism_vapi, recorder) -> VapiProvider:
             credentials={"api_key": "3f9c2a1b-7d4e-4c8a-9b6f-0e1d2c3b4a59"},
             base_urls={"api": prism_vapi},
             transport=recorder,
+            # Prism builds VAPI samples from a large schema: slow on a loaded 2-core box.
+            timeout=60.0,
         )
     )
 
