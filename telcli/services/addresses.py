@@ -221,7 +221,7 @@ def pick(
         f"--country {example_country}"
     )
     raise ProviderRejected(
-        f"{offer.phone_number} needs a {requirement} address and {carrier.name} has none{where}",
+        f"{offer.phone_number} needs a regulatory address{where} and {carrier.name} has none",
         provider=str(carrier.name),
         hint=f"create one first: `{command}`, then buy again",
     )

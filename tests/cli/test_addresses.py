@@ -207,7 +207,7 @@ def test_buy_without_an_address_stops_with_the_create_command(sb, provider):
     number = _za_number(sb, provider)
     result = sb("numbers", "buy", number, "--yes")
     assert result.exit_code == 5 and result.stdout == ""
-    assert f"{number} needs a local address and {provider} has none in ZA" in result.stderr
+    assert f"{number} needs a regulatory address in ZA and {provider} has none" in result.stderr
     assert (
         f"`telcli addresses create --provider {provider} --customer-name NAME --street STREET"
         " --city CITY --region REGION --postal-code CODE --country ZA`" in result.stderr

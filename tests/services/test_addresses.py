@@ -87,7 +87,7 @@ def test_none_matching_is_rejected_with_the_command_to_run():
     with pytest.raises(ProviderRejected) as info:
         svc.pick(Carrier(GB), offer(AddressRequirement.local))
     assert info.value.exit_code == 5
-    assert "needs a local address and twilio has none in ZA" in info.value.message
+    assert "needs a regulatory address in ZA and twilio has none" in info.value.message
     assert "telcli addresses create --provider twilio" in (info.value.hint or "")
     assert "--country ZA" in (info.value.hint or "")
 
