@@ -19,10 +19,9 @@ def parse_e164(text: str, default_country: str | None = None) -> E164:
     except NumberParseException as exc:
         hint = "give the number in E.164 form, e.g. +14155550123"
         raise UsageProblem(f"{text!r} is not a phone number: {exc._msg}", hint=hint) from None
-    region = (
-        phonenumbers.region_code_for_number(parsed)
-        or phonenumbers.region_code_for_country_code(parsed.country_code)
-    )
+    region = phonenumbers.region_code_for_number(
+        parsed
+    ) or phonenumbers.region_code_for_country_code(parsed.country_code)
     if region in (None, "ZZ"):
         region = f"+{parsed.country_code}"
     reason = phonenumbers.is_possible_number_with_reason(parsed)
