@@ -372,3 +372,85 @@ def test_echoed_secrets_in_error_bodies_are_not_repeated(run, carriers: Carriers
         assert f"Bearer {CANARY[:10]}" not in result.stdout + result.stderr
     assert "you sent Authorization: ***" in results[0].stderr
     assert_home_clean(home)
+
+
+def test_webhook_secrets_never_escape(telcli, home: Path, tmp_path: Path) -> None:
+    """Secrets given to the webhook commands (flags and env) stay out of every output and of
+    the state DB, --debug included; only the signatures made with them leave telcli."""
+    from telcli.webhooks import twilio as twilio_scheme
+    from tests.webhook_receiver import Receiver
+
+    url = "https://hooks.example.com/twilio/status"
+    body = b"CallSid=CA0123456789abcdef0123456789abcdef&CallStatus=completed"
+    signature = twilio_scheme.compute_signature(CANARY, url, twilio_scheme.form_params(body))
+    raw = (
+        f"POST /twilio/status HTTP/1.1\r\nHost: hooks.example.com\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: {signature}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    capture = tmp_path / "request.http"
+    capture.write_bytes(raw)
+    body_file = tmp_path / "body.txt"
+    body_file.write_bytes(body)
+
+    results = [telcli("--debug", "webhook", "import", str(capture))]
+    assert results[-1].exit_code == 0, results[-1]
+    results.append(telcli("--debug", "webhook", "show", "1", "--secret", CANARY, "--json"))
+    assert json.loads(results[-1].stdout)["verdict"]["valid"] is True, results[-1]
+    with Receiver() as rx:
+        results.append(
+            telcli(
+                "--debug",
+                "webhook",
+                "replay",
+                "1",
+                "--to",
+                rx.url,
+                "--secret",
+                CANARY,
+                "--sign-url",
+                url,
+                "--json",
+            )
+        )
+        assert results[-1].exit_code == 0, results[-1]
+        assert rx.requests[0].header("X-Twilio-Signature") == signature  # re-signed, same URL
+    results.append(
+        telcli(
+            "--debug",
+            "webhook",
+            "sign",
+            "--scheme",
+            "twilio",
+            "--url",
+            url,
+            "--body-file",
+            str(body_file),
+            "--json",
+            env={"TELCLI_WEBHOOK_SECRET": CANARY},
+        )
+    )
+    assert json.loads(results[-1].stdout)["headers"]["X-Twilio-Signature"] == signature
+    results.append(
+        telcli(
+            "--debug",
+            "webhook",
+            "verify",
+            "--scheme",
+            "twilio",
+            "--secret",
+            CANARY[::-1],
+            "--url",
+            url,
+            "--body-file",
+            str(body_file),
+            "--header",
+            f"X-Twilio-Signature: {signature}",
+        )
+    )
+    assert results[-1].exit_code == 5, results[-1]
+    for result in results:
+        assert_no_canary(result.stdout, "stdout")
+        assert_no_canary(result.stderr, "stderr")
+        assert CANARY[::-1] not in result.stdout + result.stderr
+    assert any(p.name == "state.db" for p in assert_home_clean(home))
