@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -83,23 +84,56 @@ def _iso_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> None:
+@dataclass(frozen=True)
+class Delivery:
+    """One callback as it was sent, and how the receiver answered (for Telnyx's delivery log)."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    status: int | None
+    response_body: str
+    started_at: str
+    finished_at: str
+    error: str | None
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> Delivery:
     import httpx
 
+    started = _iso_now()
+    error = None
     for _ in range(2):
         try:
-            httpx.post(url, content=body, headers=headers, timeout=5.0)
-            return
-        except httpx.HTTPError:
-            continue
+            answer = httpx.post(url, content=body, headers=headers, timeout=5.0)
+            return Delivery(
+                url,
+                body,
+                headers,
+                answer.status_code,
+                answer.text[:2000],
+                started,
+                _iso_now(),
+                None,
+            )
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:200]
+    return Delivery(url, body, headers, None, "", started, _iso_now(), error)
 
 
 Step = tuple[float, Callable[[], tuple[str, bytes, dict[str, str]] | None]]
 
 
-def schedule(created: float, steps: Sequence[Step], *, clock: Callable[[], float]) -> None:
+def schedule(
+    created: float,
+    steps: Sequence[Step],
+    *,
+    clock: Callable[[], float],
+    record: Callable[[Delivery], None] | None = None,
+) -> None:
     """Deliver each step at ``created + offset`` on one daemon thread. A step returns
-    ``(url, body, headers)`` built at delivery time (so signatures are fresh), or None."""
+    ``(url, body, headers)`` built at delivery time (so signatures are fresh), or None.
+    ``record`` is told about every delivery (Telnyx keeps a log of them)."""
 
     def run() -> None:
         for offset, build in steps:
@@ -109,7 +143,9 @@ def schedule(created: float, steps: Sequence[Step], *, clock: Callable[[], float
             try:
                 request = build()
                 if request is not None:
-                    post(*request)
+                    delivery = post(*request)
+                    if record is not None:
+                        record(delivery)
             except Exception:  # a callback must never take the sandbox down
                 continue
 

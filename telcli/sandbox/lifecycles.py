@@ -191,6 +191,27 @@ class Activity:
         return self.created + offset / self.speed
 
 
+def _telnyx_log(state: SandboxState) -> Callable[[callbacks.Delivery], None]:
+    """Keep each Telnyx callback in the account's webhook delivery log (GetWebhookDeliveries),
+    as Telnyx does, so `telcli --sandbox webhook pull` finds what the sandbox sent."""
+    from telcli.sandbox.webhook_deliveries import record_delivery
+
+    def record(d: callbacks.Delivery) -> None:
+        record_delivery(
+            state,
+            event=json.loads(d.body)["data"],
+            url=d.url,
+            request_headers=list(d.headers.items()),
+            status=d.status,
+            response_body=d.response_body,
+            started_at=d.started_at,
+            finished_at=d.finished_at,
+            error=d.error,
+        )
+
+    return record
+
+
 def _save(state: SandboxState, activity: Activity) -> None:
     with _db(state) as conn:
         conn.execute(
@@ -636,7 +657,7 @@ def telnyx_message_send(state: SandboxState, request: Request, params: dict[str,
                 return url, body, headers
 
             steps.append((offset / a.speed, make))
-        callbacks.schedule(a.created, steps, clock=clock)
+        callbacks.schedule(a.created, steps, clock=clock, record=_telnyx_log(state))
     return json_response(200, {"data": _telnyx_message(a, clock())})
 
 
@@ -727,7 +748,7 @@ def telnyx_call_dial(state: SandboxState, request: Request, params: dict[str, st
                 return url, body, headers
 
             steps.append((offset / a.speed, make))
-        callbacks.schedule(a.created, steps, clock=clock)
+        callbacks.schedule(a.created, steps, clock=clock, record=_telnyx_log(state))
     return json_response(200, {"data": _telnyx_call(a, a.created)})
 
 

@@ -494,6 +494,32 @@ def test_telnyx_callbacks_verify_with_the_published_test_key(telcli, receiver, f
     assert events == [("message.sent", "sent"), ("message.finalized", "delivered")]
 
 
+def test_telnyx_callbacks_land_in_the_delivery_log_for_webhook_pull(telcli, receiver, fast):
+    # Telnyx logs every webhook it sends (GetWebhookDeliveries); so does the sandbox, so
+    # `webhook pull` finds exactly what the receiver got, and replays verify with the test key.
+    from telcli.sandbox.callbacks import drain
+
+    result = telcli(
+        "--sandbox",
+        *sms_args("telnyx", "+14155550123"),
+        "--callback-url",
+        receiver.url,
+        "--wait",
+        "--yes",
+    )
+    assert result.exit_code == 0, result
+    assert drain(10)
+    pulled = telcli("--sandbox", "webhook", "pull", "--provider", "telnyx", "--json")
+    assert pulled.exit_code == 0, pulled
+    listed = json.loads(telcli("webhook", "list", "--source", "pull", "--json").stdout)
+    assert sorted(c["event_type"] for c in listed) == ["message.finalized", "message.sent"]
+    assert {c["url"] for c in listed} == {receiver.url}
+    assert all(c["response"]["status"] == 200 for c in listed)
+    again = telcli("--sandbox", "webhook", "pull", "--provider", "telnyx", "--json")
+    assert again.exit_code == 0
+    assert len(json.loads(telcli("webhook", "list", "--json").stdout)) == 2  # nothing twice
+
+
 @pytest.mark.slow
 def test_telnyx_callbacks_verify_with_the_official_sdk(telcli, receiver, fast):
     telnyx_sdk = pytest.importorskip("telnyx")
