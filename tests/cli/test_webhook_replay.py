@@ -50,7 +50,20 @@ def imported(telcli, tmp_path: Path) -> None:
 
 def test_replay_ids_json_and_secret_never_printed(telcli, imported):
     with Receiver(lambda r: (200, b"")) as rx:
-        r = telcli("webhook", "replay", "2", "1", "--to", rx.url, "--secret", TOKEN, "--json")
+        # One at a time, so arrival order is the order given (with more, only the report is).
+        r = telcli(
+            "webhook",
+            "replay",
+            "2",
+            "1",
+            "--to",
+            rx.url,
+            "--secret",
+            TOKEN,
+            "--json",
+            "--concurrency",
+            "1",
+        )
     assert r.exit_code == 0, r
     rows = json.loads(r.stdout)
     assert [(x["capture_id"], x["status"], x["ok"], x["signature"]) for x in rows] == [
