@@ -417,7 +417,7 @@ def test_hanging_backend_through_auth_status(backend, telcli, make_ctx) -> None:
     hanging = HangingKeyring()
     backend(hanging)
     try:
-        ctx = make_ctx(credential_store=None, env={"TELCLI_KEYRING_TIMEOUT": "0.5"})
+        ctx = make_ctx(credential_store=None, env={"TELCLI_KEYRING_TIMEOUT": "1.0"})
         started = time.monotonic()
         result = telcli("auth", "status", "--offline", "--json", ctx=ctx)
         elapsed = time.monotonic() - started
@@ -426,8 +426,9 @@ def test_hanging_backend_through_auth_status(backend, telcli, make_ctx) -> None:
     assert result.exit_code == 0, result
     rows = json.loads(result.stdout)
     assert {r["source"] for r in rows} == {"unavailable"}
-    assert all("did not answer within 0.5 s" in r["detail"] for r in rows)
-    assert elapsed < 1.4, elapsed  # one timeout, not one per provider
+    assert all("did not answer within 1 s" in r["detail"] for r in rows)
+    # One timeout (1 s), not one per provider (3 s): the margin absorbs a loaded CI machine.
+    assert elapsed < 2.5, elapsed
 
 
 def test_bad_keyring_timeout_setting_is_a_usage_error(telcli, make_ctx) -> None:
