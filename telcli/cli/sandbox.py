@@ -108,7 +108,9 @@ def sandbox_reset(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
 @contextmanager
 def _stopped_by_signals() -> Iterator[None]:
-    """Let SIGTERM stop the server like Ctrl-C does, for process managers and ``kill``."""
+    """Let SIGINT and SIGTERM stop the server cleanly, for Ctrl-C, process managers and
+    ``kill``. SIGINT is set explicitly: a shell starts background jobs (``telcli sandbox serve
+    &`` in a script) with SIGINT ignored, and Python then leaves it ignored."""
     import signal
     import threading
 
@@ -119,11 +121,12 @@ def _stopped_by_signals() -> Iterator[None]:
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _hint(out: Any, urls: dict[str, str]) -> None:

@@ -46,24 +46,31 @@ def test_reset_honours_the_db_override(telcli, tmp_path: Path) -> None:
     assert db.exists()
 
 
-def _start(home: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "TELCLI_HOME": str(home), "NO_COLOR": "1"}
+def _start(home: Path, *args: str, sigint_ignored: bool = False) -> subprocess.Popen[str]:
+    # PYTHONFAULTHANDLER: a server that does not stop can be made to dump its threads.
+    env = {**os.environ, "TELCLI_HOME": str(home), "NO_COLOR": "1", "PYTHONFAULTHANDLER": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "telcli", "sandbox", "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # What a script's `telcli sandbox serve &` inherits: background jobs ignore SIGINT.
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        if sigint_ignored
+        else None,
     )
 
 
 def _stop(proc: subprocess.Popen[str], signum: int = signal.SIGINT) -> tuple[int, str]:
     proc.send_signal(signum)
     try:
-        _, stderr = proc.communicate(timeout=10)
+        # Generous: CI runs this beside Prism and other workers on two cores.
+        _, stderr = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
+        proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+        _, stderr = proc.communicate(timeout=10)
+        pytest.fail(f"sandbox serve did not stop within 30 s of signal {signum}:\n{stderr}")
     return proc.returncode, stderr
 
 
@@ -89,6 +96,16 @@ def test_serve_prints_base_urls_and_stops_cleanly_on_ctrl_c(home: Path) -> None:
     assert stderr.rstrip().endswith("sandbox: stopped")
     # The state it served lives in the context's sandbox DB.
     assert (home / "sandbox.db").exists()
+
+
+def test_serve_stops_on_sigint_even_when_started_with_it_ignored(home: Path) -> None:
+    proc = _start(home, sigint_ignored=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("twilio\t")
+    finally:
+        code, stderr = _stop(proc)
+    assert code == 0 and stderr.rstrip().endswith("sandbox: stopped")
 
 
 def test_serve_json_and_sigterm(home: Path) -> None:
