@@ -352,49 +352,66 @@ def _since(start: datetime) -> datetime:
     return start - timedelta(seconds=60)
 
 
-def _reconcile_sms(to: str, body: str, started: datetime) -> Callable[[Any, Any, str], Any]:
-    def settle(carrier: Any, exc: ProviderUnavailable, sender: str) -> MessageResult | None:
+def _reconciler(
+    to: str,
+    started: datetime,
+    *,
+    finder: str,
+    what: str,
+    done: str,
+    log: str,
+    again: str,
+    matches: Callable[[Any], bool] = lambda _: True,
+) -> Callable[[Any, Any, str], Any]:
+    """How a lost answer to a send is settled: list what the carrier created for ``to``
+    since just before ``started`` (``finder``: ``find_messages`` / ``find_calls``) and take
+    the first that ``matches``; None when provably nothing was sent. A carrier that cannot
+    list, or cannot be asked, leaves the outcome unknown (exit 7)."""
+
+    def settle(carrier: Any, exc: ProviderUnavailable, sender: str) -> Any:
         inner = failover.unguarded(carrier)
-        if not callable(getattr(inner, "find_messages", None)):
+        if not callable(getattr(inner, finder, None)):
             raise OutcomeUnknown(
-                f"the SMS to {to} may or may not have been sent by {carrier.name} ({exc.message});"
-                f" {carrier.name} offers no way to look it up",
-                hint=f"check the {carrier.name} message log before sending it again",
+                f"the {what} to {to} may or may not have been {done} by {carrier.name}"
+                f" ({exc.message}); {carrier.name} offers no way to look it up",
+                hint=f"check the {carrier.name} {log} before {again}",
             )
         try:
-            found = inner.find_messages(to, sender, _since(started))
+            found = getattr(inner, finder)(to, sender, _since(started))
         except TelcliError as err:
             raise OutcomeUnknown(
-                f"the SMS to {to} may or may not have been sent, and {carrier.name} could not"
-                f" be asked ({err.message})",
-                hint=f"check the {carrier.name} message log before sending it again",
+                f"the {what} to {to} may or may not have been {done}, and {carrier.name}"
+                f" could not be asked ({err.message})",
+                hint=f"check the {carrier.name} {log} before {again}",
             ) from None
-        matches = [m for m in found if m.body is None or m.body == body]
-        return matches[0] if matches else None
+        return next((item for item in found if matches(item)), None)
 
     return settle
+
+
+def _reconcile_sms(to: str, body: str, started: datetime) -> Callable[[Any, Any, str], Any]:
+    return _reconciler(
+        to,
+        started,
+        finder="find_messages",
+        what="SMS",
+        done="sent",
+        log="message log",
+        again="sending it again",
+        matches=lambda m: m.body is None or m.body == body,
+    )
 
 
 def _reconcile_call(to: str, started: datetime) -> Callable[[Any, Any, str], Any]:
-    def settle(carrier: Any, exc: ProviderUnavailable, sender: str) -> CallResult | None:
-        inner = failover.unguarded(carrier)
-        if not callable(getattr(inner, "find_calls", None)):
-            raise OutcomeUnknown(
-                f"the call to {to} may or may not have been placed by {carrier.name}"
-                f" ({exc.message}); {carrier.name} offers no way to look it up",
-                hint=f"check the {carrier.name} call log before calling again",
-            )
-        try:
-            found = inner.find_calls(to, sender, _since(started))
-        except TelcliError as err:
-            raise OutcomeUnknown(
-                f"the call to {to} may or may not have been placed, and {carrier.name} could"
-                f" not be asked ({err.message})",
-                hint=f"check the {carrier.name} call log before calling again",
-            ) from None
-        return found[0] if found else None
-
-    return settle
+    return _reconciler(
+        to,
+        started,
+        finder="find_calls",
+        what="call",
+        done="placed",
+        log="call log",
+        again="calling again",
+    )
 
 
 class AssistantCaller:
