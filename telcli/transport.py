@@ -135,9 +135,10 @@ class Deadline:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How :func:`send` retries: capped exponential backoff with full jitter (sleep a random
-    time in ``[0, min(max_delay, base_delay * 2**n)]``), ``Retry-After`` honoured when the
-    provider sends one, never past ``deadline``. ``sleep``/``random`` are injectable so tests
+    """How :func:`send` retries: the first retry after a 5xx or a lost connection at once,
+    then capped exponential backoff with full jitter (sleep a random time in
+    ``[0, min(max_delay, base_delay * 2**n)]``), ``Retry-After`` honoured when the provider
+    sends one, never past ``deadline``. ``sleep``/``random`` are injectable so tests
     never really wait. ``deadline=None``: a fresh :data:`DEFAULT_DEADLINE` per request.
 
     Clients retry nothing unless given a policy (:data:`NO_RETRY`): the CLI builds one per
@@ -145,20 +146,26 @@ class RetryPolicy:
     """
 
     max_attempts: int = 5
-    # 0.1 s, doubling, full jitter (the AWS JavaScript SDK's defaults): the first retry comes
-    # after about one round trip; a provider's Retry-After always wins.
+    # 0.1 s, doubling, full jitter (the AWS JavaScript SDK's defaults) from the second retry,
+    # or the first after a 429; a provider's Retry-After always wins.
     base_delay: float = 0.1
     max_delay: float = 8.0
     deadline: Deadline | None = None
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     random: Callable[[], float] = field(default=random.random, repr=False)
 
-    def backoff(self, retry: int) -> float:
-        """The pause before retry number ``retry`` (1-based), with full jitter."""
+    def backoff(self, retry: int, *, throttled: bool = False) -> float:
+        """The pause before retry number ``retry`` (1-based), with full jitter.
+
+        The first retry after a 5xx or a failed connection is immediate, as in urllib3's
+        ``Retry``: such a failure is usually one bad backend or one lost connection, and the
+        next request goes elsewhere. Waiting is for the second failure in a row, and for
+        throttling (a 429 without ``Retry-After``), where waiting is the point."""
+        if retry == 1 and not throttled:
+            return 0.0
         return self.random() * min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
 
 
-DEFAULT_RETRY = RetryPolicy()
 NO_RETRY = RetryPolicy(max_attempts=1)
 
 
@@ -243,7 +250,10 @@ def send(
             failure, last = None, answer
             retryable = True
             after = parse_retry_after(answer.headers.get("Retry-After"))
-            wait = policy.backoff(attempt) if after is None else after
+            if after is None:
+                wait = policy.backoff(attempt, throttled=status == 429)
+            else:
+                wait = after
             why = f"{status}"
         remaining = deadline.remaining()
         if (

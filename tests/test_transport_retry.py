@@ -58,14 +58,30 @@ def test_get_retries_5xx_with_capped_exponential_backoff(respx_mock, clock):
     )
     response = send(client(clock, max_delay=1.0), "GET", URL, provider="example")
     assert response.status_code == 200 and route.call_count == 5
-    # base 0.25 doubling, capped at max_delay=1.0; random()=1.0 is the top of each range
-    assert clock.slept == [0.25, 0.5, 1.0, 1.0]
+    # The first retry is immediate; then base 0.25 doubling (0.5 before the second retry),
+    # capped at max_delay=1.0; random()=1.0 is the top of each range.
+    assert clock.slept == [0.0, 0.5, 1.0, 1.0]
 
 
 def test_full_jitter_draws_anywhere_below_the_cap(respx_mock, clock):
-    respx_mock.get(URL).mock(side_effect=[httpx.Response(503), httpx.Response(200)])
+    respx_mock.get(URL).mock(side_effect=[httpx.Response(503)] * 2 + [httpx.Response(200)])
     send(client(clock, random=lambda: 0.2), "GET", URL, provider="example")
-    assert clock.slept == [pytest.approx(0.05)]
+    assert clock.slept == [0.0, pytest.approx(0.1)]
+
+
+def test_a_dropped_connection_is_retried_at_once(respx_mock, clock):
+    route = respx_mock.get(URL).mock(
+        side_effect=[httpx.RemoteProtocolError("closed"), httpx.Response(200)]
+    )
+    assert send(client(clock), "GET", URL, provider="example").status_code == 200
+    assert route.call_count == 2 and clock.slept == [0.0]
+
+
+def test_a_429_without_retry_after_backs_off_from_the_first_retry(respx_mock, clock):
+    # Throttling asks the client to slow down: no immediate retry, unlike a 5xx.
+    route = respx_mock.get(URL).mock(side_effect=[httpx.Response(429)] * 2 + [httpx.Response(200)])
+    assert send(client(clock), "GET", URL, provider="example").status_code == 200
+    assert route.call_count == 3 and clock.slept == [0.25, 0.5]
 
 
 def test_retry_after_in_seconds_is_honoured(respx_mock, clock):
@@ -207,10 +223,11 @@ def test_sent_stays_true_once_any_attempt_may_have_arrived(respx_mock, clock):
     assert err.value.sent is True
 
 
-def test_the_default_backoff_starts_at_a_tenth_of_a_second_and_is_capped():
+def test_the_default_backoff_is_immediate_then_doubles_from_a_fifth_of_a_second():
     policy = RetryPolicy(random=lambda: 1.0)
-    assert [policy.backoff(n) for n in range(1, 9)] == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 8.0]
-    assert RetryPolicy(random=lambda: 0.5).backoff(1) == 0.05  # full jitter: anywhere below
+    assert [policy.backoff(n) for n in range(1, 9)] == [0.0, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 8.0]
+    assert policy.backoff(1, throttled=True) == 0.1
+    assert RetryPolicy(random=lambda: 0.5).backoff(2) == 0.1  # full jitter: anywhere below
 
 
 def test_clients_retry_nothing_unless_given_a_policy(respx_mock):
@@ -250,5 +267,5 @@ def test_retries_are_logged_with_debug(respx_mock, clock):
     send(c, "GET", URL + "?api_key=abcdef123456", provider="example")
     retry_lines = [line for line in lines if "retry" in line]
     assert retry_lines == [
-        f"http: GET {URL}?api_key=*** -> 503; retry 1/4 in 0.25 s",
+        f"http: GET {URL}?api_key=*** -> 503; retry 1/4 in 0.00 s",
     ]

@@ -126,7 +126,7 @@ def numbers_buy(
         dry_run=dry_run,
         notify=out.note,
         tries=3,
-        pause=app_ctx.sleep,
+        retry=app_ctx.retry_policy,
     )
     out.item(result, _views().PURCHASE)
     if dry_run:

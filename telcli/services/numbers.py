@@ -4,11 +4,10 @@ through ``notify``; they never print, exit or build clients."""
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telcli.errors import (
     AuthError,
@@ -30,6 +29,9 @@ from telcli.models import (
 )
 from telcli.providers.base import CarrierProvider
 from telcli.services import failover
+
+if TYPE_CHECKING:
+    from telcli.transport import RetryPolicy
 
 Notify = Callable[[str], None]
 T = TypeVar("T")
@@ -203,7 +205,7 @@ def buy(
     dry_run: bool = False,
     notify: Notify = _quiet,
     tries: int = 1,
-    pause: Callable[[float], None] = time.sleep,
+    retry: RetryPolicy | None = None,
 ) -> Purchase:
     """Buy ``offer`` from ``carrier``: ledger intent first, outcome after, never twice.
 
@@ -215,7 +217,8 @@ def buy(
     ``telcli numbers reconcile``. Every try is in ``Purchase.attempts``.
 
     With ``tries`` > 1, a purchase whose ambiguous failure was reconciled as *not bought* is
-    sent again (after a short jittered ``pause``): the lookup proved the first did nothing.
+    sent again, after ``retry``'s backoff (none before the first resend: the lookup was a
+    round trip already): the lookup proved the first did nothing.
     """
     number = offer.phone_number
     name = str(carrier.name)
@@ -284,7 +287,8 @@ def buy(
                 if attempt_no < tries:
                     # Proven not bought: sending it again cannot buy it twice.
                     notify(f"{name}: {number} was not bought; trying again")
-                    pause(random.random() * min(4.0, 0.1 * 2.0 ** (attempt_no - 1)))
+                    if retry is not None:
+                        retry.sleep(retry.backoff(attempt_no))
                     continue
                 notify(f"{name}: {number} was not bought; nothing was spent")
                 raise

@@ -9,7 +9,13 @@ breakers) and one sandbox. Every request pays ``--rtt-ms`` in both runs: the san
 microseconds, real providers do not (Twilio and Telnyx number APIs take 100-500 ms), and
 backoff is only comparable to a realistic request. The ratio falls as the round trip grows:
 with 20% errors every fifth request is paid twice whatever the backoff, and a search waits for
-the slower of its two providers.
+the slower of its two providers: 36% of searches pay at least one extra round trip, so about
+1.36x is the floor for searches whatever the client does.
+
+The rate limit is a ceiling: the work peaks near 60 requests/s per provider, so the default
+(100/s) fires rarely; the sandbox's 429s say ``Retry-After: 1`` (whole seconds, like the real
+APIs) and each one honoured costs that worker a second. A limit below the work's demand
+measures the limit, not the client: the floor is then requests / (limit x providers).
 
 The faulty run adds, seeded: 503 on 20% of every operation of both providers, a dropped
 response (the purchase done, the answer lost) on 5% of purchases, and a rate limit of
@@ -173,6 +179,7 @@ def run_work(
                     profile=ctx.ledger_profile,
                     notify=note,
                     tries=3,
+                    retry=ctx.retry_policy,
                 )
                 return "bought"
             except OutcomeUnknown:

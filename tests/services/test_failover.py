@@ -19,6 +19,7 @@ from telcli.services import failover
 from telcli.services import numbers as svc
 from telcli.storage.breakers import Breakers, BreakerSettings, CircuitOpen, clock_time
 from telcli.storage.state import StateDB
+from telcli.transport import RetryPolicy
 from tests.fakes import FakeCarrier, offer
 
 TW, TX = ProviderName.twilio, ProviderName.telnyx
@@ -510,7 +511,7 @@ def test_quote_cannot_say_not_available_when_ownership_cannot_be_checked(breaker
 
 def test_a_purchase_proven_not_done_is_tried_again(state):
     tw = FakeCarrier(TW, inventory=[offer(N1)])
-    tw.fail["purchase"] = [down(sent=True), None]
+    tw.fail["purchase"] = [down(sent=True), down(sent=True), None]
     lines: list[str] = []
     pauses: list[float] = []
     result = svc.buy(
@@ -520,18 +521,20 @@ def test_a_purchase_proven_not_done_is_tried_again(state):
         profile="default",
         notify=lines.append,
         tries=3,
-        pause=pauses.append,
+        retry=RetryPolicy(sleep=pauses.append, random=lambda: 1.0),
     )
     assert tw.purchases == 1 and result.number.phone_number == N1
-    assert [a.outcome for a in result.attempts] == ["unknown", "ok"]
-    assert [e.status for e in reversed(state.ledger_entries())] == ["failed", "succeeded"]
+    assert [a.outcome for a in result.attempts] == ["unknown", "unknown", "ok"]
+    statuses = [e.status for e in reversed(state.ledger_entries())]
+    assert statuses == ["failed", "failed", "succeeded"]
     assert lines[-1] == "twilio: +14155550101 was not bought; trying again"
-    assert len(pauses) == 1 and 0 <= pauses[0] <= 0.1
-    assert [c for c, _ in tw.calls].count("find_owned") == 1, "a lookup before every resend"
+    # The lookup was a round trip already: the first resend is immediate, the next backs off.
+    assert pauses == [0.0, 0.2]
+    assert [c for c, _ in tw.calls].count("find_owned") == 2, "a lookup before every resend"
 
 
 def test_a_purchase_that_happened_is_never_tried_again(state):
     tw = FakeCarrier(TW, inventory=[offer(N1)])
     tw.commit_then_fail = down(sent=True)
-    result = svc.buy(tw, offer(N1), state=state, profile="default", tries=3, pause=lambda s: None)
+    result = svc.buy(tw, offer(N1), state=state, profile="default", tries=3)
     assert tw.purchases == 1 and [a.outcome for a in result.attempts] == ["unknown", "reconciled"]
