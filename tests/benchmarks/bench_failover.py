@@ -338,6 +338,8 @@ def main() -> int:
     ratio = faulty.wall / clean.wall
     settled = not clean.problems and not faulty.problems
     duplicates = sum(n - 1 for n in faulty.sandbox.committed.values() if n > 1)  # type: ignore[union-attr]
+    throttled = faulty.sandbox.counts["injected 429"]  # type: ignore[union-attr]
+    print(f"rate limit fired {throttled} times (each 429 honoured: Retry-After 1 s)")
     print(f"ratio faults/clean: {ratio:.2f}x (bar <= 1.5x)")
     print(f"settled: {'yes' if settled else 'NO'}; duplicates: {duplicates} (bar 0)")
     for r in (clean, faulty):
