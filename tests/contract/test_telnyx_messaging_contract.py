@@ -1,6 +1,7 @@
-"""TelnyxProvider messages and calls against Prism serving telnyx_v2.json: SendMessage,
-GetMessage, DialCall and RetrieveCallStatus requests satisfy the official spec and the
-spec's example responses parse."""
+"""TelnyxProvider messages, calls and webhook deliveries against Prism serving
+telnyx_v2.json: SendMessage, GetMessage, DialCall, RetrieveCallStatus and
+GetWebhookDeliveries requests satisfy the official spec and the spec's example responses
+parse."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from telcli.providers.base import ProviderSettings
 from telcli.providers.telnyx import TelnyxProvider
+from telcli.services.webhooks import delivery_captures
 from tests.contract.conftest import Recorder
 from tests.providers.helpers import TELNYX_KEY
 
@@ -67,3 +69,16 @@ def test_place_and_fetch_call(telnyx, recorder):
     fetched = telnyx.fetch_call(call.id or CALL_ID)
     recorder.assert_clean()
     assert call.id and fetched.status in ("queued", "in-progress", "completed", "no-answer")
+
+
+def test_webhook_deliveries_with_every_filter(telnyx, recorder):
+    # GetWebhookDeliveries: deepObject filters and page[] parameters as the spec names them;
+    # the spec's example record must become captures (what `webhook pull` stores).
+    records = telnyx.webhook_deliveries(
+        since="2026-11-01T00:00:00Z", event_type="message.finalized", status="failed", limit=5
+    )
+    recorder.assert_clean()
+    assert records and all(r.get("id") for r in records)
+    captures = [c for r in records for c in delivery_captures(r)]
+    assert captures and all(c.method == "POST" and c.url for c in captures)
+    assert all(c.body.startswith(b'{"data":') for c in captures)
