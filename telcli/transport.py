@@ -268,8 +268,10 @@ def send(
         if last is not None:
             last.close()
         if log is not None:
+            # The URL as sent (base URL and query included), like the response lines.
+            shown = client.build_request(method, url, params=kwargs.get("params")).url
             log(
-                f"http: {method} {redact(str(url))} -> {why}; retry {attempt}/"
+                f"http: {method} {redact(str(shown))} -> {why}; retry {attempt}/"
                 f"{policy.max_attempts - 1} in {wait:.2f} s"
             )
         policy.sleep(wait)

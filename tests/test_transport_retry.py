@@ -263,9 +263,10 @@ def test_each_attempt_is_cut_to_the_time_left(respx_mock, clock):
 def test_retries_are_logged_with_debug(respx_mock, clock):
     lines: list[str] = []
     respx_mock.get(URL).mock(side_effect=[httpx.Response(503), httpx.Response(200)])
-    c = build_client(retry=policy(clock), debug_log=lines.append)
-    send(c, "GET", URL + "?api_key=abcdef123456", provider="example")
+    c = build_client("https://api.example.test/v1/", retry=policy(clock), debug_log=lines.append)
+    send(c, "GET", "things", provider="example", params={"api_key": "abcdef123456", "n": "2"})
     retry_lines = [line for line in lines if "retry" in line]
+    # The full URL as sent, base and query included, with the secret parameter redacted.
     assert retry_lines == [
-        f"http: GET {URL}?api_key=*** -> 503; retry 1/4 in 0.00 s",
+        f"http: GET {URL}?api_key=***&n=2 -> 503; retry 1/4 in 0.00 s",
     ]
