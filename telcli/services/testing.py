@@ -583,6 +583,50 @@ def _lost_track(base: TestOutcome, exc: TelcliError, elapsed: float) -> TestOutc
     )
 
 
+def _followed(
+    base: TestOutcome,
+    test: SmsTest | CallTest,
+    fetch: Callable[[], Any],
+    verdict: Callable[[Any], str | None],
+    *,
+    start: float,
+    clock: Clock,
+    notify: Notify,
+    update: Update,
+    explain: Callable[[Any], str | None] = lambda _: None,
+) -> TestOutcome:
+    """Follow what ``base`` sent to a verdict (:func:`follow`, unless ``test.wait`` is off)
+    and make it the outcome: a note when still undecided at the timeout, else ``explain``'s."""
+    to, timeout = base.to, test.timeout
+    if not test.wait:
+        update(to, base.result.status)
+        return replace(base, elapsed=clock.monotonic() - start)
+    try:
+        final, decided = follow(
+            fetch,
+            base.result,
+            verdict,
+            timeout=timeout,
+            clock=clock,
+            on_status=lambda r: update(to, r.status),
+            notify=lambda m: notify(f"{to}: {m}"),
+        )
+    except TelcliError as exc:
+        return _lost_track(base, exc, clock.monotonic() - start)
+    if decided == "unknown":
+        note = f"still {final.status} after {timeout:g}s"
+    else:
+        note = explain(final)
+    return replace(
+        base,
+        result=final,
+        outcome=decided,
+        exit_code=_exit_for(decided),
+        note=note,
+        elapsed=clock.monotonic() - start,
+    )
+
+
 def run_sms(
     senders: Sequence[Sender],
     to: str,
@@ -628,32 +672,16 @@ def run_sms(
         segments=segments,
         attempts=tuple(attempts),
     )
-    if not test.wait:
-        update(to, sent.status)
-        return replace(base, elapsed=clock.monotonic() - start)
     carrier = sender.carrier
-    try:
-        final, verdict = follow(
-            lambda: carrier.fetch_message(sent.id),
-            sent,
-            lambda r: message_verdict(r, test.expect),
-            timeout=test.timeout,
-            clock=clock,
-            on_status=lambda r: update(to, r.status),
-            notify=lambda m: notify(f"{to}: {m}"),
-        )
-    except TelcliError as exc:
-        return _lost_track(base, exc, clock.monotonic() - start)
-    note = None
-    if verdict == "unknown":
-        note = f"still {final.status} after {test.timeout:g}s"
-    return replace(
+    return _followed(
         base,
-        result=final,
-        outcome=verdict,
-        exit_code=_exit_for(verdict),
-        note=note,
-        elapsed=clock.monotonic() - start,
+        test,
+        lambda: carrier.fetch_message(sent.id),
+        lambda r: message_verdict(r, test.expect),
+        start=start,
+        clock=clock,
+        notify=notify,
+        update=update,
     )
 
 
@@ -737,40 +765,28 @@ def run_call(
         min_duration=test.min_duration,
         attempts=tuple(attempts),
     )
-    if not test.wait:
-        update(to, placed.status)
-        return replace(base, elapsed=clock.monotonic() - start)
     carrier = sender.carrier
 
     def fetch() -> CallResult:
         got: CallResult = carrier.fetch_call(placed.id)
         return replace(got, to=got.to or to, from_=got.from_ or sender.from_)
 
-    try:
-        final, verdict = follow(
-            fetch,
-            placed,
-            lambda r: call_verdict(r, test.expect, test.min_duration),
-            timeout=test.timeout,
-            clock=clock,
-            on_status=lambda r: update(to, r.status),
-            notify=lambda m: notify(f"{to}: {m}"),
-        )
-    except TelcliError as exc:
-        return _lost_track(base, exc, clock.monotonic() - start)
-    note = None
-    if verdict == "unknown":
-        note = f"still {final.status} after {test.timeout:g}s"
-    elif final.status == "completed" and (final.duration or 0) < test.min_duration:
+    def too_short(final: CallResult) -> str | None:
         lasted = final.duration or 0
-        note = f"answered but lasted {lasted}s, less than --min-duration {test.min_duration}s"
-    return replace(
+        if final.status == "completed" and lasted < test.min_duration:
+            return f"answered but lasted {lasted}s, less than --min-duration {test.min_duration}s"
+        return None
+
+    return _followed(
         base,
-        result=final,
-        outcome=verdict,
-        exit_code=_exit_for(verdict),
-        note=note,
-        elapsed=clock.monotonic() - start,
+        test,
+        fetch,
+        lambda r: call_verdict(r, test.expect, test.min_duration),
+        start=start,
+        clock=clock,
+        notify=notify,
+        update=update,
+        explain=too_short,
     )
 
 
