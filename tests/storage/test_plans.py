@@ -222,8 +222,8 @@ def problems_of(home, text):
             " postal_code, country",
         ),
         (
-            "version: 1\ntenants: [{id: a, address: {floor: 2, customer_name: A, street: S, city: C,"
-            " region: R, postal_code: P, country: GB}}]\n",
+            "version: 1\ntenants: [{id: a, address: {floor: 2, customer_name: A, street: S,"
+            " city: C, region: R, postal_code: P, country: GB}}]\n",
             "2: tenants[a].address.floor: unknown key",
         ),
         (
@@ -323,7 +323,7 @@ def test_telnyx_wiring_makes_webhooks_acceptable_and_twilio_only_needs_none(home
             """,
         )
     )
-    assert [t.telnyx for t in plan.tenants][0] is None
+    assert plan.tenants[0].telnyx is None
     assert plan.tenants[1].telnyx.connection == "1234"
 
 
@@ -331,7 +331,7 @@ def test_select_by_tenant_and_unknown_tenant_is_usage_error(home):
     plan = load_plan(write(home, FULL))
     assert [t.id for t in plan.select(["bolt-7"])] == ["bolt-7"]
     assert [t.id for t in plan.select([])] == ["acme-dental", "bolt-7"]
-    with pytest.raises(UsageProblem, match="not in plan.yaml: nope") as err:
+    with pytest.raises(UsageProblem, match=r"not in plan\.yaml: nope") as err:
         plan.select(["nope", "acme-dental"])
     assert err.value.hint == "tenants in the plan: acme-dental, bolt-7"
 
