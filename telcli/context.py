@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from telcli.output.console import Output
     from telcli.providers.base import ProviderSettings
     from telcli.storage.breakers import Breakers
+    from telcli.storage.captures import CaptureStore
     from telcli.storage.config import Settings
     from telcli.storage.credentials import CredentialStore, Resolved
     from telcli.storage.state import StateDB
@@ -136,6 +137,13 @@ class AppContext:
         from telcli.storage.state import StateDB
 
         return StateDB(self.state_dir / "state.db")
+
+    @cached_property
+    def captures(self) -> CaptureStore:
+        """The webhook capture store, in the state DB."""
+        from telcli.storage.captures import CaptureStore
+
+        return CaptureStore(self.state)
 
     @property
     def store(self) -> CredentialStore:

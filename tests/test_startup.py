@@ -91,3 +91,28 @@ def test_running_a_command_loads_only_its_own_module():
         "telcli.cli.numbers",
         "telcli.cli.options",
     }
+
+
+def test_lazy_webhook_verbs_match_each_command():
+    import importlib
+    import inspect
+
+    from telcli.cli.webhooks import VERBS
+
+    for verb, (module, summary) in VERBS.items():
+        app = importlib.import_module(module).app
+        (callback,) = (c.callback for c in app.registered_commands if c.name == verb)
+        first = " ".join(inspect.getdoc(callback).split("\n\n")[0].split())
+        assert first == summary, f"webhook {verb}: update VERBS in cli/webhooks.py"
+
+
+def test_webhook_help_loads_no_verb_module_and_a_verb_loads_only_its_own():
+    listing = {m for m in _loaded_after(_main("webhook", "--help")) if m.startswith("telcli.cli.")}
+    assert not {m for m in listing if m.startswith("telcli.cli.webhook_")} - {
+        "telcli.cli.webhook_common"
+    }
+    loaded = {
+        m for m in _loaded_after(_main("webhook", "sign", "--help")) if m.startswith("telcli.cli.")
+    }
+    assert "telcli.cli.webhook_signing" in loaded
+    assert not loaded & {"telcli.cli.webhook_captures", "telcli.cli.webhook_replay"}

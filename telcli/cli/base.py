@@ -145,7 +145,30 @@ class LazyGroup(TyperGroup):
 
     def load(self, name: str) -> Any:
         module = importlib.import_module(self.lazy[name][0])
-        command = typer.main.get_command(module.app)
+        command = self.command_of(typer.main.get_command(module.app), name)
         command.name = name
         self.commands[name] = command
         return command
+
+    def command_of(self, built: Any, name: str) -> Any:
+        """The command ``name`` from a loaded module's app: here the sub-app itself."""
+        return built
+
+
+class LazyVerbGroup(LazyGroup):
+    """A command group whose verbs live in several modules, each imported on first use.
+
+    ``lazy`` maps a verb to ``(module, help)``; the module's ``app`` holds that verb (and may
+    hold others). ``telcli webhook --help`` lists the verbs from the help strings alone; running
+    ``telcli webhook replay`` imports the replay module and nothing else.
+    """
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = TyperGroup.get_command(self, ctx, cmd_name)
+        if command is None and cmd_name in self.lazy:
+            command = typer.core.TyperCommand(name=cmd_name, help=self.lazy[cmd_name][1])
+        return command
+
+    def command_of(self, built: Any, name: str) -> Any:
+        # A module app with one command builds to that command; with several, to a group.
+        return built.commands[name] if isinstance(built, TyperGroup) else built

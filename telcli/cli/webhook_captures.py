@@ -1,0 +1,385 @@
+"""webhook import | export | list | show | listen | pull: the capture store and how
+captures get into it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from telcli.cli.base import TelcliTyper
+from telcli.cli.options import JsonOpt
+from telcli.cli.webhook_common import (
+    ApiKeyOpt,
+    EventOpt,
+    LimitOpt,
+    PlanOpt,
+    PrivateKeyOpt,
+    ProviderFilterOpt,
+    PublicKeyOpt,
+    SchemeOverrideOpt,
+    SecretOpt,
+    SidOpt,
+    SinceOpt,
+    WebhookScheme,
+    capture_filter,
+    signing_keys,
+)
+from telcli.context import AppContext
+from telcli.errors import UsageProblem
+
+app = TelcliTyper()
+
+
+class CaptureFormat(StrEnum):
+    ndjson = "ndjson"
+    har = "har"
+    http = "http"
+
+
+@app.command("import")
+def webhook_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="NDJSON (webhook export), a HAR file or raw HTTP/1.1 text.")
+    ],
+    format_: Annotated[
+        CaptureFormat | None,
+        typer.Option(
+            "--format", "-f", case_sensitive=False, help="Default: detected from the content."
+        ),
+    ] = None,
+    provider: Annotated[
+        WebhookScheme | None,
+        typer.Option(
+            "--provider",
+            "-p",
+            case_sensitive=False,
+            help="Label as this provider; default: detected.",
+        ),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Import captured requests into the store (all or nothing); print the new capture ids.
+
+    Example: telcli webhook import ngrok-requests.har
+    """
+    from telcli.services import webhooks as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    result = svc.import_file(
+        app_ctx.captures,
+        file,
+        fmt=str(format_) if format_ else None,
+        provider=str(provider) if provider else None,
+    )
+    if out.json_mode:
+        out.json(result.to_json())
+    else:
+        out.lines(str(c.id) for c in result.added)
+    dup = f"; {result.duplicates} already stored" if result.duplicates else ""
+    out.note(f"imported {len(result.added)} capture(s) from {file} ({result.format}){dup}")
+
+
+@app.command("export")
+def webhook_export(
+    ctx: typer.Context,
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Capture ids; default: every match.")
+    ] = None,
+    provider: ProviderFilterOpt = None,
+    event: EventOpt = None,
+    sid: SidOpt = None,
+    since: SinceOpt = None,
+    limit: LimitOpt = None,
+) -> None:
+    """Print captures as NDJSON (one object per line, bodies base64), oldest first.
+
+    Example: telcli webhook export --provider twilio --since 1d > twilio.ndjson
+    """
+    from telcli.services import webhooks as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output()
+    count = 0
+    for line in svc.export_lines(
+        app_ctx.captures, capture_filter(provider, event, sid, since, limit, ids=ids or ())
+    ):
+        out.out.write(line + "\n")
+        count += 1
+    out.out.flush()
+    out.note(f"exported {count} capture(s)")
+
+
+@app.command("list")
+def webhook_list(
+    ctx: typer.Context,
+    provider: ProviderFilterOpt = None,
+    event: EventOpt = None,
+    sid: SidOpt = None,
+    since: SinceOpt = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="At most this many (newest first).")
+    ] = 50,
+    source: Annotated[str | None, typer.Option("--source", help="listen, import or pull.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List captured webhooks, newest first.
+
+    Example: telcli webhook list --provider telnyx --event call.hangup --since 2h
+    """
+    from telcli.output.webhook_views import CAPTURES
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    found = app_ctx.captures.query(capture_filter(provider, event, sid, since, limit, source))
+    if out.json_mode:
+        out.json([c.summary_json() for c in found])
+    else:
+        out.rows(found, CAPTURES, empty="no captures match")
+
+
+@app.command("show")
+def webhook_show(
+    ctx: typer.Context,
+    capture_id: Annotated[int, typer.Argument(metavar="ID", help="The capture id (webhook list).")],
+    secret: SecretOpt = None,
+    public_key: PublicKeyOpt = None,
+    private_key: PrivateKeyOpt = None,
+    api_key: ApiKeyOpt = None,
+    plan: PlanOpt = None,
+    scheme: SchemeOverrideOpt = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="Twilio: the URL it signed, when not the URL received."),
+    ] = None,
+    at: Annotated[
+        float | None,
+        typer.Option("--at", metavar="UNIX", help="Judge time windows as of this time."),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Show one capture: request, headers, decoded body, the receiver's answer and, when a
+    secret or key is known, the signature verdict.
+
+    Example: telcli webhook show 42 --secret "$TWILIO_AUTH_TOKEN"
+    """
+    from telcli.services import webhooks as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    capture = svc.get_captures(app_ctx.captures, [capture_id])[0]
+    keys = signing_keys(secret, public_key, private_key, api_key, plan)
+    verdict = svc.verify_capture(
+        capture, keys, scheme=str(scheme) if scheme else None, url=url, now=at
+    )
+    if out.json_mode:
+        data = capture.to_json()
+        data["body_decoded"] = svc.decode_body(capture)
+        data["verdict"] = None if verdict is None else verdict.to_json()
+        out.json(data)
+        return
+    out.lines(_show_lines(capture, svc.decode_body(capture), verdict))
+
+
+def _show_lines(capture, decoded, verdict) -> list[str]:
+    import json
+
+    lines = [
+        f"capture {capture.id}  {capture.received_at}  source {capture.source}"
+        f"  provider {capture.provider or '-'}  event {capture.event_type or '-'}"
+        f"  sid {capture.sid or '-'}",
+        f"{capture.method} {capture.url}",
+    ]
+    lines += [f"{name}: {value}" for name, value in capture.headers]
+    lines.append("")
+    kind = decoded["kind"]
+    if kind == "form":
+        lines += [f"  {k} = {v!r}" for k, v in decoded["params"]] or ["  (empty form)"]
+    elif kind == "json":
+        lines += json.dumps(decoded["value"], indent=2, ensure_ascii=False).splitlines()
+    elif kind == "text":
+        lines += decoded["text"].splitlines() or ["(empty body)"]
+    else:
+        lines.append(f"(binary, {len(capture.body)} bytes, base64) {decoded['base64']}")
+    r = capture.response
+    if r is not None:
+        lines.append("")
+        where = f" from {capture.forwarded_to}" if capture.forwarded_to else ""
+        if r.status is None:
+            lines.append(f"response{where}: failed: {r.error}")
+        else:
+            ms = "" if r.latency_ms is None else f" in {r.latency_ms:.1f} ms"
+            lines.append(f"response{where}: {r.status}{ms}, {len(r.body)} bytes")
+    lines.append("")
+    if verdict is None:
+        lines.append("signature: not checked (no secret or key given for this scheme)")
+    else:
+        state = "valid" if verdict.valid else "INVALID"
+        lines.append(f"signature: {state} ({verdict.scheme}): {verdict.reason}")
+        lines += [f"  {'ok' if c.ok else '--'} {c.name}: {c.detail}" for c in verdict.checks]
+    return lines
+
+
+# --- listen --------------------------------------------------------------------------------
+
+
+@app.command("listen")
+def webhook_listen(
+    ctx: typer.Context,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="0 picks a free port.")
+    ] = 8787,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (keep it loopback).")
+    ] = "127.0.0.1",
+    forward_to: Annotated[
+        str | None,
+        typer.Option(
+            "--forward-to",
+            help="Forward each request to this receiver and record its answer (502 when down).",
+        ),
+    ] = None,
+    provider: Annotated[
+        WebhookScheme | None,
+        typer.Option(
+            "--provider", "-p", case_sensitive=False, help="Label captures as this provider."
+        ),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Capture webhooks on a local port (and forward them); Ctrl-C stops, nothing is lost.
+
+    Example: telcli webhook listen --port 8787 --forward-to http://127.0.0.1:3000
+    """
+    import signal
+    import threading
+
+    from telcli.services.listen import CaptureServer
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    store = app_ctx.captures
+    store.db.conn  # create and migrate the DB before the writer thread opens it  # noqa: B018
+    counts = {"captured": 0, "failed": 0}
+
+    def on_event(event) -> None:
+        if event.capture is None:
+            counts["failed"] += 1
+            out.warn(f"request not captured: {event.error}")
+            return
+        counts["captured"] += 1
+        out.note(_listen_line(event))
+        if out.json_mode:
+            import json
+
+            out.out.write(json.dumps(event.capture.to_json(), separators=(",", ":")) + "\n")
+            out.out.flush()
+
+    try:
+        server = CaptureServer(
+            store.db.path,
+            host=host,
+            port=port,
+            forward_to=forward_to,
+            provider=str(provider) if provider else None,
+            on_event=on_event,
+        )
+    except OSError as exc:
+        raise UsageProblem(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="pick another --port (0 picks a free one)",
+        ) from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        out.warn(f"listening on {host}: reachable from other machines")
+    target = f"; forwarding to {forward_to}" if forward_to else ""
+    out.note(f"listening on http://{server.host}:{server.port}{target} (Ctrl-C to stop)")
+    stop = threading.Event()
+    # Ctrl-C and SIGTERM both mean "stop cleanly" (SIGINT explicitly: a shell starts
+    # background jobs with it ignored, and `kill -INT` must still work).
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    server.start()
+    try:
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        out.note("stopping: finishing requests in flight…")
+        server.stop()
+    lost = f", {counts['failed']} not captured" if counts["failed"] else ""
+    out.note(f"stopped: {counts['captured']} request(s) captured{lost}")
+
+
+def _listen_line(event) -> str:
+    c = event.capture
+    path = c.url.split("://", 1)[-1]
+    path = path[path.find("/") :] if "/" in path else "/"
+    label = " ".join(x for x in (c.provider, c.event_type, c.sid) if x) or "-"
+    r = c.response
+    if r is None:
+        answer = f"{event.status}"
+    elif r.status is None:
+        answer = f"502 (forward failed: {r.error})"
+    else:
+        answer = f"{r.status} ({r.latency_ms:.0f} ms)"
+    return f"#{c.id} {c.method} {path} [{label}] {len(c.body)} B -> {answer}"
+
+
+# --- pull ----------------------------------------------------------------------------------
+
+
+class PullProvider(StrEnum):
+    telnyx = "telnyx"
+
+
+@app.command("pull")
+def webhook_pull(
+    ctx: typer.Context,
+    provider: Annotated[
+        PullProvider,
+        typer.Option("--provider", "-p", case_sensitive=False, help="Only telnyx keeps them."),
+    ] = PullProvider.telnyx,
+    since: SinceOpt = None,
+    event: EventOpt = None,
+    status: Annotated[str | None, typer.Option("--status", help="delivered or failed.")] = None,
+    limit: LimitOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Pull recent webhook deliveries from the provider into the store (one capture per attempt).
+
+    Example: telcli webhook pull --provider telnyx --since 1h --status failed
+    """
+    from telcli.output.webhook_views import CAPTURES
+    from telcli.services import webhooks as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    if status not in (None, "delivered", "failed"):
+        raise UsageProblem(f"--status {status!r}: use delivered or failed")
+    records, added, known = svc.pull_telnyx(
+        app_ctx.carrier(str(provider), notify=out.note),
+        app_ctx.captures,
+        since=svc.since_filter(since),
+        event_type=event,
+        status=status,
+        limit=limit,
+    )
+    if out.json_mode:
+        out.json([c.summary_json() for c in added])
+    else:
+        out.rows(added, CAPTURES)
+    already = f"; {known} already stored" if known else ""
+    out.note(
+        f"pulled {records} delivery record(s) from {provider}: {len(added)} new capture(s){already}"
+    )
+    if added:
+        out.note(
+            "note: Telnyx reports the event, not the bytes sent: bodies are rebuilt as"
+            ' {"data": …}; re-sign with a test key (--private-key) to replay them'
+        )

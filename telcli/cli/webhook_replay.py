@@ -1,0 +1,245 @@
+"""webhook replay: send captured webhooks to a receiver again, re-signed for it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from telcli.cli.base import TelcliTyper
+from telcli.cli.options import JsonOpt
+from telcli.cli.webhook_common import (
+    ApiKeyOpt,
+    PlanOpt,
+    PrivateKeyOpt,
+    SchemeOverrideOpt,
+    SecretOpt,
+    capture_filter,
+    signing_keys,
+)
+from telcli.context import AppContext
+from telcli.errors import UsageProblem
+
+app = TelcliTyper()
+
+# --- replay --------------------------------------------------------------------------------
+
+_FILTER_KEYS = ("provider", "event", "sid", "since", "source", "limit")
+
+
+def _replay_filter(ids: list[int], filters: list[str]):  # -> CaptureFilter
+    values: dict[str, str] = {}
+    for item in filters:
+        key, sep, value = item.partition("=")
+        if not sep or key not in _FILTER_KEYS or not value:
+            raise UsageProblem(
+                f"--filter {item!r} is not KEY=VALUE",
+                hint=f"keys: {', '.join(_FILTER_KEYS)}; e.g. --filter provider=twilio",
+            )
+        values[key] = value
+    limit = values.get("limit")
+    if limit is not None and not limit.isdigit():
+        raise UsageProblem(f"--filter limit={limit!r} is not a number")
+    return capture_filter(
+        values.get("provider"),
+        values.get("event"),
+        values.get("sid"),
+        values.get("since"),
+        int(limit) if limit else None,
+        values.get("source"),
+        ids=ids,
+    )
+
+
+def _parse_sets(items: list[str]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageProblem(
+                f"--set {item!r} is not FIELD=VALUE",
+                hint="form: --set CallStatus=completed; JSON: --set data.payload.to=+14155550123",
+            )
+        out.append((key, value))
+    return tuple(out)
+
+
+@app.command("replay")
+def webhook_replay(
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument(metavar="[ID]...", help="Capture ids.")] = None,
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            metavar="KEY=VALUE",
+            help="Replay matching captures, oldest first: provider, event, sid, since, source,"
+            " limit (repeat to combine).",
+        ),
+    ] = None,
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Receiver URL. Its scheme and host always apply; its path and query replace the"
+            " captured ones when given.",
+        ),
+    ] = "",
+    sign_url: Annotated[
+        str | None,
+        typer.Option(
+            "--sign-url",
+            help="Twilio/VAPI: the URL the receiver reconstructs, when not --to (proxy, ngrok).",
+        ),
+    ] = None,
+    resign: Annotated[
+        bool | None,
+        typer.Option(
+            "--resign/--keep-signature",
+            help="Re-sign for the target (default when the scheme's secret or key is given), or"
+            " send the captured signature headers unchanged.",
+            show_default=False,
+        ),
+    ] = None,
+    secret: SecretOpt = None,
+    private_key: PrivateKeyOpt = None,
+    api_key: ApiKeyOpt = None,
+    plan: PlanOpt = None,
+    scheme: SchemeOverrideOpt = None,
+    fresh_idempotency_token: Annotated[
+        bool,
+        typer.Option(
+            "--fresh-idempotency-token",
+            help="New I-Twilio-Idempotency-Token / webhook-id, so the receiver processes the"
+            " replay again (default: keep it, testing its dedupe).",
+        ),
+    ] = False,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=1000)] = 10,
+    preserve_timing: Annotated[
+        bool, typer.Option("--preserve-timing", help="Keep the captured gaps between deliveries.")
+    ] = False,
+    speed: Annotated[
+        float, typer.Option("--speed", min=0.001, help="With --preserve-timing: 2 = twice as fast.")
+    ] = 1.0,
+    twice: Annotated[
+        bool, typer.Option("--twice", help="Send each delivery twice (tests idempotency).")
+    ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="FIELD=VALUE",
+            help="Edit a form param or a JSON field (dotted path) before re-signing.",
+        ),
+    ] = None,
+    expect_status: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-status", help="Statuses that count as success: 200, 2xx,409 (default 2xx)."
+        ),
+    ] = None,
+    request_timeout: Annotated[
+        float, typer.Option("--request-timeout", min=0.1, metavar="SECONDS")
+    ] = 30.0,
+    json_: JsonOpt = False,
+) -> None:
+    """Send captured webhooks to a receiver again, re-signed for it; exit 7 unless every
+    response meets --expect-status.
+
+    Example: telcli webhook replay 41 42 --to http://127.0.0.1:3000 --secret "$TWILIO_AUTH_TOKEN"
+    """
+    from telcli.errors import PartialFailure
+    from telcli.output.webhook_views import REPLAYS
+    from telcli.services import replay as engine
+    from telcli.services import webhooks as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    if not to:
+        raise UsageProblem("--to URL is required", hint="e.g. --to http://127.0.0.1:3000")
+    if not ids and not filter_:
+        raise UsageProblem(
+            "name the captures to replay: IDs, or --filter KEY=VALUE",
+            hint="see them with `telcli webhook list`",
+        )
+    if speed != 1.0 and not preserve_timing:
+        raise UsageProblem("--speed only applies with --preserve-timing")
+    store = app_ctx.captures
+    if ids and not filter_:
+        captures = svc.get_captures(store, ids)
+    else:
+        flt = _replay_filter(ids or [], filter_ or [])
+        from dataclasses import replace
+
+        captures = store.query(replace(flt, newest_first=False))
+    if not captures:
+        out.note("no captures match: nothing to replay")
+        out.rows([], REPLAYS)
+        return
+    opts = engine.ReplayOptions(
+        to=to,
+        sign_url=sign_url,
+        resign=resign,
+        keys=signing_keys(secret, None, private_key, api_key, plan),
+        scheme=str(scheme) if scheme else None,
+        fresh_idempotency=fresh_idempotency_token,
+        sets=_parse_sets(set_ or []),
+        concurrency=concurrency,
+        preserve_timing=preserve_timing,
+        speed=speed,
+        twice=twice,
+        expect=engine.Expectation.parse(expect_status),
+        timeout=request_timeout,
+    )
+    for warning in engine.warnings_for(captures, opts):
+        out.warn(warning)
+    total = len(captures) * (2 if twice else 1)
+    log = app_ctx.debug_log(
+        tuple(v for v in (opts.keys.secret, opts.keys.private_key, opts.keys.api_key) if v)
+    )
+    with _progress(out, total, enabled=app_ctx.stderr_isatty and total >= 20) as advance:
+
+        def on_result(result) -> None:
+            advance(result)
+            if log is not None:  # --debug: one redacted line per request
+                answer = result.status if result.error is None else result.error
+                log(f"http: POST {result.url} -> {answer} ({result.latency_ms or 0:.0f} ms)")
+
+        results = engine.replay(captures, opts, on_result=on_result)
+    out.rows(results, REPLAYS)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        first = failed[0]
+        why = first.error or f"status {first.status}"
+        raise PartialFailure(
+            f"{len(failed)} of {len(results)} replayed request(s) did not meet the expectation"
+            f" ({opts.expect.text}); first: capture {first.capture_id}: {why}",
+            hint="check the receiver's logs; `telcli webhook show ID` shows what was captured",
+        )
+    out.note(f"replayed {len(results)} request(s): all {opts.expect.text}")
+
+
+class _progress:
+    """A Rich progress bar on stderr for long replays (a TTY only); a no-op otherwise."""
+
+    def __init__(self, out: object, total: int, *, enabled: bool) -> None:
+        self.out, self.total, self.enabled = out, total, enabled
+        self._bar = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda result: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        console = Console(file=self.out.err)  # type: ignore[attr-defined]
+        self._bar = Progress(
+            "replay", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+        )
+        self._bar.start()
+        task = self._bar.add_task("replay", total=self.total)
+        return lambda result: self._bar.advance(task)  # type: ignore[union-attr]
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
