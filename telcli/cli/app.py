@@ -69,6 +69,7 @@ def root(
         typer.Option(
             "--profile",
             envvar=envvars.TELCLI_PROFILE,
+            metavar="NAME",
             help="Config profile to use (TELCLI_PROFILE).",
         ),
     ] = None,

@@ -66,6 +66,9 @@ class TelcliTyper(typer.Typer):
                 except KeyboardInterrupt:
                     print("interrupted", file=sys.stderr)
                     raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+                except EOFError:  # Ctrl-D at a prompt (see ask): no answer, nothing done
+                    print("aborted: nothing was changed", file=sys.stderr)
+                    raise typer.Exit(int(ExitCode.BUG)) from None
 
             register(wrapper)
             return fn
@@ -86,7 +89,11 @@ def confirm(app_ctx: Any, question: str, *, yes: bool = False) -> None:
             "refusing to continue without confirmation: stdin is not a terminal",
             hint="pass --yes to confirm in scripts",
         )
-    if ask(f"{question} [y/N]: ").lower() not in ("y", "yes"):
+    try:
+        answer = ask(f"{question} [y/N]: ")
+    except EOFError:  # Ctrl-D: the answer no one typed is "no"
+        answer = ""
+    if answer.lower() not in ("y", "yes"):
         print("aborted: nothing was changed", file=sys.stderr)
         raise typer.Exit(int(ExitCode.BUG))
     # The network budget (--timeout) counts network work, not the time a person took to answer.
@@ -98,13 +105,78 @@ def confirm(app_ctx: Any, question: str, *, yes: bool = False) -> None:
 def ask(prompt: str) -> str:
     """Ask for one visible line. The prompt goes to stderr, never stdout: Click's prompts
     echo their last character through ``input()``, which lands on a redirected stdout and
-    would corrupt the data there (``telcli numbers buy N | cut -f1``)."""
+    would corrupt the data there (``telcli numbers buy N | cut -f1``).
+
+    EOFError at end of input (Ctrl-D): ``confirm`` reads it as "no", a picker as giving up.
+    Ctrl-C ends the prompt line first, so "interrupted" starts on a line of its own."""
     sys.stderr.write(prompt)
     sys.stderr.flush()
-    line = sys.stdin.readline()
+    try:
+        line = sys.stdin.readline()
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        raise
     if not line:
-        raise KeyboardInterrupt  # EOF at a prompt: treat like Ctrl-C (exit 130, nothing done)
+        sys.stderr.write("\n")
+        raise EOFError(prompt)
     return line.strip()
+
+
+# Global options a user may give anywhere on the command line (`telcli vapi numbers --sandbox`):
+# root parameter name -> AppContext.apply_globals keyword. `--timeout` stays before the
+# command: `test sms --timeout` is how long to follow a message, a different thing.
+ANYWHERE = {
+    "profile": "profile",
+    "sandbox": "sandbox",
+    "json_": "json",
+    "yes": "yes",
+    "debug": "debug",
+}
+
+
+def _apply_global(keyword: str) -> Callable[[Any, Any, Any], Any]:
+    def callback(ctx: Any, _param: Any, value: Any) -> Any:
+        # ctx.obj is None only while completing a command line (no root callback ran).
+        if value and ctx.obj is not None:
+            flags: dict[str, Any] = dict.fromkeys(("sandbox", "json", "yes", "debug"), False)
+            ctx.obj.apply_globals(**{**flags, "profile": None, keyword: value})
+        return value
+
+    return callback
+
+
+def spread_globals(root: Any, command: Any) -> None:
+    """Give ``command`` and everything under it the root's global options it does not define
+    itself (a command's own ``--json``/``--yes`` already fold into the global ones)."""
+    from typer.core import TyperOption
+
+    for param in root.params:
+        keyword = ANYWHERE.get(param.name)
+        taken = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
+        if keyword is None or param.opts[0] in taken:
+            continue
+        command.params.append(
+            TyperOption(
+                param_decls=[o for o in param.opts if o not in taken],
+                type=None if param.is_flag else param.type,
+                is_flag=param.is_flag,
+                default=param.default,
+                metavar=param.metavar,
+                help=param.help,
+                expose_value=False,
+                callback=_apply_global(keyword),
+                rich_help_panel="Global options",
+            )
+        )
+    command.globals_from = root  # a lazy verb group hands them to verbs it loads later
+    for sub in getattr(command, "commands", {}).values():
+        spread_globals(root, sub)
+
+
+def _usage_text(message: str) -> str:
+    """Click's sentence ("Missing option '--to'.") as one of our lines ("missing option …")."""
+    message = " ".join(message.split()).rstrip(".")
+    return message[:1].lower() + message[1:]
 
 
 class LazyGroup(TyperGroup):
@@ -147,12 +219,41 @@ class LazyGroup(TyperGroup):
         module = importlib.import_module(self.lazy[name][0])
         command = self.command_of(typer.main.get_command(module.app), name)
         command.name = name
+        # The root's global options; a verb group loading its verbs passes on the root's.
+        spread_globals(getattr(self, "globals_from", self), command)
         self.commands[name] = command
         return command
 
     def command_of(self, built: Any, name: str) -> Any:
         """The command ``name`` from a loaded module's app: here the sub-app itself."""
         return built
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Run the command line; usage errors become STYLE.md §5's two lines (exit 2).
+
+        A group given no sub-command prints its help on stdout and exits 0: asking what a
+        group does is not a mistake.
+        """
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.Abort:
+            print("aborted: nothing was changed", file=sys.stderr)
+            sys.exit(int(ExitCode.BUG))
+        except typer.TyperException as exc:  # Click's errors: usage, bad parameter, file
+            ctx = getattr(exc, "ctx", None)
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                # Rich has already printed the help (on stdout) while building the message.
+                if exc.format_message().strip():
+                    print(exc.format_message())
+                sys.exit(0)
+            print(f"error: {_usage_text(exc.format_message())}", file=sys.stderr)
+            if ctx is not None:
+                print(f"hint: see `{ctx.command_path} --help`", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        # Without standalone mode Typer returns the code of a typer.Exit, else the result.
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 class LazyVerbGroup(LazyGroup):

@@ -20,7 +20,9 @@ ProviderOpt = Annotated[
     typer.Option(
         "--provider",
         "-p",
-        help="Carrier to use; default: every configured provider, in configured order.",
+        metavar="PROVIDER",
+        help="Carrier to use: twilio, telnyx or all; default: every configured provider, in"
+        " configured order.",
         case_sensitive=False,
     ),
 ]
@@ -30,4 +32,6 @@ CountryOpt = Annotated[
         "--country", "-c", help="ISO country code (US, GB, ZA…); default from config, else US."
     ),
 ]
-NumberArg = Annotated[str, typer.Argument(help="Phone number in E.164, e.g. +14155550123.")]
+NumberArg = Annotated[
+    str, typer.Argument(metavar="NUMBER", help="Phone number in E.164, e.g. +14155550123.")
+]

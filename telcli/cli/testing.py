@@ -27,17 +27,22 @@ ToOpt = Annotated[
     typer.Option("--to", help="Destination in E.164; repeat for several (run concurrently)."),
 ]
 WaitOpt = Annotated[
-    bool | None,
+    bool,
     typer.Option(
         "--wait/--no-wait",
-        help="Follow to a final status (default on a TTY) or return once the carrier accepted.",
+        help="Follow to a final status and check --expect (the default, TTY or not), or"
+        " return once the carrier accepted.",
         show_default=False,
     ),
 ]
 WaitTimeoutOpt = Annotated[
     float,
     typer.Option(
-        "--timeout", min=1, metavar="SECONDS", help="How long --wait follows before exit 7."
+        "--timeout",
+        min=1,
+        metavar="SECONDS",
+        help="How long to follow before exit 7 (the global --timeout, before the command,"
+        " bounds network time).",
     ),
 ]
 ForceOpt = Annotated[
@@ -65,7 +70,7 @@ def test_sms(
     media: Annotated[
         list[str] | None, typer.Option("--media", help="Media URL (MMS); repeat for several.")
     ] = None,
-    wait: WaitOpt = None,
+    wait: WaitOpt = True,
     timeout: WaitTimeoutOpt = 120.0,
     expect: Annotated[
         SmsExpect, typer.Option("--expect", help="The final status that passes.")
@@ -83,6 +88,7 @@ def test_sms(
     from telcli.services import testing as svc
 
     app_ctx: AppContext = ctx.obj
+    follow = _wait(ctx, wait)
     if from_ and from_owned:
         raise UsageProblem("--from and --from-owned exclude each other")
     if not body and not media:
@@ -119,7 +125,7 @@ def test_sms(
         media=tuple(media or ()),
         callback_url=_url(callback_url),
         expect=str(expect),
-        wait=_wait(app_ctx, wait),
+        wait=follow,
         timeout=timeout,
     )
     state = svc.ThreadSafeState(app_ctx.state)
@@ -165,7 +171,7 @@ def test_call(
             help="Place the call through VAPI with this assistant ID (--from: an imported number).",
         ),
     ] = None,
-    wait: WaitOpt = None,
+    wait: WaitOpt = True,
     timeout: WaitTimeoutOpt = 120.0,
     expect: Annotated[
         CallExpect, typer.Option("--expect", help="The final status that passes.")
@@ -191,6 +197,7 @@ def test_call(
     from telcli.services import testing as svc
 
     app_ctx: AppContext = ctx.obj
+    follow = _wait(ctx, wait)
     content = [
         flag
         for flag, v in (
@@ -234,7 +241,7 @@ def test_call(
         url=_url(url),
         callback_url=_url(callback_url),
         expect=str(expect),
-        wait=_wait(app_ctx, wait),
+        wait=follow,
         timeout=timeout,
         min_duration=min_duration,
         connection_id=connection_id,
@@ -275,8 +282,18 @@ def _destinations(
     return dests, (str(parse_e164(from_)) if from_ else None)
 
 
-def _wait(app_ctx: AppContext, wait: bool | None) -> bool:
-    return app_ctx.interactive if wait is None else wait
+def _wait(ctx: typer.Context, wait: bool) -> bool:
+    """Follow unless --no-wait; --expect or --timeout with --no-wait would check nothing."""
+    if not wait:
+        for name in ("expect", "timeout", "min_duration"):
+            source = ctx.get_parameter_source(name)
+            if source is not None and source.name != "DEFAULT":
+                flag = "--" + name.replace("_", "-")
+                raise UsageProblem(
+                    f"{flag} has nothing to check with --no-wait",
+                    hint=f"drop --no-wait to follow the test to its outcome, or drop {flag}",
+                )
+    return wait
 
 
 def _url(value: str | None) -> str | None:

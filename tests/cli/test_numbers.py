@@ -125,8 +125,8 @@ def test_search_failover_note_goes_to_stderr_only(run, fakes):
     [
         (["numbers", "search", "--area-code", "41a"], "--area-code '41a' must be digits"),
         (["numbers", "search", "--contains", "5"], "--contains '5' must be 2-16"),
-        (["numbers", "search", "--type", "premium"], "Invalid value"),
-        (["numbers", "search", "--limit", "0"], "Invalid value"),
+        (["numbers", "search", "--type", "premium"], "error: invalid value"),
+        (["numbers", "search", "--limit", "0"], "error: invalid value"),
         (["numbers", "buy", "+1415555"], "+1415555 is too short for US"),
         (["numbers", "buy", "hello"], "is not a phone number"),
         (["numbers", "buy", "+14150000000"], "is not a valid US number"),
@@ -225,6 +225,7 @@ def test_the_confirmation_prompt_never_touches_stdout(run, fakes):
     assert "[y/N]" in result.stderr
 
 
-def test_end_of_input_at_the_prompt_is_an_interrupt_and_buys_nothing(run, fakes):
+def test_end_of_input_at_the_prompt_means_no_and_buys_nothing(run, fakes):
     result = run("numbers", "buy", N1, tty=True, input="")
-    assert result.exit_code == 130 and fakes[0].purchases == 0
+    assert result.exit_code == 1 and fakes[0].purchases == 0
+    assert "aborted: nothing was changed" in result.stderr

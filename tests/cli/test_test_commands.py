@@ -104,7 +104,6 @@ def test_what_reaches_the_service(telcli, captured):
         "30",
         "--callback-url",
         "https://hooks.example.com/s",
-        "--no-wait",
         "--yes",
     )
     assert result.exit_code == 0, result
@@ -116,7 +115,7 @@ def test_what_reaches_the_service(telcli, captured):
         ("https://example.com/a.png",),
         "sent",
         30.0,
-        False,
+        True,
     )
     assert test.callback_url == "https://hooks.example.com/s"
 
@@ -124,7 +123,7 @@ def test_what_reaches_the_service(telcli, captured):
 def test_call_options_reach_the_service(telcli, captured, tmp_path):
     twiml = tmp_path / "t.xml"
     twiml.write_text("<Response><Hangup/></Response>")
-    args = ["--sandbox", "test", "call", "--to", "+14155550123", "--yes", "--no-wait"]
+    args = ["--sandbox", "test", "call", "--to", "+14155550123", "--yes"]
     assert (
         telcli(*args, "--twiml", str(twiml), "--min-duration", "4", "--expect", "busy").exit_code
         == 0
@@ -193,6 +192,25 @@ def test_tty_asks_and_no_sends_nothing(telcli, captured):
     )
     assert result.exit_code == 1 and "Send 1 test SMS from +14155550100?" in result.stderr
     assert captured["sms"] == []
+
+
+@pytest.mark.parametrize("kind", ["sms", "call"])
+@pytest.mark.parametrize("flag", [("--expect", "sent"), ("--timeout", "30")])
+def test_no_wait_with_something_to_check_is_a_usage_error(telcli, captured, kind, flag):
+    extra = ("--body", "x") if kind == "sms" else ()
+    expect = ("--expect", "completed") if kind == "call" and flag[0] == "--expect" else flag
+    args = ["--sandbox", "test", kind, "--to", "+14155550123", *extra, "--yes"]
+    result = telcli(*args, *expect, "--no-wait")
+    assert result.exit_code == 2, result
+    assert f"error: {expect[0]} has nothing to check with --no-wait" in result.stderr
+    assert captured[kind] == []
+
+
+def test_scripts_wait_by_default_and_no_wait_opts_out(telcli, captured):
+    args = ["--sandbox", "test", "sms", "--to", "+14155550123", "--body", "x", "--yes"]
+    assert telcli(*args).exit_code == 0
+    assert telcli(*args, "--no-wait").exit_code == 0
+    assert [test.wait for _, test in captured["sms"]] == [True, False]
 
 
 def test_tty_yes_sends_and_waits_by_default(telcli, captured):

@@ -141,9 +141,12 @@ def test_no_wait_returns_queued_with_exit_0(sb, fake_time):
     assert "accepted by telnyx as queued" in result.stderr
 
 
-def test_without_a_tty_the_default_is_no_wait(sb):
-    result = sb(*sms_args("twilio", "+14155550123"), "--yes", "--json")
-    assert json.loads(result.stdout)[0]["outcome"] == "sent"
+def test_without_a_tty_a_test_still_waits_for_its_outcome(sb):
+    # The README's example marked "exit 5", run from a script: it follows the message to
+    # "undelivered" and fails, rather than reporting "sent" and exiting 0.
+    result = sb(*sms_args("twilio", "+15005550003"), "--yes", "--json")
+    assert result.exit_code == 5, result
+    assert json.loads(result.stdout)[0]["status"] == "undelivered"
 
 
 def test_unicode_body_shows_ucs2_and_segments(sb):
