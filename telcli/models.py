@@ -138,6 +138,16 @@ class NumberConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TenantTag:
+    """The tenant a write records at the provider: its id (``[a-z0-9][a-z0-9-]{0,39}``,
+    checked by ``telcli.tenancy.check_tenant_id``) and an optional display name, which
+    Twilio's FriendlyName and VAPI's name carry after the id (``acme-dental · Acme Dental``)."""
+
+    id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OwnedNumber:
     provider: ProviderName
     phone_number: E164
@@ -153,6 +163,8 @@ class OwnedNumber:
     address_id: str | None = None
     status: str | None = None
     created_at: datetime | None = None
+    # The tenant recorded at the provider (telcli/tenancy.py), None when untagged.
+    tenant: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         from telcli.phone import international_format, national_format
@@ -173,6 +185,7 @@ class OwnedNumber:
             "address_id": self.address_id,
             "status": self.status,
             "created_at": _time(self.created_at),
+            "tenant": self.tenant,
             "provider": str(self.provider),
         }
 
@@ -312,6 +325,8 @@ class AddressInput:
     country: str
     business_name: str | None = None
     friendly_name: str | None = None
+    # Created for this tenant: recorded in Twilio's FriendlyName / Telnyx's customer_reference.
+    tenant: TenantTag | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +343,7 @@ class Address:
     friendly_name: str | None = None
     validated: bool | None = None
     created_at: datetime | None = None
+    tenant: str | None = None  # recorded at the provider (telcli/tenancy.py); None: untagged
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -342,6 +358,7 @@ class Address:
             "friendly_name": self.friendly_name,
             "validated": self.validated,
             "created_at": _time(self.created_at),
+            "tenant": self.tenant,
             "provider": str(self.provider),
         }
 
@@ -383,6 +400,7 @@ class VapiNumber:
     server_url: str | None = None
     status: str | None = None
     created_at: datetime | None = None
+    tenant: str | None = None  # read from ``name`` (telcli/tenancy.py); None: untagged
 
     @property
     def provider(self) -> ProviderName:
@@ -399,6 +417,7 @@ class VapiNumber:
             "server_url": self.server_url,
             "status": self.status,
             "created_at": _time(self.created_at),
+            "tenant": self.tenant,
             "provider": "vapi",
         }
 

@@ -17,6 +17,7 @@ from telcli.models import (
     NumberType,
     OwnedNumber,
     ProviderName,
+    TenantTag,
 )
 
 
@@ -79,28 +80,43 @@ class FakeCarrier:
         ]
         return hits[: query.limit]
 
-    def purchase(self, phone_number: str, *, address_id: str | None = None) -> OwnedNumber:
+    def purchase(
+        self,
+        phone_number: str,
+        *,
+        address_id: str | None = None,
+        tenant: TenantTag | None = None,
+    ) -> OwnedNumber:
         self.calls.append(("purchase", phone_number))
         if phone_number in self.owned:
             raise ProviderRejected("not available", provider=str(self.name), status=400)
         self._maybe_fail("purchase")
-        owned = self._own(phone_number)
+        owned = self._own(phone_number, tenant.id if tenant else None)
         if self.commit_then_fail is not None:
             err, self.commit_then_fail = self.commit_then_fail, None
             raise err
         return owned
 
-    def _own(self, phone_number: str) -> OwnedNumber:
+    def _own(self, phone_number: str, tenant: str | None = None) -> OwnedNumber:
         self.purchases += 1
         owned = OwnedNumber(
-            provider=self.name, phone_number=E164(phone_number), id=f"{self.name}-{self.purchases}"
+            provider=self.name,
+            phone_number=E164(phone_number),
+            id=f"{self.name}-{self.purchases}",
+            tenant=tenant,
         )
         self.owned[phone_number] = owned
         return owned
 
-    def list_owned(self) -> list[OwnedNumber]:
-        self._record("list_owned")
-        return list(self.owned.values())
+    def list_owned(self, tenant: str | None = None) -> list[OwnedNumber]:
+        self._record("list_owned", tenant)
+        return [n for n in self.owned.values() if tenant is None or n.tenant == tenant]
+
+    def set_tenant(self, number: OwnedNumber, tenant: TenantTag | None) -> OwnedNumber:
+        self._record("set_tenant", (number.phone_number, tenant))
+        updated = replace(number, tenant=tenant.id if tenant else None)
+        self.owned[number.phone_number] = updated
+        return updated
 
     def find_owned(self, phone_number: str) -> OwnedNumber | None:
         self._record("find_owned", phone_number)

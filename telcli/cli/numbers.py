@@ -14,6 +14,7 @@ from telcli.cli.options import (
     JsonOpt,
     NumberArg,
     ProviderOpt,
+    TenantOpt,
     YesOpt,
 )
 from telcli.context import AppContext
@@ -98,24 +99,35 @@ def numbers_buy(
     address: Annotated[
         str | None, typer.Option("--address", help="Regulatory address ID to attach.")
     ] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            "--tenant",
+            metavar="ID",
+            help="Record the number for this tenant in the purchase request itself.",
+        ),
+    ] = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Buy one number (shows the price and asks first; --yes without a TTY).
 
-    Example: telcli numbers buy +14155550123 --yes --json
+    Example: telcli numbers buy +14155550123 --tenant acme-dental --yes --json
     """
+    from telcli.models import TenantTag
     from telcli.phone import parse_e164
     from telcli.services import numbers as svc
 
     app_ctx: AppContext = ctx.obj
+    tag = TenantTag(_tenant(tenant)) if tenant is not None else None
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
     carrier, offer = svc.quote(app_ctx.carriers(provider, notify=out.note), e164, notify=out.note)
-    address_id = _address_for(app_ctx, carrier, offer, address, out)
+    address_id = _address_for(app_ctx, carrier, offer, address, out, tenant)
     if not dry_run:
-        out.detail({**_offer_detail(offer), "address": address_id or offer.address_requirement})
+        detail = {**_offer_detail(offer), "address": address_id or offer.address_requirement}
+        out.detail({**detail, "tenant": tenant} if tenant else detail)
         confirm(app_ctx, f"Buy {e164} from {offer.provider}?", yes=yes)
     result = svc.buy(
         carrier,
@@ -127,6 +139,7 @@ def numbers_buy(
         notify=out.note,
         tries=3,
         retry=app_ctx.retry_policy,
+        tenant=tag,
     )
     out.item(result, _views().PURCHASE)
     if dry_run:
@@ -136,17 +149,25 @@ def numbers_buy(
 
 
 @app.command("list")
-def numbers_list(ctx: typer.Context, provider: ProviderOpt = None, json_: JsonOpt = False) -> None:
-    """List the numbers this profile owns, across providers.
+def numbers_list(
+    ctx: typer.Context,
+    provider: ProviderOpt = None,
+    tenant: TenantOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List the numbers this profile owns, across providers (--tenant: one tenant's).
 
-    Example: telcli numbers list --provider twilio --json
+    Example: telcli numbers list --tenant acme-dental --json
     """
     from telcli.services import numbers as svc
 
     app_ctx: AppContext = ctx.obj
+    tenant = _tenant(tenant)
     out = app_ctx.output(json=json_)
-    owned = svc.list_owned(app_ctx.carriers(provider, notify=out.note), notify=out.note)
-    out.rows(owned, _views().OWNED_NUMBERS, empty="this profile owns no numbers")
+    carriers = app_ctx.carriers(provider, notify=out.note)
+    owned = svc.list_owned(carriers, tenant=tenant, notify=out.note)
+    empty = f"tenant {tenant} holds no numbers" if tenant else "this profile owns no numbers"
+    out.rows(owned, _views().OWNED_NUMBERS, empty=empty)
 
 
 @app.command("release")
@@ -294,7 +315,14 @@ def numbers_pricing(
     out.rows(found, _views().PRICES, empty=f"no prices published for {iso}")
 
 
-def _address_for(app_ctx: AppContext, carrier, offer, explicit, out):  # type: ignore[no-untyped-def]
+def _tenant(value: str | None) -> str | None:
+    """``--tenant``, checked: exit 2 for an id that cannot be a tenant's."""
+    from telcli.tenancy import check_tenant_id
+
+    return None if value is None else check_tenant_id(value)
+
+
+def _address_for(app_ctx: AppContext, carrier, offer, explicit, out, tenant=None):  # type: ignore[no-untyped-def]
     """The regulatory address for this purchase (services.addresses.pick); asks on a TTY."""
     from telcli.services import addresses as addr
 
@@ -314,6 +342,7 @@ def _address_for(app_ctx: AppContext, carrier, offer, explicit, out):  # type: i
         explicit=explicit,
         choose=choose if app_ctx.interactive else None,
         notify=out.note,
+        tenant=tenant,
     )
 
 

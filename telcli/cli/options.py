@@ -35,3 +35,11 @@ CountryOpt = Annotated[
 NumberArg = Annotated[
     str, typer.Argument(metavar="NUMBER", help="Phone number in E.164, e.g. +14155550123.")
 ]
+TenantOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tenant",
+        metavar="ID",
+        help="Tenant id ([a-z0-9][a-z0-9-]{0,39}), as recorded at the provider.",
+    ),
+]

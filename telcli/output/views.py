@@ -79,6 +79,8 @@ OWNED_NUMBERS = (
     Column("Voice URL", lambda n: n.voice_url or n.connection_id),
     Column("SMS URL", lambda n: n.sms_url or n.messaging_profile_id),
     Column("Status", lambda n: n.status),
+    # Last, so TSV readers that cut earlier columns by position keep working.
+    Column("Tenant", lambda n: n.tenant),
 )
 
 PURCHASE = (
@@ -167,6 +169,7 @@ ADDRESSES = (
     Column("Postal code", lambda a: a.postal_code),
     Column("Country", lambda a: a.country),
     Column("Label", lambda a: a.friendly_name),
+    Column("Tenant", lambda a: a.tenant),
 )
 
 PRICES = (
@@ -187,6 +190,7 @@ VAPI_NUMBERS = (
     Column("Assistant", lambda n: n.assistant_name or n.assistant_id),
     Column("Server URL", lambda n: n.server_url),
     Column("VAPI ID", lambda n: n.id, "dim"),
+    Column("Tenant", lambda n: n.tenant),
 )
 
 ASSISTANTS = (

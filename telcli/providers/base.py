@@ -16,6 +16,7 @@ from telcli.models import (
     NumberType,
     OwnedNumber,
     ProviderName,
+    TenantTag,
 )
 
 if TYPE_CHECKING:
@@ -64,12 +65,21 @@ class CarrierProvider(Protocol):
         """Numbers available to buy, with price and address requirement where known."""
         ...
 
-    def purchase(self, phone_number: str, *, address_id: str | None = None) -> OwnedNumber:
-        """Buy one number. Not idempotent at the provider: callers must never blindly retry."""
+    def purchase(
+        self,
+        phone_number: str,
+        *,
+        address_id: str | None = None,
+        tenant: TenantTag | None = None,
+    ) -> OwnedNumber:
+        """Buy one number. Not idempotent at the provider: callers must never blindly retry.
+        ``tenant`` is recorded in the purchase request itself (telcli/tenancy.py), so the
+        number is never owned untagged; the result's ``tenant`` says what the provider holds."""
         ...
 
-    def list_owned(self) -> list[OwnedNumber]:
-        """Every number the account owns (all pages)."""
+    def list_owned(self, tenant: str | None = None) -> list[OwnedNumber]:
+        """Every number the account owns (all pages); with ``tenant``, only that tenant's
+        (filtered on the server where the API can, always checked again here)."""
         ...
 
     def find_owned(self, phone_number: str) -> OwnedNumber | None:
@@ -83,6 +93,11 @@ class CarrierProvider(Protocol):
     def configure(self, number: OwnedNumber, config: NumberConfig) -> OwnedNumber:
         """Apply the non-None fields of ``config``; returns the number as it now is.
         Raises UsageProblem for settings this carrier cannot take on a number."""
+        ...
+
+    def set_tenant(self, number: OwnedNumber, tenant: TenantTag | None) -> OwnedNumber:
+        """Record ``tenant`` on an owned number, or clear it with None; returns the number as
+        it now is (adopting a number bought by hand, offboarding a tenant)."""
         ...
 
     def create_address(self, address: AddressInput) -> Address:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from telcli import transport
+from telcli import tenancy, transport
 from telcli.errors import (
     AuthError,
     ProviderError,
@@ -39,6 +39,7 @@ from telcli.models import (
     NumberType,
     OwnedNumber,
     ProviderName,
+    TenantTag,
 )
 from telcli.providers.base import ProviderSettings
 
@@ -228,19 +229,30 @@ class TelnyxProvider:
             for n in found
         ]
 
-    def purchase(self, phone_number: str, *, address_id: str | None = None) -> OwnedNumber:
+    def purchase(
+        self,
+        phone_number: str,
+        *,
+        address_id: str | None = None,
+        tenant: TenantTag | None = None,
+    ) -> OwnedNumber:
         # CreateNumberOrder. Its phone_numbers[] items take no address, only a
         # requirement_group_id (or bundle_id) "to satisfy number requirements": on Telnyx the
         # address of a regulated number travels inside a requirement group. ``address_id`` is
         # an address (as `telcli addresses list` shows), so a requirement group holding it is
         # created first (CreateRequirementGroup) and the order names that group.
+        # The tenant travels in the order itself as its customer_reference (the only free
+        # text CreateNumberOrderRequest takes; `tags` exist only on UpdatePhoneNumber).
         entry: dict[str, str] = {"phone_number": phone_number}
         if address_id:
             group_id = self._requirement_group(phone_number, address_id)
             if group_id:
                 entry["requirement_group_id"] = group_id
+        order_body: dict[str, Any] = {"phone_numbers": [entry]}
+        if tenant is not None:
+            order_body["customer_reference"] = tenancy.telnyx_reference(tenant.id)
         what = f"purchase of {phone_number}"
-        body = self._request("POST", "/number_orders", what, json={"phone_numbers": [entry]})
+        body = self._request("POST", "/number_orders", what, json=order_body)
         order = body.get("data") or {}
         ordered = next(
             (
@@ -260,8 +272,20 @@ class TelnyxProvider:
                 hint="run `telcli numbers search` for another number",
             )
         owned = self._resolve_order(phone_number, order, ordered, number_status)
+        if tenant is not None and owned.tenant != tenant.id and owned.status == "active":
+            owned = self._tag_bought(owned, tenant)
         # PhoneNumberDetailed does not say which address it was bought with; the caller does.
         return replace(owned, address_id=address_id) if address_id else owned
+
+    def _tag_bought(self, owned: OwnedNumber, tenant: TenantTag) -> OwnedNumber:
+        """The spec does not say that a number order's customer_reference is copied onto
+        its numbers; when the bought number does not show it, it is written on the number
+        (UpdatePhoneNumber). The purchase has happened: a failure here must not read as a
+        failed purchase, so the number is returned as listed (``tenant`` None tells)."""
+        try:
+            return self.set_tenant(owned, tenant)
+        except (ProviderError, AuthError):
+            return owned
 
     def _resolve_order(
         self, phone_number: str, order: dict[str, Any], ordered: dict[str, Any], status: str
@@ -290,13 +314,20 @@ class TelnyxProvider:
             messaging_profile_id=order.get("messaging_profile_id"),
             status="purchase-pending" if status != "success" else "active",
             created_at=_time(order.get("created_at")),
+            tenant=tenancy.tenant_of_telnyx_reference(order.get("customer_reference")),
         )
 
-    def list_owned(self) -> list[OwnedNumber]:
+    def list_owned(self, tenant: str | None = None) -> list[OwnedNumber]:
+        # ListPhoneNumbers filter[customer_reference] narrows to one tenant on the server; the
+        # spec does not say whether it matches exactly, so the tenant is checked again here.
+        params: Params = []
+        if tenant is not None:
+            params.append(("filter[customer_reference]", tenancy.telnyx_reference(tenant)))
         seen: dict[str, OwnedNumber] = {}
-        for record in self._pages([], "number listing"):
+        for record in self._pages(params, "number listing"):
             number = _owned(record)
-            seen.setdefault(number.id, number)
+            if tenant is None or number.tenant == tenant:
+                seen.setdefault(number.id, number)
         return list(seen.values())
 
     def find_owned(self, phone_number: str) -> OwnedNumber | None:
@@ -323,6 +354,12 @@ class TelnyxProvider:
                 f"{', '.join(webhook_fields)} cannot be set on a Telnyx number "
                 f"({number.phone_number})",
                 hint=_WEBHOOK_HINT,
+            )
+        if config.friendly_name is not None and number.tenant:
+            raise UsageProblem(
+                f"{number.phone_number} belongs to tenant {number.tenant}, which its Telnyx"
+                " customer reference records: it cannot also carry a name",
+                hint="Telnyx numbers take --friendly-name only while untagged",
             )
         what = f"update of {number.phone_number}"
         result = number
@@ -354,6 +391,23 @@ class TelnyxProvider:
             result = replace(result, messaging_profile_id=profile or None)
         return result
 
+    def set_tenant(self, number: OwnedNumber, tenant: TenantTag | None) -> OwnedNumber:
+        """Record ``tenant`` on an owned number (UpdatePhoneNumber customer_reference), or
+        with None clear it (an empty reference)."""
+        reference = "" if tenant is None else tenancy.telnyx_reference(tenant.id)
+        body = self._request(
+            "PATCH",
+            f"/phone_numbers/{number.id}",
+            f"tenant update of {number.phone_number}",
+            json={"customer_reference": reference},
+        )
+        data = body.get("data")
+        if isinstance(data, dict) and data.get("phone_number"):
+            return _owned(data)
+        return replace(
+            number, friendly_name=reference or None, tenant=tenant.id if tenant else None
+        )
+
     # -- regulatory addresses, requirements, prices -------------------------------------------
 
     def create_address(self, address: AddressInput) -> Address:
@@ -372,7 +426,10 @@ class TelnyxProvider:
             "postal_code": address.postal_code,
             "country_code": address.country.upper(),
         }
-        if address.friendly_name:
+        if address.tenant is not None:
+            # The tenant's address: its customer_reference says whose (telcli/tenancy.py).
+            body["customer_reference"] = tenancy.telnyx_reference(address.tenant.id)
+        elif address.friendly_name:
             body["customer_reference"] = address.friendly_name
         data = self._request(
             "POST", "/addresses", f"address creation in {address.country.upper()}", json=body
@@ -645,6 +702,7 @@ def _owned(record: dict[str, Any]) -> OwnedNumber:
         messaging_profile_id=record.get("messaging_profile_id") or None,
         status=record.get("status") or None,
         created_at=_time(record.get("purchased_at") or record.get("created_at")),
+        tenant=tenancy.tenant_of_telnyx_reference(record.get("customer_reference")),
     )
 
 
@@ -686,6 +744,7 @@ def _address(record: dict[str, Any]) -> Address:
         friendly_name=record.get("customer_reference") or None,
         validated=None,
         created_at=_time(record.get("created_at")),
+        tenant=tenancy.tenant_of_telnyx_reference(record.get("customer_reference")),
     )
 
 

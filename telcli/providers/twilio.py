@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from telcli import transport
+from telcli import tenancy, transport
 from telcli.errors import AuthError, ProviderError, ProviderUnavailable, UsageProblem
 from telcli.models import (
     E164,
@@ -45,6 +45,7 @@ from telcli.models import (
     NumberType,
     OwnedNumber,
     ProviderName,
+    TenantTag,
 )
 from telcli.providers.base import ProviderSettings
 
@@ -304,26 +305,39 @@ class TwilioProvider:
                 return _decimal(entry.get("current_price")), currency
         return None, currency
 
-    def purchase(self, phone_number: str, *, address_id: str | None = None) -> OwnedNumber:
-        # CreateIncomingPhoneNumber: form body PhoneNumber (+ AddressSid).
+    def purchase(
+        self,
+        phone_number: str,
+        *,
+        address_id: str | None = None,
+        tenant: TenantTag | None = None,
+    ) -> OwnedNumber:
+        # CreateIncomingPhoneNumber: form body PhoneNumber (+ AddressSid). The tenant travels
+        # in the same request as FriendlyName, so the number is never untagged.
         kwargs: dict[str, Any] = {"phone_number": phone_number}
         if address_id:
             kwargs["address_sid"] = address_id
+        if tenant is not None:
+            kwargs["friendly_name"] = tenancy.twilio_name(tenant.id, tenant.name)
         record = self._call(
             f"purchase of {phone_number}",
             lambda c: self._account(c).incoming_phone_numbers.create(**kwargs),
         )
         return _owned(record)
 
-    def list_owned(self) -> list[OwnedNumber]:
-        # ListIncomingPhoneNumber; the SDK follows next_page_uri through every page.
+    def list_owned(self, tenant: str | None = None) -> list[OwnedNumber]:
+        # ListIncomingPhoneNumber; the SDK follows next_page_uri through every page. Its
+        # FriendlyName filter matches the whole name exactly, and a tenant's label also holds
+        # its display name (which may have changed since the purchase): so a tenant's numbers
+        # are picked out here, by the id the label starts with.
         records = self._call(
             "number listing",
             lambda c: list(
                 self._account(c).incoming_phone_numbers.stream(page_size=_OWNED_PAGE_SIZE)
             ),
         )
-        return [_owned(r) for r in records]
+        owned = [_owned(r) for r in records]
+        return owned if tenant is None else [n for n in owned if n.tenant == tenant]
 
     def find_owned(self, phone_number: str) -> OwnedNumber | None:
         records = self._call(
@@ -356,11 +370,15 @@ class TwilioProvider:
                 f"{number.phone_number} is a Twilio number",
                 hint="for Twilio pass --voice-url, --sms-url or --status-callback",
             )
+        friendly_name = config.friendly_name
+        if friendly_name is not None and number.tenant:
+            # The FriendlyName carries the tenant: a new name keeps it.
+            friendly_name = tenancy.twilio_name(number.tenant, friendly_name)
         fields = {
             "voice_url": config.voice_url,
             "sms_url": config.sms_url,
             "status_callback": config.status_callback,
-            "friendly_name": config.friendly_name,
+            "friendly_name": friendly_name,
         }
         changes = {k: v for k, v in fields.items() if v is not None}
         if not changes:
@@ -369,6 +387,24 @@ class TwilioProvider:
         record = self._call(
             f"update of {number.phone_number}",
             lambda c: self._account(c).incoming_phone_numbers(number.id).update(**changes),
+        )
+        return _owned(record)
+
+    def set_tenant(self, number: OwnedNumber, tenant: TenantTag | None) -> OwnedNumber:
+        """Record ``tenant`` on an owned number (UpdateIncomingPhoneNumber FriendlyName), or
+        with None clear it: the name goes back to Twilio's default, the number itself
+        (national format for NANP numbers, E.164 otherwise)."""
+        from telcli.phone import national_format
+
+        if tenant is not None:
+            name = tenancy.twilio_name(tenant.id, tenant.name)
+        elif number.phone_number.startswith("+1"):
+            name = national_format(number.phone_number)
+        else:
+            name = number.phone_number
+        record = self._call(
+            f"tenant update of {number.phone_number}",
+            lambda c: self._account(c).incoming_phone_numbers(number.id).update(friendly_name=name),
         )
         return _owned(record)
 
@@ -384,7 +420,12 @@ class TwilioProvider:
             "postal_code": address.postal_code,
             "iso_country": address.country.upper(),
         }
-        if address.friendly_name:
+        if address.tenant is not None:
+            # The tenant's address: its FriendlyName says whose (telcli/tenancy.py).
+            kwargs["friendly_name"] = tenancy.twilio_name(
+                address.tenant.id, address.friendly_name or address.tenant.name
+            )
+        elif address.friendly_name:
             kwargs["friendly_name"] = address.friendly_name
         record = self._call(
             f"address creation in {address.country.upper()}",
@@ -617,6 +658,7 @@ def _owned(record: Any) -> OwnedNumber:
         address_id=_blank(record.address_sid),
         status=_blank(record.status),
         created_at=created,
+        tenant=tenancy.tenant_of_twilio_name(record.friendly_name),
     )
 
 
@@ -634,6 +676,7 @@ def _address(record: Any) -> Address:
         friendly_name=_blank(record.friendly_name),
         validated=record.validated,
         created_at=created,
+        tenant=tenancy.tenant_of_twilio_name(record.friendly_name),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from telcli import tenancy
 from telcli.errors import ProviderUnavailable
 from telcli.models import Assistant, CallResult, ProviderName, VapiNumber
 from telcli.providers.base import ProviderSettings
@@ -162,6 +163,7 @@ def _number(data: dict[str, Any]) -> VapiNumber:
         server_url=(server or {}).get("url") or data.get("serverUrl") or None,
         status=data.get("status") or None,
         created_at=_time(data.get("createdAt")),
+        tenant=tenancy.tenant_of_vapi_name(data.get("name")),
     )
 
 

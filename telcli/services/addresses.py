@@ -183,6 +183,7 @@ def pick(
     explicit: str | None = None,
     choose: Choose | None = None,
     notify: Notify = _quiet,
+    tenant: str | None = None,
 ) -> str | None:
     """The address id to buy ``offer`` with.
 
@@ -190,6 +191,10 @@ def pick(
     Otherwise the account's addresses at the offering carrier are matched: exactly one is used
     (with a note); several are offered to ``choose`` (a TTY prompt) or, without one, refused
     with exit 2 naming them; none stops with exit 5 and the `addresses create` command to run.
+
+    No default crosses tenants: for ``tenant``, its own addresses (recorded at the provider,
+    telcli/tenancy.py) are matched first and, when it has none that fit, the untagged ones;
+    without a tenant, only untagged ones. Another tenant's address is never picked.
     """
     if explicit:
         return explicit
@@ -197,12 +202,15 @@ def pick(
     if requirement is AddressRequirement.none:
         return None
     country = offer.country
-    candidates = [a for a in carrier.list_addresses(None) if matches(requirement, country, a)]
+    fitting = [a for a in carrier.list_addresses(None) if matches(requirement, country, a)]
+    own = [a for a in fitting if tenant is not None and a.tenant == tenant]
+    candidates = own or [a for a in fitting if a.tenant is None]
     where = {
         AddressRequirement.any: "",
         AddressRequirement.local: f" in {country}",
         AddressRequirement.foreign: f" outside {country}",
     }[requirement]
+    whose = f" of tenant {tenant} or untagged" if tenant else " untagged"
     if len(candidates) == 1:
         notify(f"using address {candidates[0].id} ({_label(candidates[0])})")
         return candidates[0].id
@@ -218,8 +226,17 @@ def pick(
     command = (
         f"telcli addresses create --provider {carrier.name} --customer-name NAME "
         f"--street STREET --city CITY --region REGION --postal-code CODE "
-        f"--country {example_country}"
+        f"--country {example_country}" + (f" --tenant {tenant}" if tenant else "")
     )
+    others = len(fitting)
+    if others:
+        raise ProviderRejected(
+            f"{offer.phone_number} needs a regulatory address{where}; {carrier.name} has"
+            f" {others} that fit{'s' if others == 1 else ''}, but none{whose}: another"
+            " tenant's address is never used by default",
+            provider=str(carrier.name),
+            hint=f"create one: `{command}`, or pass --address ID to choose one explicitly",
+        )
     raise ProviderRejected(
         f"{offer.phone_number} needs a regulatory address{where} and {carrier.name} has none",
         provider=str(carrier.name),

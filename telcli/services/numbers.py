@@ -26,6 +26,7 @@ from telcli.models import (
     Purchase,
     Release,
     Settlement,
+    TenantTag,
 )
 from telcli.providers.base import CarrierProvider
 from telcli.services import failover
@@ -65,10 +66,15 @@ def search(
 
 
 def list_owned(
-    carriers: Sequence[CarrierProvider], *, notify: Notify = _quiet
+    carriers: Sequence[CarrierProvider], *, tenant: str | None = None, notify: Notify = _quiet
 ) -> list[OwnedNumber]:
-    """Owned numbers in carrier order, sorted by number within each carrier."""
-    found = _each(carriers, lambda c: c.list_owned(), what="listing numbers", notify=notify)
+    """Owned numbers in carrier order, sorted by number within each carrier; with
+    ``tenant``, only the numbers recorded for that tenant at the provider."""
+
+    def listing(carrier: CarrierProvider) -> list[OwnedNumber]:
+        return carrier.list_owned() if tenant is None else carrier.list_owned(tenant)
+
+    found = _each(carriers, listing, what="listing numbers", notify=notify)
     return [n for _, numbers in found for n in sorted(numbers, key=lambda n: n.phone_number)]
 
 
@@ -206,6 +212,7 @@ def buy(
     notify: Notify = _quiet,
     tries: int = 1,
     retry: RetryPolicy | None = None,
+    tenant: TenantTag | None = None,
 ) -> Purchase:
     """Buy ``offer`` from ``carrier``: ledger intent first, outcome after, never twice.
 
@@ -219,6 +226,9 @@ def buy(
     With ``tries`` > 1, a purchase whose ambiguous failure was reconciled as *not bought* is
     sent again, after ``retry``'s backoff (none before the first resend: the lookup was a
     round trip already): the lookup proved the first did nothing.
+
+    ``tenant`` travels in the purchase request itself (telcli/tenancy.py) and in the ledger
+    entry's detail.
     """
     number = offer.phone_number
     name = str(carrier.name)
@@ -234,6 +244,7 @@ def buy(
             id="",
             country=offer.country,
             capabilities=offer.capabilities,
+            tenant=tenant.id if tenant else None,
         )
         return Purchase(number=placeholder, dry_run=True, **prices)
 
@@ -266,11 +277,12 @@ def buy(
                 "monthly_price": None if offer.monthly_price is None else str(offer.monthly_price),
                 "currency": offer.currency,
                 "address_id": address_id,
+                **({"tenant": tenant.id} if tenant else {}),
             },
         )
         start = time.monotonic()
         try:
-            owned = carrier.purchase(number, address_id=address_id)
+            owned = carrier.purchase(number, address_id=address_id, tenant=tenant)
         except ProviderUnavailable as exc:
             if not exc.sent:
                 # Provably not sent (no connection, open circuit): nothing can have been bought.
@@ -437,3 +449,13 @@ def reconcile(
 
 def configure(carrier: CarrierProvider, owned: OwnedNumber, config: NumberConfig) -> OwnedNumber:
     return carrier.configure(owned, config)
+
+
+def set_tenant(
+    carrier: CarrierProvider, owned: OwnedNumber, tenant: TenantTag | None
+) -> OwnedNumber:
+    """Record ``tenant`` on ``owned`` at its provider (None clears it). Idempotent: a number
+    that already carries the tenant is returned without a request."""
+    if (tenant.id if tenant else None) == owned.tenant and (tenant is None or tenant.name is None):
+        return owned
+    return carrier.set_tenant(owned, tenant)

@@ -65,7 +65,7 @@ def test_list_is_tsv_when_piped_and_a_table_on_a_tty(sb):
     created = json.loads(sb("addresses", "create", "-p", "twilio", *FLAGS, "--json").stdout)
     piped = sb("addresses", "list")
     assert piped.stdout == (
-        f"{created['id']}\ttwilio\tJane Doe\t1 Long St\tCape Town\tWC\t8001\tZA\t\n"
+        f"{created['id']}\ttwilio\tJane Doe\t1 Long St\tCape Town\tWC\t8001\tZA\t\t\n"
     )
     table = sb("addresses", "list", tty=True)
     header = table.stdout.splitlines()[0].split()
@@ -115,6 +115,7 @@ def test_create_from_yaml_file_with_flag_override(sb, tmp_path):
         "SW1A 2AA",
         "GB",
         "HQ",
+        "",  # no tenant
     ]
 
 

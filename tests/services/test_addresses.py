@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -104,3 +105,39 @@ def test_build_input_defaults_the_customer_name_to_the_business():
         }
     )
     assert (built.customer_name, built.business_name, built.country) == ("Acme", "Acme", "ZA")
+
+
+# -- no default crosses tenants ----------------------------------------------------------------
+
+
+def tagged(id_: str, country: str, tenant: str) -> Address:
+    return replace(address(id_, country), tenant=tenant)
+
+
+ACME_ZA, BOLT_ZA = tagged("ADacme", "ZA", "acme-dental"), tagged("ADbolt", "ZA", "bolt-gym")
+
+
+def test_an_untagged_purchase_never_takes_a_tenants_address():
+    # Before: the only fitting address (tenant acme's) was attached with a note, exit 0.
+    with pytest.raises(ProviderRejected) as info:
+        svc.pick(Carrier(ACME_ZA), offer(AddressRequirement.local))
+    assert "has 1 that fits, but none untagged" in info.value.message
+    assert "never used by default" in info.value.message
+
+
+def test_a_tenants_purchase_never_takes_another_tenants_address():
+    with pytest.raises(ProviderRejected) as info:
+        svc.pick(Carrier(ACME_ZA), offer(AddressRequirement.local), tenant="bolt-gym")
+    assert "none of tenant bolt-gym or untagged" in info.value.message
+    assert "--tenant bolt-gym" in (info.value.hint or "")
+
+
+def test_a_tenants_own_address_wins_over_untagged_ones():
+    carrier = Carrier(ZA, ACME_ZA, BOLT_ZA)
+    assert svc.pick(carrier, offer(AddressRequirement.local), tenant="acme-dental") == "ADacme"
+
+
+def test_a_tenant_without_its_own_address_uses_the_untagged_one():
+    carrier = Carrier(ZA, ACME_ZA)
+    assert svc.pick(carrier, offer(AddressRequirement.local), tenant="bolt-gym") == "ADza"
+    assert svc.pick(carrier, offer(AddressRequirement.local)) == "ADza"

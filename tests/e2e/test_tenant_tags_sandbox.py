@@ -1,0 +1,90 @@
+"""Tenants recorded at the provider, end to end on the sandbox: `numbers buy --tenant` tags
+in the purchase request, `numbers list --tenant` sees only that tenant's numbers, and a
+machine with an empty local state sees the same tenants."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def sb(telcli):
+    def run(*args, env=None):
+        return telcli("--sandbox", *args, env=env)
+
+    return run
+
+
+def _numbers(sb, provider, count):
+    found = sb(
+        "numbers",
+        "search",
+        "--provider",
+        provider,
+        "--area-code",
+        "415",
+        "--limit",
+        str(count),
+        "--json",
+    )
+    assert found.exit_code == 0, found
+    return [n["phone_number"] for n in json.loads(found.stdout)]
+
+
+@pytest.mark.parametrize("provider", ["twilio", "telnyx"])
+def test_buy_with_tenant_and_list_by_tenant(sb, provider, home, tmp_path):
+    acme, bolt, plain = _numbers(sb, provider, 3)
+
+    bought = sb("numbers", "buy", acme, "--tenant", "acme-dental", "--yes", "--json")
+    assert bought.exit_code == 0, bought
+    assert json.loads(bought.stdout)["tenant"] == "acme-dental"
+    assert sb("numbers", "buy", bolt, "--tenant", "bolt-gym", "--yes").exit_code == 0
+    assert sb("numbers", "buy", plain, "--yes").exit_code == 0
+
+    rows = json.loads(sb("numbers", "list", "--json").stdout)
+    assert {r["phone_number"]: r["tenant"] for r in rows} == {
+        acme: "acme-dental",
+        bolt: "bolt-gym",
+        plain: None,
+    }
+    only = sb("numbers", "list", "--tenant", "acme-dental", "--json")
+    assert only.exit_code == 0, only
+    assert [r["phone_number"] for r in json.loads(only.stdout)] == [acme]
+
+    # TSV: the tenant is the last column, empty when untagged.
+    tsv = sb("numbers", "list").stdout.splitlines()
+    assert {line.split("\t")[0]: line.split("\t")[-1] for line in tsv} == {
+        acme: "acme-dental",
+        bolt: "bolt-gym",
+        plain: "",
+    }
+
+    # Another machine (an empty TELCLI_HOME) on the same sandbox sees the same tenants.
+    other = tmp_path / "other-home"
+    other.mkdir()
+    fresh = sb(
+        "numbers",
+        "list",
+        "--tenant",
+        "bolt-gym",
+        "--json",
+        env={"TELCLI_HOME": str(other), "TELCLI_SANDBOX_DB": str(home / "sandbox.db")},
+    )
+    assert [r["phone_number"] for r in json.loads(fresh.stdout)] == [bolt]
+
+
+def test_tenant_without_numbers_lists_nothing_and_says_so(telcli):
+    result = telcli("--sandbox", "numbers", "list", "--tenant", "nobody", tty=True)
+    assert result.exit_code == 0 and "tenant nobody holds no numbers" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [("numbers", "list"), ("numbers", "buy", "+14155550123", "--yes")]
+)
+def test_an_invalid_tenant_id_is_a_usage_error(sb, command):
+    result = sb(*command, "--tenant", "Acme Dental")
+    assert result.exit_code == 2
+    assert "error: --tenant 'Acme Dental' is not a tenant id" in result.stderr
+    assert result.stdout == ""
