@@ -56,6 +56,7 @@ class AppContext:
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     _carriers: dict[str, Any] = field(default_factory=dict, repr=False)
+    _noted_profile: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def from_environment(cls) -> AppContext:
@@ -169,7 +170,18 @@ class AppContext:
             from telcli.sandbox import SANDBOX_CREDENTIALS
 
             return Resolved(dict(SANDBOX_CREDENTIALS[provider]), "sandbox")
-        return resolve(provider, self.profile_name, self.env, self.store)
+        explicit = bool(self.profile or self.env.get(envvars.TELCLI_PROFILE))
+        found = resolve(provider, self.profile_name, self.env, self.store, explicit=explicit)
+        if found.ignored_env and provider not in self._noted_profile:
+            # Once per provider and command: the environment says one account, the profile
+            # another, and the profile wins (README, "Credentials").
+            self._noted_profile.add(provider)
+            print(
+                f"note: profile {self.profile_name!r}: using its {provider} credentials from the"
+                f" keyring, not {', '.join(found.ignored_env)} from the environment",
+                file=sys.stderr,
+            )
+        return found
 
     @cached_property
     def sandbox_transport(self) -> httpx.BaseTransport:

@@ -70,7 +70,8 @@ def root(
             "--profile",
             envvar=envvars.TELCLI_PROFILE,
             metavar="NAME",
-            help="Config profile to use (TELCLI_PROFILE).",
+            help="Config profile to use (TELCLI_PROFILE); its stored credentials win over"
+            " the environment's.",
         ),
     ] = None,
     sandbox: Annotated[

@@ -1,4 +1,5 @@
-"""Credentials: environment first, then the OS keyring (service ``telcli``).
+"""Credentials: environment first, then the OS keyring (service ``telcli``); with an
+explicit profile (``--profile`` or ``TELCLI_PROFILE``), that profile's keyring entries only.
 
 Keyring usernames are ``<provider>:<field>`` for the ``default`` profile and
 ``<profile>/<provider>:<field>`` for any other. ``keyring`` is imported inside methods only
@@ -216,6 +217,9 @@ class MemoryStore:
 class Resolved:
     values: dict[str, str]
     source: str  # "env" | "keyring" | "sandbox"
+    # Environment variables that held credentials for this provider but were not used,
+    # because an explicit profile chose its own (names only, never values).
+    ignored_env: tuple[str, ...] = ()
 
     @property
     def last4(self) -> str:
@@ -238,13 +242,31 @@ def from_env(provider: str, env: Mapping[str, str]) -> dict[str, str] | None:
     return _complete(provider, values)
 
 
+def env_names(provider: str, env: Mapping[str, str]) -> tuple[str, ...]:
+    """The names of this provider's credential variables set (non-empty) in ``env``."""
+    return tuple(ENV[(provider, f)] for f in FIELDS[provider] if env.get(ENV[(provider, f)]))
+
+
 def resolve(
-    provider: str, profile: str, env: Mapping[str, str], store: CredentialStore
+    provider: str,
+    profile: str,
+    env: Mapping[str, str],
+    store: CredentialStore,
+    *,
+    explicit: bool = False,
 ) -> Resolved:
-    """Environment first (never touching the keyring when it is complete), then the keyring."""
-    found = from_env(provider, env)
-    if found:
-        return Resolved(found, "env")
+    """Environment first (never touching the keyring when it is complete), then the keyring.
+
+    With ``explicit`` (the profile was named by ``--profile`` or ``TELCLI_PROFILE``), the
+    profile's own keyring entries are used even when the environment holds credentials, as
+    the AWS CLI does with ``--profile``; a profile without stored credentials is an error,
+    never a silent use of the environment's (another account's) credentials.
+    """
+    if not explicit:
+        found = from_env(provider, env)
+        if found:
+            return Resolved(found, "env")
+    ignored = env_names(provider, env) if explicit else ()
     values = {}
     for field in FIELDS[provider]:
         value = store.get(profile, provider, field)
@@ -252,7 +274,15 @@ def resolve(
             values[field] = value
     found = _complete(provider, values)
     if found:
-        return Resolved(found, "keyring")
+        return Resolved(found, "keyring", ignored)
+    if ignored:
+        flag = "" if profile == "default" else f" --profile {profile}"
+        raise AuthError(
+            f"no {provider} credentials stored for profile {profile!r}; with an explicit"
+            f" profile, {', '.join(ignored)} from the environment are not used",
+            hint=f"run `telcli auth login {provider}{flag}`, or drop --profile and unset"
+            " TELCLI_PROFILE to use the environment's credentials",
+        )
     raise AuthError(
         f"no {provider} credentials for profile {profile!r}",
         hint=f"run `telcli auth login {provider}`, or set {env_hint(provider)}; "

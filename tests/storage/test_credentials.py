@@ -475,3 +475,56 @@ def test_resolve_through_keyring_store(backend) -> None:
     assert resolve("telnyx", "acme", {}, store) == Resolved({"api_key": TELNYX_KEY}, "keyring")
     with pytest.raises(AuthError, match="no telnyx credentials for profile 'default'"):
         resolve("telnyx", "default", {}, store)
+
+
+# -- an explicit profile's credentials win over the environment's ------------------------------
+
+OTHER_KEY = "KEY-of-another-account-in-the-environment-0000"
+
+
+def test_explicit_profile_uses_its_keyring_even_when_the_environment_holds_others() -> None:
+    # Before: the environment's key won, whatever --profile said.
+    store = MemoryStore({("acme", "telnyx", "api_key"): TELNYX_KEY})
+    env = {"TELNYX_API_KEY": OTHER_KEY}
+    found = resolve("telnyx", "acme", env, store, explicit=True)
+    assert (found.values, found.source) == ({"api_key": TELNYX_KEY}, "keyring")
+    assert found.ignored_env == ("TELNYX_API_KEY",)
+    # Without an explicit profile the environment still wins, as documented.
+    assert resolve("telnyx", "acme", env, store).values == {"api_key": OTHER_KEY}
+
+
+def test_explicit_profile_without_stored_credentials_never_uses_the_environments() -> None:
+    with pytest.raises(AuthError) as caught:
+        resolve("telnyx", "acme", {"TELNYX_API_KEY": OTHER_KEY}, MemoryStore(), explicit=True)
+    assert caught.value.exit_code == 4
+    assert "TELNYX_API_KEY from the environment are not used" in caught.value.message
+    assert OTHER_KEY not in caught.value.message + (caught.value.hint or "")
+    assert "telcli auth login telnyx --profile acme" in (caught.value.hint or "")
+
+
+def test_explicit_profile_says_so_once_on_stderr(telcli, make_ctx, home) -> None:
+    (home / "config.yaml").write_text("profiles:\n  acme: {}\n", encoding="utf-8")
+    store = MemoryStore({("acme", "telnyx", "api_key"): TELNYX_KEY})
+    env = {"TELNYX_API_KEY": OTHER_KEY, "TELCLI_PROFILE": "acme"}
+    result = telcli(
+        "auth", "status", "--offline", "--json", ctx=make_ctx(env=env, credential_store=store)
+    )
+    assert result.exit_code == 0, result
+    rows = {r["provider"]: r for r in json.loads(result.stdout)}
+    assert (rows["telnyx"]["source"], rows["telnyx"]["last4"]) == ("keyring", TELNYX_KEY[-4:])
+    notes = [line for line in result.stderr.splitlines() if "TELNYX_API_KEY" in line]
+    assert notes == [
+        "note: profile 'acme': using its telnyx credentials from the keyring, not"
+        " TELNYX_API_KEY from the environment"
+    ]
+    assert OTHER_KEY not in result.stderr and TELNYX_KEY not in result.stderr
+
+
+def test_the_profile_note_is_printed_once_per_provider(make_ctx, home, capsys) -> None:
+    (home / "config.yaml").write_text("profiles:\n  acme: {}\n", encoding="utf-8")
+    store = MemoryStore({("acme", "telnyx", "api_key"): TELNYX_KEY})
+    ctx = make_ctx(env={"TELNYX_API_KEY": OTHER_KEY}, credential_store=store)
+    ctx.apply_globals(profile="acme", sandbox=False, json=False, yes=False, debug=False)
+    for _ in range(3):
+        assert ctx.credentials("telnyx").values == {"api_key": TELNYX_KEY}
+    assert capsys.readouterr().err.count("using its telnyx credentials") == 1
