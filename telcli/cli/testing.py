@@ -412,19 +412,19 @@ def _columns(kind: str) -> list[Any]:
         return f"{data['price']} {data['currency']}" if data["price"] else ""
 
     cols = [
-        Column("TO", j("to")),
-        Column("STATUS", j("status"), style="bold"),
-        Column("EXPECTED", j("expected")),
-        Column("OUTCOME", j("outcome")),
+        Column("To", j("to"), "bold", keep=True),
+        Column("Status", j("status"), style="bold"),
+        Column("Expected", j("expected"), drop=3),
+        Column("Outcome", j("outcome")),
     ]
     if kind == "sms":
-        cols.append(Column("SEGMENTS", j("segments"), justify="right"))
+        cols.append(Column("Segments", j("segments"), justify="right", drop=4))
     else:
-        cols.append(Column("DURATION", j("duration"), justify="right"))
+        cols.append(Column("Duration", j("duration"), justify="right", drop=4))
     cols += [
-        Column("PRICE", price, justify="right"),
-        Column("ERROR", error),
-        Column("PROVIDER", j("provider")),
-        Column("ID", j("id")),
+        Column("Price", price, justify="right", drop=2),
+        Column("Error", error),
+        Column("Provider", j("provider"), "cyan", keep=True),
+        Column("ID", j("id"), "dim", keep=True),
     ]
     return cols

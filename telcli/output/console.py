@@ -20,6 +20,30 @@ def _tsv_cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
+def _fit(columns: Sequence[Column], widths: Sequence[int], width: int) -> list[int]:
+    """Indexes of the columns to show in ``width`` cells: drop ranked columns (highest
+    ``drop`` first) until every column fits at its natural width; what still does not fit
+    wraps (the ``keep`` columns never do). When even wrapping cannot make room (each wrapped
+    column needs a few cells), unranked columns go too, rightmost first."""
+
+    def needed(shown: list[int], wrap: bool) -> int:
+        cells = [widths[j] if columns[j].keep or not wrap else min(widths[j], 8) for j in shown]
+        return sum(cells) + 2 * (len(shown) - 1)
+
+    shown = list(range(len(columns)))
+    ranked = sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: -columns[i].drop)
+    unranked = [i for i, c in reversed(list(enumerate(columns))) if not c.drop and not c.keep]
+    for i in ranked:
+        if needed(shown, wrap=False) <= width:
+            return shown
+        shown.remove(i)
+    for i in unranked:
+        if needed(shown, wrap=True) <= width:
+            break
+        shown.remove(i)
+    return shown
+
+
 class Output:
     def __init__(
         self,
@@ -83,18 +107,35 @@ class Output:
         self.out.flush()
 
     def _table(self, items: Sequence[Any], columns: Sequence[Column]) -> None:
+        from rich.cells import cell_len
         from rich.console import Console
         from rich.table import Table
 
         console = Console(file=self.out, no_color=not self.color, highlight=False)
+        rows = [[cell(c, item) for c in columns] for item in items]
+        widths = [
+            max([cell_len(c.header), *(cell_len(r[i]) for r in rows)])
+            for i, c in enumerate(columns)
+        ]
+        shown = _fit(columns, widths, console.width)
+        # Numbers and IDs are never cut: if even they do not fit, the table runs wider than
+        # the terminal (which wraps the line) rather than shortening a value.
+        need = sum(widths[i] for i in shown if columns[i].keep) + 2 * (len(shown) - 1)
+        if need > console.width:
+            console = Console(file=self.out, no_color=not self.color, highlight=False, width=need)
         table = Table(box=None, header_style="bold", pad_edge=False)
-        for c in columns:
-            style = c.style if self.color else None
-            table.add_column(c.header, style=style, justify=c.justify)  # type: ignore[arg-type]
-        for item in items:
-            table.add_row(
-                *(cell(c, item) for c in columns),
+        for i in shown:
+            c = columns[i]
+            table.add_column(
+                c.header,
+                style=c.style if self.color else None,
+                justify=c.justify,  # type: ignore[arg-type]
+                no_wrap=c.keep,
+                min_width=widths[i] if c.keep else None,
+                overflow="fold",
             )
+        for row in rows:
+            table.add_row(*(row[i] for i in shown))
         console.print(table)
 
     # --- messages (stderr) ---------------------------------------------------------------

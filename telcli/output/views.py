@@ -17,6 +17,11 @@ class Column:
     style: str | None = None
     justify: str = "left"
     tsv: bool = True  # False: tables only (a second rendering of a value TSV already has)
+    # On a narrow terminal (output/console.py): a `keep` column (a phone number, an ID: what
+    # an operator copies) is never cut or wrapped; columns with a `drop` rank leave the table,
+    # highest rank first, until the rest fits; any other column wraps.
+    keep: bool = False
+    drop: int = 0
 
 
 def _text(value: object) -> str:
@@ -56,46 +61,46 @@ def money(amount: Any, currency: str | None) -> str:
 
 
 AVAILABLE_NUMBERS = (
-    Column("Number", lambda n: n.phone_number, "bold"),
-    Column("National", _national),
-    Column("International", _international, tsv=False),
-    Column("Locality", _place),
-    Column("Type", lambda n: n.number_type),
-    Column("Capabilities", lambda n: n.capabilities),
-    Column("Monthly", lambda n: money(n.monthly_price, n.currency), justify="right"),
-    Column("Upfront", lambda n: money(n.upfront_price, n.currency), justify="right"),
+    Column("Number", lambda n: n.phone_number, "bold", keep=True),
+    Column("National", _national, drop=8),
+    Column("International", _international, tsv=False, drop=9),
+    Column("Locality", _place, drop=5),
+    Column("Type", lambda n: n.number_type, drop=3),
+    Column("Capabilities", lambda n: n.capabilities, drop=4),
+    Column("Monthly", lambda n: money(n.monthly_price, n.currency), justify="right", keep=True),
+    Column("Upfront", lambda n: money(n.upfront_price, n.currency), justify="right", drop=6),
     Column("Address", lambda n: n.address_requirement),
-    Column("Provider", lambda n: n.provider, "cyan"),
+    Column("Provider", lambda n: n.provider, "cyan", keep=True),
 )
 
 OWNED_NUMBERS = (
-    Column("Number", lambda n: n.phone_number, "bold"),
-    Column("National", _national),
-    Column("International", _international, tsv=False),
-    Column("Provider", lambda n: n.provider, "cyan"),
-    Column("ID", lambda n: n.id, "dim"),
-    Column("Name", lambda n: n.friendly_name),
-    Column("Capabilities", lambda n: n.capabilities),
-    Column("Voice URL", lambda n: n.voice_url or n.connection_id),
-    Column("SMS URL", lambda n: n.sms_url or n.messaging_profile_id),
+    Column("Number", lambda n: n.phone_number, "bold", keep=True),
+    Column("National", _national, drop=8),
+    Column("International", _international, tsv=False, drop=9),
+    Column("Provider", lambda n: n.provider, "cyan", keep=True),
+    Column("ID", lambda n: n.id, "dim", keep=True),
+    Column("Name", lambda n: n.friendly_name, drop=5),
+    Column("Capabilities", lambda n: n.capabilities, drop=4),
+    Column("Voice URL", lambda n: n.voice_url or n.connection_id, drop=3),
+    Column("SMS URL", lambda n: n.sms_url or n.messaging_profile_id, drop=2),
     Column("Status", lambda n: n.status),
     # Last, so TSV readers that cut earlier columns by position keep working.
     Column("Tenant", lambda n: n.tenant),
 )
 
 PURCHASE = (
-    Column("Number", lambda p: p.number.phone_number, "bold"),
-    Column("Provider", lambda p: p.provider, "cyan"),
-    Column("ID", lambda p: p.number.id, "dim"),
-    Column("Monthly", lambda p: money(p.monthly_price, p.currency), justify="right"),
+    Column("Number", lambda p: p.number.phone_number, "bold", keep=True),
+    Column("Provider", lambda p: p.provider, "cyan", keep=True),
+    Column("ID", lambda p: p.number.id, "dim", keep=True),
+    Column("Monthly", lambda p: money(p.monthly_price, p.currency), justify="right", keep=True),
     Column("Upfront", lambda p: money(p.upfront_price, p.currency), justify="right"),
     Column("Dry run", lambda p: p.dry_run),
 )
 
 RELEASE = (
-    Column("Number", lambda r: r.phone_number, "bold"),
-    Column("Provider", lambda r: r.provider, "cyan"),
-    Column("ID", lambda r: r.id, "dim"),
+    Column("Number", lambda r: r.phone_number, "bold", keep=True),
+    Column("Provider", lambda r: r.provider, "cyan", keep=True),
+    Column("ID", lambda r: r.id, "dim", keep=True),
     Column("Released", lambda r: not r.dry_run),
 )
 
@@ -111,21 +116,21 @@ CREDENTIALS = (
 LEDGER = (
     Column("ID", lambda e: e.id, justify="right"),
     Column("Operation", lambda e: e.op),
-    Column("Target", lambda e: e.target, "bold"),
+    Column("Target", lambda e: e.target, "bold", keep=True),
     Column("Provider", lambda e: e.provider, "cyan"),
     Column("Status", lambda e: e.status),
-    Column("Result", lambda e: e.result_id),
+    Column("Result", lambda e: e.result_id, keep=True),
     Column("Updated", lambda e: e.updated_at),
 )
 
 SETTLEMENTS = (
     Column("Entry", lambda s: s.entry_id, justify="right"),
     Column("Operation", lambda s: s.op),
-    Column("Number", lambda s: s.phone_number, "bold"),
+    Column("Number", lambda s: s.phone_number, "bold", keep=True),
     Column("Provider", lambda s: s.provider, "cyan"),
     Column("Was", lambda s: s.was),
     Column("Now", lambda s: s.status),
-    Column("Result", lambda s: s.result_id, "dim"),
+    Column("Result", lambda s: s.result_id, "dim", keep=True),
     Column("Note", lambda s: s.note),
 )
 
@@ -160,15 +165,15 @@ PROVIDER_STATUS = (
 # -- addresses, prices, VAPI, audit (issue 4) -------------------------------------------------
 
 ADDRESSES = (
-    Column("ID", lambda a: a.id, "dim"),
-    Column("Provider", lambda a: a.provider, "cyan"),
+    Column("ID", lambda a: a.id, "dim", keep=True),
+    Column("Provider", lambda a: a.provider, "cyan", keep=True),
     Column("Name", lambda a: a.business_name or a.customer_name, "bold"),
-    Column("Street", lambda a: a.street),
+    Column("Street", lambda a: a.street, drop=3),
     Column("City", lambda a: a.city),
-    Column("Region", lambda a: a.region),
-    Column("Postal code", lambda a: a.postal_code),
+    Column("Region", lambda a: a.region, drop=4),
+    Column("Postal code", lambda a: a.postal_code, drop=2),
     Column("Country", lambda a: a.country),
-    Column("Label", lambda a: a.friendly_name),
+    Column("Label", lambda a: a.friendly_name, drop=5),
     Column("Tenant", lambda a: a.tenant),
 )
 
@@ -182,27 +187,27 @@ PRICES = (
 )
 
 VAPI_NUMBERS = (
-    Column("Number", lambda n: n.phone_number, "bold"),
-    Column("National", _national),
-    Column("International", _international, tsv=False),
+    Column("Number", lambda n: n.phone_number, "bold", keep=True),
+    Column("National", _national, drop=8),
+    Column("International", _international, tsv=False, drop=9),
     Column("Carrier", lambda n: n.carrier, "cyan"),
-    Column("Name", lambda n: n.name),
+    Column("Name", lambda n: n.name, drop=5),
     Column("Assistant", lambda n: n.assistant_name or n.assistant_id),
-    Column("Server URL", lambda n: n.server_url),
-    Column("VAPI ID", lambda n: n.id, "dim"),
+    Column("Server URL", lambda n: n.server_url, drop=4),
+    Column("VAPI ID", lambda n: n.id, "dim", keep=True),
     Column("Tenant", lambda n: n.tenant),
 )
 
 ASSISTANTS = (
-    Column("ID", lambda a: a.id, "dim"),
+    Column("ID", lambda a: a.id, "dim", keep=True),
     Column("Name", lambda a: a.name, "bold"),
     Column("Updated", lambda a: a.to_json()["updated_at"]),
 )
 
 DRIFT = (
-    Column("Number", lambda d: d.phone_number, "bold"),
+    Column("Number", lambda d: d.phone_number, "bold", keep=True),
     Column("Provider", lambda d: d.provider, "cyan"),
     Column("Drift", lambda d: d.kind, "yellow"),
-    Column("Detail", lambda d: d.detail),
+    Column("Detail", lambda d: d.detail, drop=5),
     Column("Fix", lambda d: d.fix),
 )

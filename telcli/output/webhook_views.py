@@ -22,11 +22,11 @@ def _response(c: Any) -> object:
 
 CAPTURES = (
     Column("ID", lambda c: c.id, justify="right"),
-    Column("Received", lambda c: c.received_at),
-    Column("Source", lambda c: c.source),
+    Column("Received", lambda c: c.received_at, drop=2),
+    Column("Source", lambda c: c.source, drop=3),
     Column("Provider", lambda c: c.provider or "", "cyan"),
     Column("Event", lambda c: c.event_type or ""),
-    Column("SID", lambda c: c.sid or "", "dim"),
+    Column("SID", lambda c: c.sid or "", "dim", keep=True),
     Column("Method", lambda c: c.method),
     Column("Path", lambda c: _path(c.url), "bold"),
     Column("Bytes", lambda c: len(c.body), justify="right"),

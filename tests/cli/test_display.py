@@ -41,3 +41,56 @@ def test_tables_show_both_formats_and_tsv_stays_one(telcli, country):
         assert offer["national_format"] in table.stdout
     tsv = telcli("--sandbox", "numbers", "search", "-c", country, "--limit", "1").stdout
     assert len(tsv.splitlines()[0].split("\t")) == 9
+
+
+# -- narrow terminals: numbers and IDs are never cut ----------------------------------------
+
+
+def _buy_some(telcli, country: str) -> None:
+    found = json.loads(telcli("--sandbox", "numbers", "search", "-c", country, "--json").stdout)
+    for provider in ("twilio", "telnyx"):
+        offer = next(o for o in found if o["provider"] == provider)
+        assert telcli("--sandbox", "numbers", "buy", offer["phone_number"], "--yes").exit_code == 0
+
+
+@pytest.mark.parametrize("columns", ["80", "60"])
+@pytest.mark.parametrize("country", ["GB", "US", "ZA"])
+def test_search_at_a_narrow_terminal_keeps_every_number_whole(telcli, country, columns):
+    args = ("--sandbox", "numbers", "search", "-c", country, "--limit", "3")
+    table = telcli(*args, tty=True, env={"COLUMNS": columns})
+    offers = json.loads(telcli(*args, "--json").stdout)
+    assert "…" not in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= int(columns)
+    for offer in offers:
+        assert offer["phone_number"] in table.stdout.split()
+        assert offer["monthly_price"] in table.stdout
+    # The first columns to go are the second and third renderings of the number.
+    assert "International" not in table.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize("columns", ["80", "40"])
+def test_list_at_a_narrow_terminal_keeps_numbers_and_ids_whole(telcli, columns):
+    _buy_some(telcli, "US")
+    table = telcli("--sandbox", "numbers", "list", tty=True, env={"COLUMNS": columns})
+    owned = json.loads(telcli("--sandbox", "numbers", "list", "--json").stdout)
+    assert "…" not in table.stdout
+    for number in owned:
+        row = next(line for line in table.stdout.splitlines() if number["phone_number"] in line)
+        assert row.split()[:3] == [number["phone_number"], number["provider"], number["id"]]
+
+
+def test_a_wide_terminal_shows_every_column(telcli):
+    table = telcli("--sandbox", "numbers", "search", "--limit", "1", tty=True)
+    header = table.stdout.splitlines()[0].split()
+    assert header == [
+        "Number",
+        "National",
+        "International",
+        "Locality",
+        "Type",
+        "Capabilities",
+        "Monthly",
+        "Upfront",
+        "Address",
+        "Provider",
+    ]

@@ -219,7 +219,7 @@ def test_tty_yes_sends_and_waits_by_default(telcli, captured):
     )
     assert result.exit_code == 0, result
     assert captured["sms"][0][1].wait is True
-    assert "TO" in result.stdout and "STATUS" in result.stdout  # a Rich table on a TTY
+    assert "To" in result.stdout and "Status" in result.stdout  # a Rich table on a TTY
 
 
 # -- on the sandbox, with the progress display and real rendering ---------------------------
@@ -259,7 +259,7 @@ def test_tty_run_draws_progress_and_a_table(telcli, make_ctx, fake_time):
     )
     assert result.exit_code == 5
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:4] == ["TO", "STATUS", "EXPECTED", "OUTCOME"]
+    assert lines[0].split()[:4] == ["To", "Status", "Expected", "Outcome"]
     assert any(
         line.split()[:4] == ["+15005550003", "undelivered", "delivered", "failed"] for line in lines
     )
