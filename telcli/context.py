@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from telcli.providers.base import ProviderSettings
     from telcli.storage.breakers import Breakers
     from telcli.storage.captures import CaptureStore
+    from telcli.storage.completion_cache import CompletionCache
     from telcli.storage.config import Settings
     from telcli.storage.credentials import CredentialStore, Resolved
     from telcli.storage.state import StateDB
@@ -117,9 +118,17 @@ class AppContext:
 
     @cached_property
     def settings(self) -> Settings:
+        from telcli.storage.completion_cache import CompletionCache
         from telcli.storage.config import load_settings
 
-        return load_settings(self.config_path, self.profile or self.env.get(envvars.TELCLI_PROFILE))
+        settings = load_settings(
+            self.config_path, self.profile or self.env.get(envvars.TELCLI_PROFILE)
+        )
+        # TAB offers the config's profiles; rewritten only when config.yaml changed.
+        CompletionCache(self.state_dir / "completion").sync(
+            "profiles", settings.profiles, source=self.config_path
+        )
+        return settings
 
     @property
     def profile_name(self) -> str:
@@ -138,6 +147,13 @@ class AppContext:
         from telcli.storage.state import StateDB
 
         return StateDB(self.state_dir / "state.db")
+
+    @cached_property
+    def completion(self) -> CompletionCache:
+        """Values TAB offers (storage/completion_cache.py); commands refresh what they list."""
+        from telcli.storage.completion_cache import CompletionCache
+
+        return CompletionCache(self.state_dir / "completion", sandbox=self.sandbox)
 
     @cached_property
     def captures(self) -> CaptureStore:

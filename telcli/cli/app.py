@@ -38,6 +38,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "Send test SMS and place test calls, wait for the real outcome, exit non-zero when it"
         " is wrong.",
     ),
+    "completion": (
+        "telcli.cli.completion",
+        "Print shell completion scripts, and refresh the values TAB offers.",
+    ),
     "sandbox": (
         "telcli.cli.sandbox",
         "Run the embedded Twilio/Telnyx emulator over HTTP, or reset what it owns.",
@@ -50,7 +54,8 @@ app = TelcliTyper(
     " VAPI, prove them with test calls and SMS, and replay webhooks.\n\n"
     "Try it with no account and no network: telcli --sandbox numbers search --country US",
     no_args_is_help=True,
-    add_completion=True,
+    # TAB is answered by the static scripts of `telcli completion` (no Python per TAB).
+    add_completion=False,
     cls=LazyGroup.of(SUBCOMMANDS),
 )
 

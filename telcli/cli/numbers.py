@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -146,6 +146,7 @@ def numbers_buy(
         out.note(f"dry run: {e164} is available from {offer.provider}; nothing was bought")
     else:
         out.success(f"Bought {e164} from {result.provider} (id {result.number.id})")
+        _remember(app_ctx, [result.number])
 
 
 @app.command("list")
@@ -168,6 +169,8 @@ def numbers_list(
     owned = svc.list_owned(carriers, tenant=tenant, notify=out.note)
     empty = f"tenant {tenant} holds no numbers" if tenant else "this profile owns no numbers"
     out.rows(owned, _views().OWNED_NUMBERS, empty=empty)
+    # A tenant filter lists part of what a provider holds: add to the cache, never replace.
+    _remember(app_ctx, owned, complete=set() if tenant else {str(n.provider) for n in owned})
 
 
 @app.command("release")
@@ -199,6 +202,7 @@ def numbers_release(
     out.item(result, _views().RELEASE)
     if not dry_run:
         out.success(f"Released {e164} at {owned.provider}")
+        app_ctx.completion.discard("numbers", [e164])
 
 
 @app.command("reconcile")
@@ -344,6 +348,13 @@ def _address_for(app_ctx: AppContext, carrier, offer, explicit, out, tenant=None
         notify=out.note,
         tenant=tenant,
     )
+
+
+def _remember(app_ctx: AppContext, numbers: list[Any], *, complete: set[str] | None = None) -> None:
+    """Owned numbers just seen become TAB completions (storage/completion_cache.py)."""
+    from telcli.services.completion import remember_numbers
+
+    remember_numbers(app_ctx.completion, numbers, complete=sorted(complete or ()))
 
 
 def _views():  # type: ignore[no-untyped-def]

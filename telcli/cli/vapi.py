@@ -154,4 +154,8 @@ def vapi_assistants(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
     app_ctx: AppContext = ctx.obj
     out = app_ctx.output(json=json_)
-    out.rows(svc.list_assistants(_vapi(app_ctx)), _views().ASSISTANTS, empty="no assistants")
+    from telcli.services.completion import assistant_words
+
+    assistants = svc.list_assistants(_vapi(app_ctx))
+    out.rows(assistants, _views().ASSISTANTS, empty="no assistants")
+    app_ctx.completion.replace("assistants", assistant_words(assistants))

@@ -140,6 +140,7 @@ def webhook_list(
         out.json([c.summary_json() for c in found])
     else:
         out.rows(found, CAPTURES, empty="no captures match")
+    app_ctx.completion.add("captures", [str(c.id) for c in reversed(found)])
 
 
 @app.command("show")
@@ -265,6 +266,7 @@ def webhook_listen(
     store = app_ctx.captures
     store.db.conn  # create and migrate the DB before the writer thread opens it  # noqa: B018
     counts = {"captured": 0, "failed": 0}
+    captured: list[str] = []
 
     def on_event(event) -> None:
         if event.capture is None:
@@ -272,6 +274,7 @@ def webhook_listen(
             out.warn(f"request not captured: {event.error}")
             return
         counts["captured"] += 1
+        captured.append(str(event.capture.id))
         out.note(_listen_line(event))
         if out.json_mode:
             import json
@@ -313,6 +316,7 @@ def webhook_listen(
         out.note("stopping: finishing requests in flight…")
         server.stop()
     lost = f", {counts['failed']} not captured" if counts["failed"] else ""
+    app_ctx.completion.add("captures", captured)
     out.note(f"stopped: {counts['captured']} request(s) captured{lost}")
 
 
