@@ -16,6 +16,7 @@ from telcli.cli.options import (
     ProviderOpt,
     TenantOpt,
     YesOpt,
+    tenant_value,
 )
 from telcli.context import AppContext
 from telcli.errors import OutcomeUnknown, UsageProblem
@@ -120,7 +121,8 @@ def numbers_buy(
     from telcli.services import numbers as svc
 
     app_ctx: AppContext = ctx.obj
-    tag = TenantTag(_tenant(tenant)) if tenant is not None else None
+    tenant = tenant_value(tenant)
+    tag = TenantTag(tenant) if tenant is not None else None
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
     carrier, offer = svc.quote(app_ctx.carriers(provider, notify=out.note), e164, notify=out.note)
@@ -163,7 +165,7 @@ def numbers_list(
     from telcli.services import numbers as svc
 
     app_ctx: AppContext = ctx.obj
-    tenant = _tenant(tenant)
+    tenant = tenant_value(tenant)
     out = app_ctx.output(json=json_)
     carriers = app_ctx.carriers(provider, notify=out.note)
     owned = svc.list_owned(carriers, tenant=tenant, notify=out.note)
@@ -317,13 +319,6 @@ def numbers_pricing(
     iso = (country or app_ctx.settings.default_country).upper()
     found = svc.prices(app_ctx.carriers(provider, notify=out.note), iso, type_, notify=out.note)
     out.rows(found, _views().PRICES, empty=f"no prices published for {iso}")
-
-
-def _tenant(value: str | None) -> str | None:
-    """``--tenant``, checked: exit 2 for an id that cannot be a tenant's."""
-    from telcli.tenancy import check_tenant_id
-
-    return None if value is None else check_tenant_id(value)
 
 
 def _address_for(app_ctx: AppContext, carrier, offer, explicit, out, tenant=None):  # type: ignore[no-untyped-def]

@@ -43,3 +43,10 @@ TenantOpt = Annotated[
         help="Tenant id ([a-z0-9][a-z0-9-]{0,39}), as recorded at the provider.",
     ),
 ]
+
+
+def tenant_value(value: str | None) -> str | None:
+    """``--tenant``, checked: a UsageProblem (exit 2) for an id no tenant can have."""
+    from telcli.tenancy import check_tenant_id
+
+    return None if value is None else check_tenant_id(value)

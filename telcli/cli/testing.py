@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from telcli.cli.base import TelcliTyper, confirm
-from telcli.cli.options import JsonOpt, ProviderOpt, YesOpt
+from telcli.cli.options import JsonOpt, ProviderOpt, TenantOpt, YesOpt, tenant_value
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
 from telcli.models import CallExpect, SmsExpect
@@ -65,7 +65,10 @@ def test_sms(
     ] = None,
     from_owned: Annotated[
         bool,
-        typer.Option("--from-owned", help="Send from the first SMS-capable owned number."),
+        typer.Option(
+            "--from-owned",
+            help="Send from the first SMS-capable owned number (untagged, or --tenant's).",
+        ),
     ] = False,
     media: Annotated[
         list[str] | None, typer.Option("--media", help="Media URL (MMS); repeat for several.")
@@ -77,6 +80,7 @@ def test_sms(
     ] = SmsExpect.delivered,
     callback_url: CallbackOpt = None,
     provider: ProviderOpt = None,
+    tenant: TenantOpt = None,
     force: ForceOpt = False,
     yes: YesOpt = False,
     json_: JsonOpt = False,
@@ -101,6 +105,7 @@ def test_sms(
         capability="sms",
         explicit_provider=provider not in (None, "all"),
         notify=out.note,
+        tenant=tenant_value(tenant),
     )
     from telcli.services.segments import analyze
 
@@ -186,6 +191,7 @@ def test_call(
     ] = None,
     callback_url: CallbackOpt = None,
     provider: ProviderOpt = None,
+    tenant: TenantOpt = None,
     force: ForceOpt = False,
     yes: YesOpt = False,
     json_: JsonOpt = False,
@@ -218,7 +224,7 @@ def test_call(
         from telcli.providers import load_provider
 
         vapi = load_provider("vapi", app_ctx.provider_settings("vapi"))
-        senders = [svc.assistant_sender(vapi, assistant, caller)]
+        senders = [svc.assistant_sender(vapi, assistant, caller, tenant=tenant_value(tenant))]
     else:
         senders = svc.pick_senders(
             app_ctx.carriers(provider, notify=out.note),
@@ -226,6 +232,7 @@ def test_call(
             capability="voice",
             explicit_provider=provider not in (None, "all"),
             notify=out.note,
+            tenant=tenant_value(tenant),
         )
     out.detail(
         {

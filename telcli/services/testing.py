@@ -306,31 +306,59 @@ def pick_senders(
     capability: str,
     explicit_provider: bool,
     notify: Notify = _quiet,
+    tenant: str | None = None,
 ) -> list[Sender]:
     """The carriers (in failover order) and the number each sends from.
 
     ``--from`` pins the carrier that owns it (with ``--provider`` it is taken as given, e.g.
     a number the account may send from without owning it). Without ``--from``, each carrier
-    sends from the first number it owns with ``capability``."""
+    sends from the first number it owns with ``capability``.
+
+    No default crosses tenants: with ``tenant`` only that tenant's numbers are used (a
+    ``--from`` of another tenant's is refused); without one the automatic pick takes only
+    untagged numbers."""
     if from_ and explicit_provider:
         carrier = carriers[0]
         owned = _owned_number(carrier, from_)
+        if tenant is not None and (owned is None or owned.tenant != tenant):
+            raise _not_the_tenants(from_, tenant)
         return [Sender(carrier, from_, owned.connection_id if owned else None)]
-    found = failover.each(carriers, lambda c: c.list_owned(), what="listing numbers", notify=notify)
+
+    def listing(carrier: Any) -> list[Any]:
+        return carrier.list_owned() if tenant is None else carrier.list_owned(tenant)
+
+    found = failover.each(carriers, listing, what="listing numbers", notify=notify)
     senders = []
+    skipped: set[str] = set()
     for carrier, numbers in found:
         for number in sorted(numbers, key=lambda n: n.phone_number):
             caps = {str(c) for c in number.capabilities}
             if from_ and number.phone_number == from_:
                 return [Sender(carrier, from_, number.connection_id)]
             if not from_ and (not caps or capability in caps):
+                if tenant is None and number.tenant is not None:
+                    skipped.add(number.tenant)
+                    continue
                 senders.append(Sender(carrier, number.phone_number, number.connection_id))
                 break
+    if from_ and tenant is not None:
+        raise _not_the_tenants(from_, tenant)
     if from_:
         names = " or ".join(str(c.name) for c in carriers)
         raise UsageProblem(
             f"{from_} is not a number this profile owns at {names}",
             hint="pick one from `telcli numbers list`, or name its carrier with --provider",
+        )
+    if not senders and tenant is not None:
+        raise UsageProblem(
+            f"tenant {tenant} holds no {capability}-capable number to send from",
+            hint=f"see its numbers with `telcli numbers list --tenant {tenant}`",
+        )
+    if not senders and skipped:
+        raise UsageProblem(
+            f"every {capability}-capable number of this profile belongs to a tenant"
+            f" ({', '.join(sorted(skipped))}); telcli does not pick one by default",
+            hint="pass --tenant ID to send from that tenant's numbers, or --from NUMBER",
         )
     if not senders:
         raise UsageProblem(
@@ -338,6 +366,13 @@ def pick_senders(
             hint="buy one (`telcli numbers buy`) or pass --from with --provider",
         )
     return senders
+
+
+def _not_the_tenants(number: str, tenant: str) -> UsageProblem:
+    return UsageProblem(
+        f"{number} is not a number of tenant {tenant}",
+        hint=f"pick one from `telcli numbers list --tenant {tenant}`",
+    )
 
 
 def _owned_number(carrier: Any, number: str) -> Any:
@@ -449,9 +484,12 @@ class AssistantCaller:
         )
 
 
-def assistant_sender(vapi: Any, assistant_id: str, from_: str | None) -> Sender:
+def assistant_sender(
+    vapi: Any, assistant_id: str, from_: str | None, *, tenant: str | None = None
+) -> Sender:
     """The Sender for an assistant call from ``from_``, a number imported into VAPI.
-    UsageProblem (exit 2) when it is not imported (or no number is given)."""
+    UsageProblem (exit 2) when it is not imported (or no number is given), or with
+    ``tenant``, when VAPI's name for it does not say that tenant."""
     from telcli.providers.vapi import vapi_phone_number_id
 
     if not from_:
@@ -459,6 +497,10 @@ def assistant_sender(vapi: Any, assistant_id: str, from_: str | None) -> Sender:
             "--assistant needs --from: the number imported into VAPI that the assistant calls from",
             hint="see `telcli vapi numbers` for the imported numbers",
         )
+    if tenant is not None:
+        imported = vapi.find_number(from_)
+        if imported is not None and imported.tenant != tenant:
+            raise _not_the_tenants(from_, tenant)
     number_id = vapi_phone_number_id(vapi, from_)
     if number_id is None:
         raise UsageProblem(

@@ -28,8 +28,9 @@ def captured(monkeypatch):
     """Replace the service calls: record what the command asked for."""
     seen: dict = {"sms": [], "call": []}
 
-    def pick(carriers, from_, *, capability, explicit_provider, notify):
+    def pick(carriers, from_, *, capability, explicit_provider, notify, tenant=None):
         seen["pick"] = (from_, capability, explicit_provider)
+        seen["tenant"] = tenant
         return [svc.Sender(FakeCarrier(), from_ or "+14155550100")]
 
     def run_sms(senders, to, test, **kw):
@@ -313,3 +314,15 @@ def test_json_is_an_array_with_one_object_per_destination(telcli, make_ctx, fake
         "provider",
     }
     assert (data["status"], data["passed"], data["provider"]) == ("busy", True, "twilio")
+
+
+@pytest.mark.parametrize("kind", ["sms", "call"])
+def test_tenant_reaches_the_sender_pick_and_is_checked(telcli, captured, kind):
+    args = ["--sandbox", "test", kind, "--to", "+14155550123", "--yes"]
+    args += ["--body", "x"] if kind == "sms" else []
+    result = telcli(*args, "--tenant", "acme-dental")
+    assert result.exit_code == 0, result
+    assert captured["tenant"] == "acme-dental"
+    assert telcli(*args).exit_code == 0 and captured["tenant"] is None
+    bad = telcli(*args, "--tenant", "Acme")
+    assert bad.exit_code == 2 and "error: --tenant 'Acme' is not a tenant id" in bad.stderr

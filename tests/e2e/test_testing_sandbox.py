@@ -184,6 +184,27 @@ def test_owned_number_is_found_without_provider(sb):
     assert (data["from"], data["provider"]) == (offer["phone_number"], "telnyx")
 
 
+def test_from_owned_with_tenant_sends_only_from_that_tenants_number(sb):
+    offers = json.loads(
+        sb("numbers", "search", "--provider", "twilio", "--limit", "2", "--json").stdout
+    )
+    first, second = sorted(o["phone_number"] for o in offers)
+    assert sb("numbers", "buy", first, "--tenant", "acme-dental", "--yes").exit_code == 0
+    assert sb("numbers", "buy", second, "--tenant", "bolt-gym", "--yes").exit_code == 0
+    args = ["test", "sms", "--to", "+14155550123", "--from-owned", "--body", "x", "--yes"]
+
+    # Before: --from-owned took the first owned number, tenant acme's, for anyone.
+    bolt = sb(*args, "--tenant", "bolt-gym", "--json")
+    assert bolt.exit_code == 0, bolt
+    assert json.loads(bolt.stdout)[0]["from"] == second
+    # Without --tenant no tenant's number is picked by default.
+    untagged = sb(*args)
+    assert untagged.exit_code == 2 and "belongs to a tenant" in untagged.stderr
+    crossing = sb(*args[:4], "--from", first, "--body", "x", "--yes", "--tenant", "bolt-gym")
+    assert crossing.exit_code == 2
+    assert f"{first} is not a number of tenant bolt-gym" in crossing.stderr
+
+
 @pytest.mark.parametrize(
     ("to", "expect", "status", "outcome", "code", "duration"),
     [
