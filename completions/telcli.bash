@@ -5,7 +5,7 @@
 
 _telcli_subs() {  # $1: a command path -> REPLY: its subcommands
   case "$1" in
-    "") REPLY="numbers auth addresses vapi audit webhook providers test completion sandbox" ;;
+    "") REPLY="numbers auth addresses vapi audit webhook providers test completion history sandbox" ;;
     "numbers") REPLY="search buy list release reconcile configure pricing" ;;
     "auth") REPLY="login status logout" ;;
     "addresses") REPLY="create list delete" ;;
@@ -68,6 +68,7 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "completion zsh") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "completion fish") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "completion refresh") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
+    "history") REPLY="--since --action --number --provider -p --tenant --limit --format -f --json --profile --sandbox --yes -y --debug --help" ;;
     "sandbox") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "sandbox serve") REPLY="--host --port --log --json --profile --sandbox --yes -y --debug --help" ;;
     "sandbox reset") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
@@ -303,6 +304,16 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "completion zsh --profile") REPLY="@profiles" ;;
     "completion fish --profile") REPLY="@profiles" ;;
     "completion refresh --profile") REPLY="@profiles" ;;
+    "history --since") REPLY="@any" ;;
+    "history --action") REPLY="@any" ;;
+    "history --number") REPLY="@any" ;;
+    "history --provider") REPLY="twilio telnyx vapi" ;;
+    "history -p") REPLY="twilio telnyx vapi" ;;
+    "history --tenant") REPLY="@tenants" ;;
+    "history --limit") REPLY="@any" ;;
+    "history --format") REPLY="table tsv json ndjson csv" ;;
+    "history -f") REPLY="table tsv json ndjson csv" ;;
+    "history --profile") REPLY="@profiles" ;;
     "sandbox --profile") REPLY="@profiles" ;;
     "sandbox serve --host") REPLY="@any" ;;
     "sandbox serve --port") REPLY="@any" ;;

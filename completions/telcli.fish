@@ -6,7 +6,7 @@
 function __telcli_subs --description 'subcommands of a path'
     switch $argv[1]
         case ''
-            echo numbers auth addresses vapi audit webhook providers test completion sandbox
+            echo numbers auth addresses vapi audit webhook providers test completion history sandbox
         case 'numbers'
             echo search buy list release reconcile configure pricing
         case 'auth'
@@ -127,6 +127,8 @@ function __telcli_opts --description 'options of a path'
             echo --profile --sandbox --json --yes -y --debug --help
         case 'completion refresh'
             echo --json --profile --sandbox --yes -y --debug --help
+        case 'history'
+            echo --since --action --number --provider -p --tenant --limit --format -f --json --profile --sandbox --yes -y --debug --help
         case 'sandbox'
             echo --profile --sandbox --json --yes -y --debug --help
         case 'sandbox serve'
@@ -592,6 +594,26 @@ function __telcli_value --description 'what an option takes'
         case 'completion fish --profile'
             echo '@profiles'
         case 'completion refresh --profile'
+            echo '@profiles'
+        case 'history --since'
+            echo '@any'
+        case 'history --action'
+            echo '@any'
+        case 'history --number'
+            echo '@any'
+        case 'history --provider'
+            echo 'twilio telnyx vapi'
+        case 'history -p'
+            echo 'twilio telnyx vapi'
+        case 'history --tenant'
+            echo '@tenants'
+        case 'history --limit'
+            echo '@any'
+        case 'history --format'
+            echo 'table tsv json ndjson csv'
+        case 'history -f'
+            echo 'table tsv json ndjson csv'
+        case 'history --profile'
             echo '@profiles'
         case 'sandbox --profile'
             echo '@profiles'

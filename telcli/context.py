@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from telcli.storage.completion_cache import CompletionCache
     from telcli.storage.config import Settings
     from telcli.storage.credentials import CredentialStore, Resolved
-    from telcli.storage.state import StateDB
+    from telcli.storage.state import RunInfo, StateDB
     from telcli.transport import RetryPolicy
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -143,10 +143,18 @@ class AppContext:
         )
 
     @cached_property
+    def run(self) -> RunInfo:
+        """This command run's operation id, OS user, host and (masked) provider accounts:
+        what every ledger row it writes carries."""
+        from telcli.storage.state import RunInfo
+
+        return RunInfo()
+
+    @cached_property
     def state(self) -> StateDB:
         from telcli.storage.state import StateDB
 
-        return StateDB(self.state_dir / "state.db")
+        return StateDB(self.state_dir / "state.db", self.run)
 
     @cached_property
     def completion(self) -> CompletionCache:
@@ -256,6 +264,9 @@ class AppContext:
 
         values = dict(credentials) if credentials else self.credentials(provider).values
         secrets = tuple(v for k, v in values.items() if k != "account_sid")
+        from telcli.storage.credentials import account_label
+
+        self.run.accounts[provider] = "sandbox" if self.sandbox else account_label(provider, values)
         transport = self.transport
         if transport is None and self.sandbox:
             transport = self.sandbox_transport
@@ -287,6 +298,14 @@ class AppContext:
         from telcli.providers import load_provider
 
         return load_provider(name, self.provider_settings(name, credentials))
+
+    def vapi(self) -> Any:
+        """The VAPI API (``providers.vapi.VapiProvider``) with this profile's key."""
+        if "vapi" not in self._carriers:
+            from telcli.providers import load_provider
+
+            self._carriers["vapi"] = load_provider("vapi", self.provider_settings("vapi"))
+        return self._carriers["vapi"]
 
     def carrier(self, name: str, *, notify: Any = None) -> Any:
         """The provider ``name``, behind its circuit breaker (services/failover.py)."""

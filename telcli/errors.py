@@ -60,7 +60,9 @@ class ProviderError(TelcliError):
     """An error reported by (or on the way to) one provider.
 
     ``status`` is the HTTP status when there was a response, ``code`` the provider's own
-    error code (Twilio ``code``, Telnyx ``errors[].code``) when it sent one.
+    error code (Twilio ``code``, Telnyx ``errors[].code``) when it sent one, ``request_id``
+    the provider's id for the request (Twilio ``Twilio-Request-Id``, Telnyx ``x-request-id``),
+    which the message quotes too, for support tickets.
     """
 
     def __init__(
@@ -71,11 +73,13 @@ class ProviderError(TelcliError):
         status: int | None = None,
         code: str | None = None,
         hint: str | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.provider = provider
         self.status = status
         self.code = code
+        self.request_id = request_id
 
 
 class ProviderRejected(ProviderError):
@@ -103,8 +107,16 @@ class ProviderUnavailable(ProviderError):
         hint: str | None = None,
         sent: bool = True,
         retry_after: float | None = None,
+        request_id: str | None = None,
     ) -> None:
-        super().__init__(message, provider=provider, status=status, code=code, hint=hint)
+        super().__init__(
+            message,
+            provider=provider,
+            status=status,
+            code=code,
+            hint=hint,
+            request_id=request_id,
+        )
         self.sent = sent
         self.retry_after = retry_after
 

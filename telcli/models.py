@@ -25,6 +25,16 @@ class ProviderName(StrEnum):
 CARRIERS: tuple[ProviderName, ...] = (ProviderName.twilio, ProviderName.telnyx)
 
 
+class ListFormat(StrEnum):
+    """What ``--format`` accepts on commands that stream long lists (``history``)."""
+
+    table = "table"
+    tsv = "tsv"
+    json = "json"
+    ndjson = "ndjson"
+    csv = "csv"
+
+
 class ProviderChoice(StrEnum):
     """What ``--provider`` accepts on carrier commands."""
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from telcli import __version__
+from telcli import __version__, correlation
 from telcli.errors import AuthError, ProviderError, ProviderRejected, ProviderUnavailable
 
 USER_AGENT = f"telcli/{__version__}"
@@ -54,11 +54,14 @@ def build_client(
     debug_log: DebugLog | None = None,
     secrets: Iterable[str] = (),
     retry: RetryPolicy | None = None,
+    request_id_header: str | None = None,
 ) -> Client:
     """Build a client. With ``debug_log`` every request (and every retry) is logged as
     ``http: GET <url> -> 200 (12 ms)`` with secrets and the Authorization header never shown.
     ``retry`` is the policy :func:`send` applies to this client's requests (default: none,
-    :data:`NO_RETRY`; the CLI passes one bound to the command's deadline)."""
+    :data:`NO_RETRY`; the CLI passes one bound to the command's deadline).
+    ``request_id_header`` names the response header carrying the provider's request id
+    (:func:`request_id_of`)."""
     all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     all_headers.update(headers or {})
     hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
@@ -91,6 +94,7 @@ def build_client(
         follow_redirects=False,
     )
     client.retry_policy = retry or NO_RETRY
+    client.request_id_header = request_id_header
     if debug_log is not None:
         secret_list = tuple(secrets)
         client.debug_log = lambda line: debug_log(redact(line, secret_list))
@@ -197,6 +201,27 @@ class Client(httpx.Client):
 
     retry_policy: RetryPolicy = NO_RETRY
     debug_log: DebugLog | None = None
+    request_id_header: str | None = None
+
+
+_REQUEST_ID = "telcli_request_id"
+
+
+def _note_request_id(client: httpx.Client, provider: str, response: httpx.Response) -> None:
+    """Keep the provider's request id with the response and hand it to the ledger's
+    collectors (:mod:`telcli.correlation`)."""
+    header = getattr(client, "request_id_header", None)
+    request_id = response.headers.get(header) if header else None
+    if request_id:
+        request_id = request_id.strip()[:100]
+        response.extensions[_REQUEST_ID] = request_id
+        correlation.saw(provider, request_id)
+
+
+def request_id_of(response: httpx.Response) -> str | None:
+    """The provider's id for the request behind ``response``, when it sent one."""
+    value = response.extensions.get(_REQUEST_ID)
+    return str(value) if value else None
 
 
 def send(
@@ -236,6 +261,7 @@ def send(
         attempt += 1
         try:
             answer = _send_once(client, method, url, provider, idempotent, deadline, kwargs)
+            _note_request_id(client, provider, answer)
         except ProviderUnavailable as exc:
             sent = sent or exc.sent
             exc.sent = sent
@@ -361,12 +387,12 @@ def status_error(
     cleaned of the credentials the request carried (an upstream may quote them back)."""
     status = response.status_code
     detail = _redact_echo(detail, _credentials_of(response))
-    text = (
-        f"{provider} {status} on {what}: {detail}" if detail else f"{provider} {status} on {what}"
-    )
+    request_id = request_id_of(response)
+    where = f" (request {request_id})" if request_id else ""
+    text = f"{provider} {status} on {what}{where}" + (f": {detail}" if detail else "")
     if status in (401, 403):
         return AuthError(
-            f"{provider} rejected the credentials ({status}): {detail or 'unauthorized'}",
+            f"{provider} rejected the credentials ({status}){where}: {detail or 'unauthorized'}",
             hint=f"check them with `telcli auth status`, or log in again:"
             f" `telcli auth login {provider}`",
         )
@@ -378,8 +404,11 @@ def status_error(
             code=code,
             sent=True,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            request_id=request_id,
         )
-    return ProviderRejected(text, provider=provider, status=status, code=code)
+    return ProviderRejected(
+        text, provider=provider, status=status, code=code, request_id=request_id
+    )
 
 
 def _credentials_of(response: httpx.Response) -> list[str]:

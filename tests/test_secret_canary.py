@@ -328,10 +328,27 @@ def test_canary_never_escapes(run, carriers: Carriers, home: Path) -> None:
     assert denied.exit_code == 4, denied
     carriers.fail.clear()
 
+    # The audit trail: every operation above, with masked accounts and no secret.
+    audit = run("history", "--json", "--limit", "0")
+    assert audit.exit_code == 0, audit
+    trail = json.loads(audit.stdout)
+    assert {r["action"] for r in trail} >= {"buy", "vapi.import", "release"}
+    accounts = {r["provider"]: r["account"] for r in trail}
+    assert accounts == {
+        "twilio": f"{ACCOUNT_SID[:4]}…{ACCOUNT_SID[-4:]}",
+        "telnyx": f"key …{CANARY[-4:]}",
+        "vapi": f"key …{CANARY[-4:]}",
+    }
+    for fmt in ("csv", "ndjson", "tsv"):
+        assert run("history", "--limit", "0", "--format", fmt).exit_code == 0
+
     # Every command logged its HTTP calls, each with the credential shown as ***.
     for args, result in run.transcript:
         assert_no_canary(result.stdout, f"stdout of {args}")
         assert_no_canary(result.stderr, f"stderr of {args}")
+        if args[0] == "history":
+            assert debug_lines(result.stderr) == []  # read locally: no request at all
+            continue
         if "--offline" in args:
             assert debug_lines(result.stderr) == []
             continue

@@ -69,7 +69,7 @@ def addresses_create(
     address = svc.build_input(values)
     out = app_ctx.output(json=json_)
     carrier = _one_carrier(app_ctx, provider, out)
-    created = svc.create(carrier, address)
+    created = svc.create(carrier, address, state=app_ctx.state, profile=app_ctx.ledger_profile)
     out.item(created, ADDRESSES)
     out.success(f"Created address {created.id} at {created.provider}")
 
@@ -120,6 +120,6 @@ def addresses_delete(
     )
     out.detail({"address": address_id, "provider": address.provider, "name": address.customer_name})
     confirm(app_ctx, f"Delete address {address_id} at {address.provider}?", yes=yes)
-    svc.delete(carrier, address)
+    svc.delete(carrier, address, state=app_ctx.state, profile=app_ctx.ledger_profile)
     out.item(address, ADDRESSES)
     out.success(f"Deleted address {address_id} at {address.provider}")

@@ -42,6 +42,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "telcli.cli.completion",
         "Print shell completion scripts, and refresh the values TAB offers.",
     ),
+    "history": (
+        "telcli.cli.history",
+        "Show the operations ledger as an audit trail: who did what, when, at what cost, with ids.",
+    ),
     "sandbox": (
         "telcli.cli.sandbox",
         "Run the embedded Twilio/Telnyx emulator over HTTP, or reset what it owns.",
@@ -119,6 +123,10 @@ def root(
     ctx.obj.apply_globals(
         profile=profile, sandbox=sandbox, json=json_, yes=yes, debug=debug, timeout=timeout
     )
+    if ctx.obj.debug and ctx.invoked_subcommand:
+        # The id every ledger row of this run carries (`telcli history`); cite it with the
+        # provider's request ids when asking for support.
+        typer.echo(f"debug: operation {ctx.obj.run.operation_id}", err=True)
 
 
 def main() -> None:

@@ -293,7 +293,9 @@ def numbers_configure(
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
     carrier, owned = svc.locate(app_ctx.carriers(provider, notify=out.note), e164, notify=out.note)
-    updated = svc.configure(carrier, owned, config)
+    updated = svc.configure(
+        carrier, owned, config, state=app_ctx.state, profile=app_ctx.ledger_profile
+    )
     out.item(updated, _views().OWNED_NUMBERS)
     out.success(f"Configured {e164} at {updated.provider}")
 

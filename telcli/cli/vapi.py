@@ -22,7 +22,7 @@ AssistantOpt = Annotated[
 
 
 def _vapi(app_ctx: AppContext):  # type: ignore[no-untyped-def]
-    return app_ctx.provider_with("vapi", app_ctx.credentials("vapi").values)
+    return app_ctx.vapi()
 
 
 def _views():  # type: ignore[no-untyped-def]
@@ -68,6 +68,8 @@ def vapi_import(
         name=name,
         server_url=server_url,
         notify=out.note,
+        state=app_ctx.state,
+        profile=app_ctx.ledger_profile,
     )
     out.item(result, _views().VAPI_NUMBERS)
     verb = "Imported" if result.action == "created" else "Updated"
@@ -88,7 +90,9 @@ def vapi_assign(
     app_ctx: AppContext = ctx.obj
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
-    updated = svc.assign(_vapi(app_ctx), e164, assistant)
+    updated = svc.assign(
+        _vapi(app_ctx), e164, assistant, state=app_ctx.state, profile=app_ctx.ledger_profile
+    )
     out.item(updated, _views().VAPI_NUMBERS)
     out.success(f"Assigned {updated.assistant_name or updated.assistant_id} to {e164}")
 
@@ -105,7 +109,9 @@ def vapi_unassign(ctx: typer.Context, number: NumberArg, json_: JsonOpt = False)
     app_ctx: AppContext = ctx.obj
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
-    updated = svc.unassign(_vapi(app_ctx), e164)
+    updated = svc.unassign(
+        _vapi(app_ctx), e164, state=app_ctx.state, profile=app_ctx.ledger_profile
+    )
     out.item(updated, _views().VAPI_NUMBERS)
     out.success(f"{e164} has no assistant now")
 
@@ -125,7 +131,7 @@ def vapi_remove(
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
     confirm(app_ctx, f"Remove {e164} from VAPI? Its calls will no longer reach VAPI.", yes=yes)
-    removed = svc.remove(_vapi(app_ctx), e164)
+    removed = svc.remove(_vapi(app_ctx), e164, state=app_ctx.state, profile=app_ctx.ledger_profile)
     out.item(removed, _views().VAPI_NUMBERS)
     out.success(f"Removed {e164} from VAPI")
 

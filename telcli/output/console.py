@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 from telcli.output.views import Column, cell
@@ -101,6 +101,46 @@ class Output:
         else:
             self.rows([item], columns)
 
+    def stream(
+        self,
+        items: Iterable[Any],
+        columns: Sequence[Column],
+        *,
+        fmt: str | None = None,
+        empty: str = "",
+    ) -> int:
+        """A long list result written as it is read, never held whole (except for a TTY
+        table): ``fmt`` is ``json`` (an array, as :meth:`rows` prints it), ``ndjson`` (one
+        object a line), ``csv`` (a header of the JSON keys, then one row per item), ``tsv``
+        or ``table``; None picks as :meth:`rows` does. Returns how many items were written.
+        A reader that goes away (``| head``) ends the output quietly."""
+        fmt = fmt or ("json" if self.json_mode else "table" if self.stdout_isatty else "tsv")
+        if fmt == "table":
+            collected = list(items)
+            if collected:
+                self._table(collected, columns)
+            elif empty and self.stderr_isatty:
+                self.note(empty)
+            return len(collected)
+        writer = {"json": _json_array, "ndjson": _ndjson, "csv": _csv, "tsv": _tsv}[fmt]
+        count = 0
+
+        def counted() -> Iterator[Any]:
+            nonlocal count
+            for item in items:
+                count += 1
+                yield item
+
+        try:
+            for chunk in writer(counted(), columns):
+                self.out.write(chunk)
+            self.out.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        if not count and empty and self.stderr_isatty and fmt == "tsv":
+            self.note(empty)
+        return count
+
     def lines(self, lines: Iterable[str]) -> None:
         for line in lines:
             self.out.write(line + "\n")
@@ -112,6 +152,7 @@ class Output:
         from rich.table import Table
 
         console = Console(file=self.out, no_color=not self.color, highlight=False)
+        columns = [c for c in columns if c.table]
         rows = [[cell(c, item) for c in columns] for item in items]
         widths = [
             max([cell_len(c.header), *(cell_len(r[i]) for r in rows)])
@@ -158,3 +199,66 @@ class Output:
         width = max((len(k) for k in pairs), default=0)
         for key, value in pairs.items():
             self._say("", f"  {key.ljust(width)}  {value}")
+
+
+# --- streamed formats (Output.stream) ---------------------------------------------------
+
+
+def _json_array(items: Iterable[Any], columns: Sequence[Column]) -> Iterator[str]:
+    # Byte for byte what Output.json([...]) prints (indent 2), one element at a time.
+    first = True
+    for item in items:
+        text = json.dumps(_to_json(item), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        yield ("[\n  " if first else ",\n  ") + text
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+def _ndjson(items: Iterable[Any], columns: Sequence[Column]) -> Iterator[str]:
+    for item in items:
+        yield json.dumps(_to_json(item), ensure_ascii=False) + "\n"
+
+
+def _csv(items: Iterable[Any], columns: Sequence[Column]) -> Iterator[str]:
+    """RFC 4180 CSV: the JSON keys as the header, values as JSON has them (null empty)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    keys: list[str] | None = None
+    for item in items:
+        record = _to_json(item)
+        if keys is None:
+            keys = list(record)
+            writer.writerow(keys)
+        writer.writerow(_csv_cell(record.get(k)) for k in keys)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _tsv(items: Iterable[Any], columns: Sequence[Column]) -> Iterator[str]:
+    tsv = [c for c in columns if c.tsv]
+    for item in items:
+        yield "\t".join(_tsv_cell(cell(c, item)) for c in tsv) + "\n"
+
+
+def _quiet_stdout() -> None:
+    """After EPIPE: point stdout at /dev/null so the interpreter's final flush cannot raise
+    again (the recipe in the `signal` module's documentation)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's stream)
+        pass

@@ -22,6 +22,7 @@ class Column:
     # highest rank first, until the rest fits; any other column wraps.
     keep: bool = False
     drop: int = 0
+    table: bool = True  # False: TSV only (a detail too wide for a terminal table)
 
 
 def _text(value: object) -> str:
@@ -210,4 +211,29 @@ DRIFT = (
     Column("Drift", lambda d: d.kind, "yellow"),
     Column("Detail", lambda d: d.detail, drop=5),
     Column("Fix", lambda d: d.fix),
+)
+
+
+def _short_time(iso_time: str) -> str:
+    return iso_time[:19].replace("T", " ") if iso_time else ""
+
+
+# `telcli history`: the table keeps what fits a terminal; TSV carries every field.
+HISTORY = (
+    Column("Time (UTC)", lambda e: _short_time(e.time), tsv=False),
+    Column("Time", lambda e: e.time, table=False),
+    Column("Action", lambda e: e.action, "bold"),
+    Column("Target", lambda e: e.target, keep=True),
+    Column("Provider", lambda e: e.provider, "cyan"),
+    Column("Profile", lambda e: e.profile, table=False),
+    Column("Account", lambda e: e.account, table=False),
+    Column("Outcome", lambda e: e.outcome),
+    Column("Price", lambda e: f"{e.price} {e.currency or ''}".strip() if e.price else "", drop=1),
+    Column("Request ID", lambda e: e.request_id, "dim", keep=True),
+    Column("Operation", lambda e: e.operation_id, "dim", drop=2),
+    Column("User", lambda e: e.user, table=False),
+    Column("Host", lambda e: e.host, table=False),
+    Column("Tenant", lambda e: e.tenant, table=False),
+    Column("Result ID", lambda e: e.result_id, table=False),
+    Column("Error", lambda e: e.error, table=False),
 )

@@ -61,6 +61,9 @@ _WEBHOOK_HINT = (
     "pass --connection-id and/or --messaging-profile-id here"
 )
 Params = list[tuple[str, str]]
+# Telnyx's id for each request, which its support asks for (the OpenAPI document declares no
+# response headers; the error objects' ``meta`` carries only a documentation ``url``).
+REQUEST_ID_HEADER = "x-request-id"
 
 
 def _status_error(response: httpx.Response, what: str) -> ProviderError | AuthError:
@@ -123,6 +126,7 @@ class TelnyxProvider:
                 secrets=self._settings.secrets,
                 timeout=self._settings.timeout or transport.DEFAULT_TIMEOUT,
                 retry=self._settings.retry,
+                request_id_header=REQUEST_ID_HEADER,
             )
         return self._http
 

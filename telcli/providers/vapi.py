@@ -47,6 +47,8 @@ class VapiProvider:
                 retry=s.retry,
                 debug_log=s.debug_log,
                 secrets=s.secrets,
+                # VAPI's OpenAPI document declares no request-id header; keep one if it is sent.
+                request_id_header="x-request-id",
             )
         return self._client
 

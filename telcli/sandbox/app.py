@@ -21,7 +21,9 @@ delete``, ``vapi.credential.create|list``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Protocol
 
@@ -95,6 +97,16 @@ APIS: dict[str, Api] = {
 }
 
 
+# Each API's request-id header, as the real one sends it on every answer (errors included):
+# Twilio "Twilio-Request-Id: RQ" + 32 hex, Telnyx "x-request-id: <uuid>". VAPI's API document
+# declares none, so the emulator sends none.
+REQUEST_IDS: dict[str, tuple[str, Callable[[], str]]] = {
+    TWILIO_API_HOST: ("Twilio-Request-Id", lambda: "RQ" + secrets.token_hex(16)),
+    TWILIO_PRICING_HOST: ("Twilio-Request-Id", lambda: "RQ" + secrets.token_hex(16)),
+    TELNYX_API_HOST: ("x-request-id", lambda: str(uuid.uuid4())),
+}
+
+
 def handle(
     state: SandboxState,
     method: str,
@@ -108,9 +120,29 @@ def handle(
 ) -> Response:
     """Serve one request against ``state``. ``query`` is the raw query string (no ``?``).
 
-    Returns ``(status, headers, body)``. Raises ``DropConnection`` when a fault hook decides
-    the response is lost; any other exception is a sandbox bug.
+    Returns ``(status, headers, body)``, with the API's request-id header. Raises
+    ``DropConnection`` when a fault hook decides the response is lost; any other exception is
+    a sandbox bug.
     """
+    response = _handle(state, method, host, path, query, headers, body, faults=faults)
+    stamp = REQUEST_IDS.get(host.lower().split(":", 1)[0])
+    if stamp is None:
+        return response
+    name, make = stamp
+    return Response(response.status, {**response.headers, name: make()}, response.body)
+
+
+def _handle(
+    state: SandboxState,
+    method: str,
+    host: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    faults: FaultHook | None = None,
+) -> Response:
     request = Request(
         method=method.upper(),
         host=host.lower().split(":", 1)[0],

@@ -9,7 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from telcli.errors import ConfigError, ProviderRejected, UsageProblem
+from telcli.errors import ConfigError, ProviderRejected, ProviderUnavailable, UsageProblem
 from telcli.models import Address, AddressInput, AddressRequirement, AvailableNumber
 from telcli.providers.base import CarrierProvider
 from telcli.services import failover
@@ -115,11 +115,21 @@ def create_command(address: AddressInput, provider: str) -> str:
     return shlex.join(parts)
 
 
-def create(carrier: CarrierProvider, address: AddressInput) -> Address:
-    """Create ``address`` at ``carrier``. A validation refusal is re-raised with one line per
-    field the provider named (the provider's detail is ``;``-separated)."""
+def create(
+    carrier: CarrierProvider, address: AddressInput, *, state: Any = None, profile: str = ""
+) -> Address:
+    """Create ``address`` at ``carrier`` (ledgered as ``address.create``, its target the new
+    address id). A validation refusal is re-raised with one line per field the provider
+    named (the provider's detail is ``;``-separated)."""
+    from telcli.storage.state import operation
+
     try:
-        return carrier.create_address(address)
+        with operation(
+            state, "address.create", str(carrier.name), profile, "", {"country": address.country}
+        ) as step:
+            created = carrier.create_address(address)
+            step.result_id = step.target = created.id
+        return created
     except ProviderRejected as exc:
         detail = exc.message.split(": ", 1)[1] if ": " in exc.message else exc.message
         problems = [p.strip() for p in detail.split(";") if p.strip()]
@@ -146,7 +156,8 @@ def list_addresses(
 def locate(
     carriers: Sequence[Any], address_id: str, *, notify: Notify = _quiet
 ) -> tuple[Any, Address]:
-    """Which carrier holds the address ``address_id``; ProviderRejected (exit 5) when none."""
+    """Which carrier holds the address ``address_id``; ProviderRejected (exit 5) when none
+    does, ProviderUnavailable (exit 6) when a carrier that could not be asked might."""
     found = failover.each(
         carriers, lambda c: c.list_addresses(None), what="address lookup", notify=notify
     )
@@ -154,6 +165,17 @@ def locate(
         for address in items:
             if address.id == address_id:
                 return carrier, address
+    if len(found) < len(carriers):
+        # "Could not ask" is not "not found": the silent carrier may hold it.
+        asked = {id(c) for c, _ in found}
+        missing = [str(c.name) for c in carriers if id(c) not in asked]
+        raise ProviderUnavailable(
+            f"cannot tell where address {address_id} is: {' and '.join(missing)} could not be"
+            " asked",
+            provider=missing[0],
+            sent=False,
+            hint="retry later; `telcli providers status` shows each provider's health",
+        )
     raise ProviderRejected(
         f"no address {address_id} at " + " or ".join(str(c.name) for c in carriers),
         provider=",".join(str(c.name) for c in carriers),
@@ -161,8 +183,20 @@ def locate(
     )
 
 
-def delete(carrier: Any, address: Address) -> Address:
-    carrier.delete_address(address.id)
+def delete(carrier: Any, address: Address, *, state: Any = None, profile: str = "") -> Address:
+    """Delete ``address`` at ``carrier`` (ledgered as ``address.delete``)."""
+    from telcli.storage.state import operation
+
+    with operation(
+        state,
+        "address.delete",
+        str(carrier.name),
+        profile,
+        address.id,
+        {"country": address.country},
+    ) as step:
+        carrier.delete_address(address.id)
+        step.result_id = address.id
     return address
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telcli.errors import (
@@ -275,10 +275,14 @@ def buy(
             number,
             {
                 "monthly_price": None if offer.monthly_price is None else str(offer.monthly_price),
+                "upfront_price": None if offer.upfront_price is None else str(offer.upfront_price),
                 "currency": offer.currency,
                 "address_id": address_id,
                 **({"tenant": tenant.id} if tenant else {}),
             },
+            price=_price_of(offer),
+            currency=offer.currency,
+            tenant=tenant.id if tenant else None,
         )
         start = time.monotonic()
         try:
@@ -447,8 +451,31 @@ def reconcile(
     return settled
 
 
-def configure(carrier: CarrierProvider, owned: OwnedNumber, config: NumberConfig) -> OwnedNumber:
-    return carrier.configure(owned, config)
+def _price_of(offer: AvailableNumber) -> str | None:
+    """What buying ``offer`` costs now: the upfront price plus the first month."""
+    parts = [p for p in (offer.upfront_price, offer.monthly_price) if p is not None]
+    return str(sum(parts)) if parts else None
+
+
+def configure(
+    carrier: CarrierProvider,
+    owned: OwnedNumber,
+    config: NumberConfig,
+    *,
+    state: Any = None,
+    profile: str = "",
+) -> OwnedNumber:
+    """Apply ``config`` to ``owned`` (ledgered as ``configure``, with what was changed)."""
+    from telcli.storage.state import operation
+
+    # Names only: a webhook URL can carry a token in its query or userinfo.
+    changed = sorted(k for k, v in asdict(config).items() if v is not None)
+    with operation(
+        state, "configure", str(carrier.name), profile, owned.phone_number, {"set": changed}
+    ) as step:
+        updated = carrier.configure(owned, config)
+        step.result_id = updated.id
+    return updated
 
 
 def set_tenant(

@@ -564,7 +564,14 @@ def _ledgered(
     sender = used["sender"]
     done = entries.get(id(sender.carrier))
     if done is not None:
-        state.ledger_finish(done, "succeeded", result_id=result.id)
+        price = getattr(result, "price", None)
+        state.ledger_finish(
+            done,
+            "succeeded",
+            result_id=result.id,
+            price=None if price is None else str(price),
+            currency=getattr(result, "currency", None) if price is not None else None,
+        )
     return result, attempts, sender
 
 
@@ -851,7 +858,8 @@ class ThreadSafeState:
             return self._state
         db = getattr(self._local, "db", None)
         if db is None:
-            db = self._local.db = type(self._state)(self._state.path)
+            # Same run: the worker's ledger rows carry this command's operation id too.
+            db = self._local.db = type(self._state)(self._state.path, self._state.run)
         return db
 
     def __getattr__(self, name: str) -> Any:

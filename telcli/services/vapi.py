@@ -142,6 +142,8 @@ def import_number(
     name: str | None = None,
     server_url: str | None = None,
     notify: Notify = _quiet,
+    state: Any = None,
+    profile: str = "",
 ) -> Imported:
     """Import ``phone_number`` into VAPI with ``assistant``; idempotent.
 
@@ -149,8 +151,37 @@ def import_number(
     A number VAPI already has is updated (PATCH with its ``provider``), never duplicated.
     ``carrier_credentials(name)`` gives the carrier's credentials; Twilio's account SID and
     auth token (or API key and secret) go to VAPI, and Telnyx numbers get a VAPI credential
-    created once and reused.
+    created once and reused. Ledgered as ``vapi.import`` (provider ``vapi``).
     """
+    from telcli.storage.state import operation
+
+    with operation(state, "vapi.import", "vapi", profile, phone_number) as step:
+        imported = _import(
+            vapi,
+            carriers,
+            phone_number,
+            assistant=assistant,
+            carrier_credentials=carrier_credentials,
+            name=name,
+            server_url=server_url,
+            notify=notify,
+        )
+        step.result_id = imported.number.id
+        step.detail = {"action": imported.action, "assistant_id": imported.number.assistant_id}
+    return imported
+
+
+def _import(
+    vapi: VapiApi,
+    carriers: Sequence[Any],
+    phone_number: str,
+    *,
+    assistant: str,
+    carrier_credentials: Callable[[str], Mapping[str, str]],
+    name: str | None,
+    server_url: str | None,
+    notify: Notify,
+) -> Imported:
     chosen = resolve_assistant(vapi, assistant)
     existing = vapi.find_number(phone_number)
     changes: dict[str, Any] = {"assistantId": chosen.id}
@@ -185,25 +216,45 @@ def import_number(
     return Imported(replace(created, assistant_name=chosen.name), "created")
 
 
-def assign(vapi: VapiApi, phone_number: str, assistant: str) -> VapiNumber:
-    chosen = resolve_assistant(vapi, assistant)
-    number = find(vapi, phone_number)
-    updated = vapi.update_number(number, {"assistantId": chosen.id})
+def assign(
+    vapi: VapiApi, phone_number: str, assistant: str, *, state: Any = None, profile: str = ""
+) -> VapiNumber:
+    """Point ``phone_number`` at ``assistant`` (ledgered as ``vapi.assign``)."""
+    from telcli.storage.state import operation
+
+    with operation(state, "vapi.assign", "vapi", profile, phone_number) as step:
+        chosen = resolve_assistant(vapi, assistant)
+        number = find(vapi, phone_number)
+        updated = vapi.update_number(number, {"assistantId": chosen.id})
+        step.result_id, step.detail = updated.id, {"assistant_id": chosen.id}
     return replace(updated, assistant_name=chosen.name)
 
 
-def unassign(vapi: VapiApi, phone_number: str) -> VapiNumber:
+def unassign(
+    vapi: VapiApi, phone_number: str, *, state: Any = None, profile: str = ""
+) -> VapiNumber:
     """Detach the assistant (``assistantId: null``, which VAPI accepts though the spec types
-    it as a string). Idempotent: a number without an assistant is returned as it is."""
-    number = find(vapi, phone_number)
-    if number.assistant_id is None:
-        return number
-    updated = vapi.update_number(number, {"assistantId": None})
+    it as a string). Idempotent: a number without an assistant is returned as it is.
+    Ledgered as ``vapi.unassign``."""
+    from telcli.storage.state import operation
+
+    with operation(state, "vapi.unassign", "vapi", profile, phone_number) as step:
+        number = find(vapi, phone_number)
+        step.result_id = number.id
+        if number.assistant_id is None:
+            step.detail = {"unchanged": True}
+            return number
+        updated = vapi.update_number(number, {"assistantId": None})
     return replace(updated, assistant_id=None, assistant_name=None)
 
 
-def remove(vapi: VapiApi, phone_number: str) -> VapiNumber:
-    """Remove a number from VAPI (PhoneNumberController_remove); the carrier keeps it."""
-    number = find(vapi, phone_number)
-    vapi.delete_number(number)
+def remove(vapi: VapiApi, phone_number: str, *, state: Any = None, profile: str = "") -> VapiNumber:
+    """Remove a number from VAPI (PhoneNumberController_remove); the carrier keeps it.
+    Ledgered as ``vapi.remove``."""
+    from telcli.storage.state import operation
+
+    with operation(state, "vapi.remove", "vapi", profile, phone_number) as step:
+        number = find(vapi, phone_number)
+        vapi.delete_number(number)
+        step.result_id = number.id
     return number

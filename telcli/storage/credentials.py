@@ -230,6 +230,17 @@ class Resolved:
         return secret[-4:] if len(secret) >= 12 else "…"
 
 
+def account_label(provider: str, values: Mapping[str, str]) -> str:
+    """The account behind ``values``, masked, for the ledger: a Twilio account SID shortened
+    to ``AC12…cdef`` (an identifier, not a secret); for providers known only by an API key,
+    the key's last four characters as `telcli auth status` shows them (``key …cdef``)."""
+    sid = values.get("account_sid", "")
+    if provider == "twilio" and len(sid) >= 12:
+        return f"{sid[:4]}…{sid[-4:]}"
+    key = values.get("api_key", "")
+    return f"key …{key[-4:]}" if len(key) >= 12 else ""
+
+
 def _complete(provider: str, values: Mapping[str, str]) -> dict[str, str] | None:
     for group in REQUIRED[provider]:
         if all(values.get(f) for f in group):

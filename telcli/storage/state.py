@@ -2,21 +2,36 @@
 
 Schema changes are migrations keyed by ``PRAGMA user_version``. Writes use short
 ``BEGIN IMMEDIATE`` transactions. Secrets never enter this file: the ledger stores
-operation names, providers, phone numbers, provider IDs and error messages only.
+operation names, providers, phone numbers, provider IDs, masked account names and error
+messages only.
+
+Recording an operation in the ledger (the audit trail `telcli history` reads, and the journal
+of anything that spends money or reaches people) is one of two calls:
+
+- ``with operation(state, "address.create", "twilio", profile, target) as step:`` around the
+  provider call: intent before, outcome after (done, failed, or unknown when the request may
+  have taken effect), ``step.result_id`` / ``step.target`` set inside when known;
+- ``entry = state.ledger_begin(...)`` / ``state.ledger_finish(entry, status, ...)`` when the
+  outcome needs reconciling first (purchases, test messages).
+
+Either way the row gets the command run's operation id, OS user, host and masked account
+(:class:`RunInfo`), and the last provider request id seen while the entry was open.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from telcli.errors import ConfigError
+from telcli import correlation
+from telcli.errors import ConfigError, OutcomeUnknown, ProviderUnavailable, TelcliError
 
 MIGRATIONS: list[str] = [
     # 1: the operation ledger (intent before a write, outcome after)
@@ -82,9 +97,28 @@ MIGRATIONS: list[str] = [
     CREATE INDEX captures_sid ON captures (sid);
     CREATE INDEX captures_received ON captures (received_at)
     """,
+    # 4: the ledger as an audit trail (`telcli history`): who ran it where, under which
+    # operation id, against which account, what the provider called the request, what it
+    # cost, and for which tenant. created_at gets an index for `history --since`.
+    """
+    ALTER TABLE ledger ADD COLUMN operation_id TEXT;
+    ALTER TABLE ledger ADD COLUMN request_id TEXT;
+    ALTER TABLE ledger ADD COLUMN account TEXT;
+    ALTER TABLE ledger ADD COLUMN os_user TEXT;
+    ALTER TABLE ledger ADD COLUMN host TEXT;
+    ALTER TABLE ledger ADD COLUMN tenant TEXT;
+    ALTER TABLE ledger ADD COLUMN price TEXT;
+    ALTER TABLE ledger ADD COLUMN currency TEXT;
+    CREATE INDEX ledger_created ON ledger (created_at);
+    CREATE INDEX ledger_target_time ON ledger (target, created_at)
+    """,
 ]
 
 LEDGER_STATUSES = ("pending", "succeeded", "failed", "unknown")
+LEDGER_COLUMNS = (
+    "id, op, provider, profile, target, status, result_id, detail, created_at, updated_at,"
+    " operation_id, request_id, account, os_user, host, tenant, price, currency"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +133,19 @@ class LedgerEntry:
     detail: dict[str, Any]
     created_at: str
     updated_at: str
+    operation_id: str | None = None
+    request_id: str | None = None
+    account: str | None = None
+    os_user: str | None = None
+    host: str | None = None
+    tenant: str | None = None
+    price: str | None = None
+    currency: str | None = None
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> LedgerEntry:
+        """One row selected as :data:`LEDGER_COLUMNS`."""
+        return cls(*row[:7], json.loads(row[7] or "{}"), *row[8:])  # type: ignore[arg-type]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,10 +166,45 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        return str(os.getuid()) if hasattr(os, "getuid") else ""
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+@dataclass
+class RunInfo:
+    """What every ledger row of one command run carries: its operation id (``--debug`` shows
+    it), the OS user and host that ran it, and each provider's account, masked
+    (``storage.credentials.account_label``), filled in as providers are set up."""
+
+    operation_id: str = field(default_factory=correlation.new_operation_id)
+    os_user: str = field(default_factory=_os_user)
+    host: str = field(default_factory=_hostname)
+    accounts: dict[str, str] = field(default_factory=dict)
+
+
 class StateDB:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, run: RunInfo | None = None) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+        self._run = run
+        self._collectors: dict[int, correlation.Collector] = {}
+
+    @property
+    def run(self) -> RunInfo:
+        if self._run is None:
+            self._run = RunInfo()
+        return self._run
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -187,16 +269,45 @@ class StateDB:
         profile: str,
         target: str,
         detail: dict[str, Any] | None = None,
+        *,
+        tenant: str | None = None,
+        price: str | None = None,
+        currency: str | None = None,
     ) -> int:
-        """Record an intent before the request that acts on it is sent."""
+        """Record an intent before the request that acts on it is sent.
+
+        ``op`` is the action `telcli history --action` filters on (``buy``, ``release``,
+        ``configure``, ``address.create``, ``vapi.import``, ``tenants.apply``...), ``target``
+        the E.164 number or provider id acted on, ``detail`` a small JSON object of
+        non-secret facts. From now until :meth:`ledger_finish`, provider request ids seen in
+        this thread are collected for the entry."""
         now = _now()
+        run = self.run
         with self.write() as conn:
             cur = conn.execute(
                 "INSERT INTO ledger (op, provider, profile, target, status, detail, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-                (op, provider, profile, target, json.dumps(detail or {}), now, now),
+                " updated_at, operation_id, account, os_user, host, tenant, price, currency)"
+                " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    op,
+                    provider,
+                    profile,
+                    target,
+                    json.dumps(detail or {}),
+                    now,
+                    now,
+                    run.operation_id,
+                    run.accounts.get(provider),
+                    run.os_user,
+                    run.host,
+                    tenant,
+                    price,
+                    currency,
+                ),
             )
-            return int(cur.lastrowid or 0)
+            entry = int(cur.lastrowid or 0)
+        self._collectors[entry] = correlation.collect()
+        return entry
 
     def ledger_finish(
         self,
@@ -205,16 +316,45 @@ class StateDB:
         *,
         result_id: str | None = None,
         detail: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        target: str | None = None,
+        price: str | None = None,
+        currency: str | None = None,
     ) -> None:
+        """Record the outcome of ``entry_id``: ``succeeded``, ``failed`` or ``unknown``
+        (``detail={"reconciled": True}`` when a lookup, not the answer, decided it). The
+        provider's request id defaults to the last one seen since :meth:`ledger_begin`."""
         if status not in LEDGER_STATUSES:
             raise ValueError(status)
+        collector = self._collectors.pop(entry_id, None)
+        extra = dict(detail or {})
         with self.write() as conn:
-            row = conn.execute("SELECT detail FROM ledger WHERE id = ?", (entry_id,)).fetchone()
-            merged = {**json.loads(row[0] or "{}"), **(detail or {})} if row else (detail or {})
+            row = conn.execute(
+                "SELECT detail, provider FROM ledger WHERE id = ?", (entry_id,)
+            ).fetchone()
+            if collector is not None and row is not None:
+                collector.close()
+                seen = collector.of(row[1])
+                request_id = request_id or (seen[-1] if seen else None)
+                if len(seen) > 1:
+                    extra["request_ids"] = seen
+            merged = {**json.loads(row[0] or "{}"), **extra} if row else extra
             conn.execute(
                 "UPDATE ledger SET status = ?, result_id = COALESCE(?, result_id), detail = ?,"
-                " updated_at = ? WHERE id = ?",
-                (status, result_id, json.dumps(merged), _now(), entry_id),
+                " updated_at = ?, request_id = COALESCE(?, request_id),"
+                " target = COALESCE(?, target), price = COALESCE(?, price),"
+                " currency = COALESCE(?, currency) WHERE id = ?",
+                (
+                    status,
+                    result_id,
+                    json.dumps(merged),
+                    _now(),
+                    request_id,
+                    target,
+                    price,
+                    currency,
+                    entry_id,
+                ),
             )
 
     def ledger_entries(
@@ -225,7 +365,7 @@ class StateDB:
         statuses: tuple[str, ...] | None = None,
         limit: int | None = None,
     ) -> list[LedgerEntry]:
-        sql = "SELECT * FROM ledger WHERE 1=1"
+        sql = f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE 1=1"
         args: list[Any] = []
         if op:
             sql += " AND op = ?"
@@ -239,19 +379,102 @@ class StateDB:
         sql += " ORDER BY id DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        rows = self.conn.execute(sql, args).fetchall()
-        return [
-            LedgerEntry(
-                id=r[0],
-                op=r[1],
-                provider=r[2],
-                profile=r[3],
-                target=r[4],
-                status=r[5],
-                result_id=r[6],
-                detail=json.loads(r[7] or "{}"),
-                created_at=r[8],
-                updated_at=r[9],
-            )
-            for r in rows
-        ]
+        return [LedgerEntry.from_row(r) for r in self.conn.execute(sql, args).fetchall()]
+
+    def ledger_history(
+        self,
+        *,
+        since: str | None = None,
+        op: str | None = None,
+        target: str | None = None,
+        provider: str | None = None,
+        tenant: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[LedgerEntry]:
+        """Ledger rows newest first, streamed from the cursor (the ``created_at`` index serves
+        the order, ``--since`` and ``--limit``). ``op`` matches the action or, given a
+        family name like ``vapi``, every ``vapi.*`` action; ``since`` is an ISO-8601 UTC
+        time as stored (``2026-12-01T00:00:00.000Z``)."""
+        sql = f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE 1=1"
+        args: list[Any] = []
+        if since:
+            sql += " AND created_at >= ?"
+            args.append(since)
+        if op:
+            escaped = op.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            sql += " AND (op = ? OR op LIKE ? ESCAPE '\\')"
+            args += [op, escaped + ".%"]
+        for column, value in (("target", target), ("provider", provider), ("tenant", tenant)):
+            if value:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        sql += " ORDER BY created_at DESC, id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        for row in self.conn.execute(sql, args):
+            yield LedgerEntry.from_row(row)
+
+
+@dataclass
+class Step:
+    """What :func:`operation` records when the block ends: set inside it what becomes known
+    (the id the provider gave, a target known only then, the price charged)."""
+
+    result_id: str | None = None
+    target: str | None = None
+    price: str | None = None
+    currency: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def operation(
+    state: StateDB | None,
+    op: str,
+    provider: str,
+    profile: str,
+    target: str,
+    detail: dict[str, Any] | None = None,
+    *,
+    tenant: str | None = None,
+    price: str | None = None,
+    currency: str | None = None,
+) -> Iterator[Step]:
+    """Record one provider write in the ledger: the intent before the block, the outcome
+    after it. The block's exception decides the outcome and is re-raised: a refusal or any
+    other telcli error is ``failed``; a request that may have reached the provider
+    (``ProviderUnavailable`` with ``sent``, ``OutcomeUnknown``) or an interruption is
+    ``unknown``. With ``state=None`` nothing is recorded (library use, tests)."""
+    step = Step()
+    if state is None:
+        yield step
+        return
+    entry = state.ledger_begin(
+        op, provider, profile, target, detail, tenant=tenant, price=price, currency=currency
+    )
+
+    def finish(status: str, error: str | None = None) -> None:
+        extra = {**step.detail, **({"error": error} if error else {})}
+        state.ledger_finish(
+            entry,
+            status,
+            result_id=step.result_id,
+            detail=extra,
+            target=step.target,
+            price=step.price,
+            currency=step.currency,
+        )
+
+    try:
+        yield step
+    except (ProviderUnavailable, OutcomeUnknown) as exc:
+        sent = not isinstance(exc, ProviderUnavailable) or exc.sent
+        finish("unknown" if sent else "failed", exc.message)
+        raise
+    except TelcliError as exc:
+        finish("failed", exc.message)
+        raise
+    except BaseException:
+        finish("unknown", "interrupted")
+        raise
+    finish("succeeded")

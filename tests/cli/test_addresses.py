@@ -274,3 +274,23 @@ def test_search_shows_each_requirement_per_country(sb):
     }
     table = sb("numbers", "search", "--country", "GB", "--limit", "1", tty=True).stdout
     assert "Address" in table.splitlines()[0] and " any " in table
+
+
+def test_delete_while_a_listing_fails_is_unavailable_not_unknown(telcli, make_ctx):
+    """The issue's case: Twilio's listing fails, so "no address … at twilio or telnyx" (exit 5)
+    would be a guess; it is exit 6, like `numbers release` in the same spot."""
+    env = {"TELCLI_SANDBOX_FAULTS": "twilio.address.list:status=500"}
+    ctx = make_ctx(env=env, sleep=lambda _: None)
+    result = telcli(
+        "--sandbox",
+        "addresses",
+        "delete",
+        "ADffffffffffffffffffffffffffffffff",
+        "--yes",
+        ctx=ctx,
+        env=env,
+    )
+    assert result.exit_code == 6, result
+    assert "cannot tell where address ADffffffffffffffffffffffffffffffff is: twilio could not" in (
+        result.stderr
+    )

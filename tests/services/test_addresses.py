@@ -141,3 +141,30 @@ def test_a_tenant_without_its_own_address_uses_the_untagged_one():
     carrier = Carrier(ZA, ACME_ZA)
     assert svc.pick(carrier, offer(AddressRequirement.local), tenant="bolt-gym") == "ADza"
     assert svc.pick(carrier, offer(AddressRequirement.local)) == "ADza"
+
+
+class Down:
+    name = ProviderName.twilio
+
+    def list_addresses(self, country: str | None = None) -> list[Address]:
+        from telcli.errors import ProviderUnavailable
+
+        raise ProviderUnavailable("twilio 503 on address listing", provider="twilio", status=503)
+
+
+class Telnyx(Carrier):
+    name = ProviderName.telnyx
+
+
+def test_locate_while_a_provider_cannot_be_asked_is_not_a_no():
+    from telcli.errors import ProviderUnavailable
+
+    with pytest.raises(ProviderUnavailable) as caught:
+        svc.locate([Down(), Telnyx(ZA)], "ADxx")
+    assert caught.value.exit_code == 6
+    assert caught.value.message == "cannot tell where address ADxx is: twilio could not be asked"
+    # Found at the provider that answered: the silent one does not matter.
+    assert svc.locate([Down(), Telnyx(ZA)], "ADza")[1] == ZA
+    # Everyone answered and nobody has it: a real "no" (exit 5).
+    with pytest.raises(ProviderRejected, match="no address ADxx at twilio or telnyx"):
+        svc.locate([Carrier(GB), Telnyx(ZA)], "ADxx")
