@@ -205,6 +205,9 @@ def test_tenant_recorded_by_a_step_is_filterable(sb, home):
         ("tenants.apply", "acme", "done")
     ]
     assert history(sb, "--tenant", "globex")[0]["outcome"] == "pending"
+    tw = offer(sb, "twilio")
+    assert sb("numbers", "buy", tw, "--tenant", "acme", "--yes").exit_code == 0
+    assert [r["action"] for r in history(sb, "--tenant", "acme")] == ["buy", "tenants.apply"]
 
 
 def test_history_over_an_old_ledger(sb, home):
