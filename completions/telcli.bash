@@ -61,8 +61,8 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "providers status") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
     "providers reset") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
     "test") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
-    "test sms") REPLY="--to --body -b --from --from-owned --media --wait --no-wait --timeout --expect --callback-url --provider -p --force --yes -y --json --profile --sandbox --debug --help" ;;
-    "test call") REPLY="--to --from --say --twiml --url --assistant --wait --no-wait --timeout --expect --min-duration --connection-id --callback-url --provider -p --force --yes -y --json --profile --sandbox --debug --help" ;;
+    "test sms") REPLY="--to --body -b --from --from-owned --media --wait --no-wait --timeout --expect --callback-url --provider -p --tenant --force --yes -y --json --profile --sandbox --debug --help" ;;
+    "test call") REPLY="--to --from --say --twiml --url --assistant --wait --no-wait --timeout --expect --min-duration --connection-id --callback-url --provider -p --tenant --force --yes -y --json --profile --sandbox --debug --help" ;;
     "completion") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "completion bash") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "completion zsh") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
@@ -284,6 +284,7 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "test sms --callback-url") REPLY="@any" ;;
     "test sms --provider") REPLY="twilio telnyx all" ;;
     "test sms -p") REPLY="twilio telnyx all" ;;
+    "test sms --tenant") REPLY="@tenants" ;;
     "test sms --profile") REPLY="@profiles" ;;
     "test call --to") REPLY="@any" ;;
     "test call --from") REPLY="@numbers" ;;
@@ -298,6 +299,7 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "test call --callback-url") REPLY="@any" ;;
     "test call --provider") REPLY="twilio telnyx all" ;;
     "test call -p") REPLY="twilio telnyx all" ;;
+    "test call --tenant") REPLY="@tenants" ;;
     "test call --profile") REPLY="@profiles" ;;
     "completion --profile") REPLY="@profiles" ;;
     "completion bash --profile") REPLY="@profiles" ;;

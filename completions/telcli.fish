@@ -114,9 +114,9 @@ function __telcli_opts --description 'options of a path'
         case 'test'
             echo --profile --sandbox --json --yes -y --debug --help
         case 'test sms'
-            echo --to --body -b --from --from-owned --media --wait --no-wait --timeout --expect --callback-url --provider -p --force --yes -y --json --profile --sandbox --debug --help
+            echo --to --body -b --from --from-owned --media --wait --no-wait --timeout --expect --callback-url --provider -p --tenant --force --yes -y --json --profile --sandbox --debug --help
         case 'test call'
-            echo --to --from --say --twiml --url --assistant --wait --no-wait --timeout --expect --min-duration --connection-id --callback-url --provider -p --force --yes -y --json --profile --sandbox --debug --help
+            echo --to --from --say --twiml --url --assistant --wait --no-wait --timeout --expect --min-duration --connection-id --callback-url --provider -p --tenant --force --yes -y --json --profile --sandbox --debug --help
         case 'completion'
             echo --profile --sandbox --json --yes -y --debug --help
         case 'completion bash'
@@ -555,6 +555,8 @@ function __telcli_value --description 'what an option takes'
             echo 'twilio telnyx all'
         case 'test sms -p'
             echo 'twilio telnyx all'
+        case 'test sms --tenant'
+            echo '@tenants'
         case 'test sms --profile'
             echo '@profiles'
         case 'test call --to'
@@ -583,6 +585,8 @@ function __telcli_value --description 'what an option takes'
             echo 'twilio telnyx all'
         case 'test call -p'
             echo 'twilio telnyx all'
+        case 'test call --tenant'
+            echo '@tenants'
         case 'test call --profile'
             echo '@profiles'
         case 'completion --profile'
