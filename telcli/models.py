@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, NewType
+from typing import Any, NewType, TypeVar
 
 E164 = NewType("E164", str)
+T = TypeVar("T")
 
 
 class ProviderName(StrEnum):
@@ -467,6 +468,30 @@ class Drift:
             "detail": self.detail,
             "fix": self.fix,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderFailure:
+    """A provider that could not answer a read which others did answer."""
+
+    provider: str
+    error: str
+    exit_code: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"provider": self.provider, "error": self.error, "exit_code": self.exit_code}
+
+
+class Listing(list[T]):
+    """Rows from every provider that answered, plus ``errors``: the providers that did not.
+
+    A list, so code that only wants the rows is unchanged; a command shows the rows and, when
+    ``errors`` is not empty, exits 7 (incomplete) so no script reads "provider down" as
+    "nothing there"."""
+
+    def __init__(self, rows: Any = (), errors: Any = ()) -> None:
+        super().__init__(rows)
+        self.errors: list[ProviderFailure] = list(errors)
 
 
 # -- test SMS and test calls (issue 6) -----------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from telcli.cli.base import TelcliTyper, confirm
+from telcli.cli.base import TelcliTyper, confirm, require_complete
 from telcli.cli.options import JsonOpt, ProviderOpt, YesOpt
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
@@ -96,6 +96,7 @@ def addresses_list(
         app_ctx.carriers(provider, notify=out.note), country=country, notify=out.note
     )
     out.rows(found, ADDRESSES, empty="no addresses; create one with `telcli addresses create`")
+    require_complete(found)
 
 
 @app.command("delete")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from telcli.cli.base import TelcliTyper
+from telcli.cli.base import TelcliTyper, require_complete
 from telcli.cli.options import JsonOpt, ProviderOpt
 from telcli.context import AppContext
 from telcli.errors import ExitCode
@@ -31,6 +31,7 @@ def audit(ctx: typer.Context, provider: ProviderOpt = None, json_: JsonOpt = Fal
     vapi = app_ctx.provider_with("vapi", app_ctx.credentials("vapi").values)
     found = svc.audit(app_ctx.carriers(provider, notify=out.note), vapi, notify=out.note)
     out.rows(found, DRIFT)
+    require_complete(found)
     if found:
         numbers = len({d.phone_number for d in found})
         out.note(f"{len(found)} drift finding(s) on {numbers} number(s)")

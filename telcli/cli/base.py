@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import typer
 from typer.core import TyperGroup
 
-from telcli.errors import ExitCode, TelcliError, UsageProblem
+from telcli.errors import ExitCode, PartialFailure, TelcliError, UsageProblem
 
 
 def render_error(exc: TelcliError, *, debug: bool = False) -> None:
@@ -74,6 +74,19 @@ class TelcliTyper(typer.Typer):
             return fn
 
         return decorator
+
+
+def require_complete(found: Any) -> None:
+    """After the rows are shown: exit 7 when a provider could not answer (a ``Listing`` with
+    ``errors``), so no script reads "provider down" as "nothing there"."""
+    errors = getattr(found, "errors", None)
+    if errors:
+        names = " and ".join(dict.fromkeys(e.provider for e in errors))
+        raise PartialFailure(
+            f"the answer is incomplete: {names} failed (see above)",
+            hint="the rows shown come from what did answer; check `telcli providers status`,"
+            " then run the command again",
+        )
 
 
 def confirm(app_ctx: Any, question: str, *, yes: bool = False) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from telcli.cli.base import TelcliTyper, ask, confirm
+from telcli.cli.base import TelcliTyper, ask, confirm, require_complete
 from telcli.cli.options import (
     CountryOpt,
     DryRunOpt,
@@ -173,6 +173,7 @@ def numbers_list(
     out.rows(owned, _views().OWNED_NUMBERS, empty=empty)
     # A tenant filter lists part of what a provider holds: add to the cache, never replace.
     _remember(app_ctx, owned, complete=set() if tenant else {str(n.provider) for n in owned})
+    require_complete(owned)
 
 
 @app.command("release")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from telcli.cli.base import TelcliTyper, confirm
+from telcli.cli.base import TelcliTyper, confirm, require_complete
 from telcli.cli.options import JsonOpt, NumberArg, ProviderOpt, YesOpt
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
@@ -146,8 +146,9 @@ def vapi_numbers(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
     app_ctx: AppContext = ctx.obj
     out = app_ctx.output(json=json_)
-    found = svc.list_numbers(_vapi(app_ctx))
+    found = svc.list_numbers(_vapi(app_ctx), notify=out.note)
     out.rows(found, _views().VAPI_NUMBERS, empty="no numbers in VAPI; see `telcli vapi import`")
+    require_complete(found)
 
 
 @app.command("assistants")

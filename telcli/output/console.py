@@ -78,12 +78,19 @@ class Output:
         self.out.flush()
 
     def rows(self, items: Sequence[Any], columns: Sequence[Column], *, empty: str = "") -> None:
-        """A list result: JSON array, Rich table (TTY) or header-less TSV (piped)."""
+        """A list result: JSON array, Rich table (TTY) or header-less TSV (piped).
+
+        A partial answer (a :class:`~telcli.models.Listing` with ``errors``) shows its rows;
+        in JSON a second document follows the array, ``{"errors": [...]}``, so a script that
+        parses the output whole fails rather than read "provider down" as "nothing there"."""
+        errors = getattr(items, "errors", None)
         if self.json_mode:
             self.json([_to_json(i) for i in items])
+            if errors:
+                self.json({"errors": [_to_json(e) for e in errors]})
             return
         if not items:
-            if empty and self.stderr_isatty:
+            if empty and self.stderr_isatty and not errors:
                 self.note(empty)
             return
         if self.stdout_isatty:

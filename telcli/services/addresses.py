@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from telcli.errors import ConfigError, ProviderRejected, ProviderUnavailable, UsageProblem
-from telcli.models import Address, AddressInput, AddressRequirement, AvailableNumber
+from telcli.models import Address, AddressInput, AddressRequirement, AvailableNumber, Listing
 from telcli.providers.base import CarrierProvider
 from telcli.services import failover
 
@@ -144,13 +144,15 @@ def create(
 
 def list_addresses(
     carriers: Sequence[Any], *, country: str | None = None, notify: Notify = _quiet
-) -> list[Address]:
-    """Every address of every carrier (concurrently), optionally of one country."""
+) -> Listing[Address]:
+    """Every address of every carrier (concurrently), optionally of one country; ``errors``
+    names the carriers that could not be asked."""
     country = country.upper() if country else None
     found = failover.each(
         carriers, lambda c: c.list_addresses(country), what="address listing", notify=notify
     )
-    return [a for _, items in found for a in items if not country or a.country == country]
+    rows = [a for _, items in found for a in items if not country or a.country == country]
+    return Listing(rows, found.errors)
 
 
 def locate(

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from telcli.models import Drift, OwnedNumber, VapiNumber
+from telcli.models import Drift, Listing, OwnedNumber, VapiNumber
 from telcli.services import failover
 
 Notify = Callable[[str], None]
@@ -40,8 +40,9 @@ def _webhook_fix(number: OwnedNumber) -> str:
     return f"telcli numbers configure {number.phone_number} --voice-url URL --sms-url URL"
 
 
-def audit(carriers: Sequence[Any], vapi: Any, *, notify: Notify = _quiet) -> list[Drift]:
-    """Every drift finding, sorted by number then kind."""
+def audit(carriers: Sequence[Any], vapi: Any, *, notify: Notify = _quiet) -> Listing[Drift]:
+    """Every drift finding, sorted by number then kind; ``errors`` names the carriers that
+    could not be listed (their numbers are not judged)."""
     listed = failover.each(
         carriers, lambda c: c.list_owned(), what="listing numbers", notify=notify
     )
@@ -96,4 +97,5 @@ def audit(carriers: Sequence[Any], vapi: Any, *, notify: Notify = _quiet) -> lis
             )
         )
     order = ("not_owned", "not_in_vapi", "no_assistant", "no_webhook")
-    return sorted(found, key=lambda d: (d.phone_number, order.index(d.kind)))
+    found.sort(key=lambda d: (d.phone_number, order.index(d.kind)))
+    return Listing(found, listed.errors)

@@ -30,7 +30,7 @@ from telcli.errors import (
     ProviderUnavailable,
     TelcliError,
 )
-from telcli.models import Attempt, ProviderName
+from telcli.models import Attempt, Listing, ProviderFailure, ProviderName
 from telcli.storage.breakers import Breakers, CircuitOpen, clock_time, failures_text
 
 Notify = Callable[[str], None]
@@ -148,9 +148,10 @@ def each(
     *,
     what: str,
     notify: Notify = _quiet,
-) -> list[tuple[Any, T]]:
+) -> Listing[tuple[Any, T]]:
     """Run a read on every carrier (concurrently), keep what succeeded, note what failed or
-    was skipped. When every carrier fails, the single error (or AllProvidersFailed)."""
+    was skipped; the result's ``errors`` name the carriers that did not answer. When every
+    carrier fails, the single error (or AllProvidersFailed)."""
 
     def run(carrier: Any) -> tuple[Any, T | TelcliError]:
         try:
@@ -176,7 +177,11 @@ def each(
             ok.append((carrier, result))
     if not ok and failed:
         raise _all_failed(what, failed)
-    return ok
+    return Listing(ok, (failure(c, e) for c, e in failed))
+
+
+def failure(carrier: Any, exc: TelcliError) -> ProviderFailure:
+    return ProviderFailure(str(carrier.name), exc.message, int(exc.exit_code))
 
 
 def first(

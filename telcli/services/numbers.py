@@ -20,6 +20,7 @@ from telcli.errors import (
 from telcli.models import (
     Attempt,
     AvailableNumber,
+    Listing,
     NumberConfig,
     NumberQuery,
     OwnedNumber,
@@ -48,7 +49,7 @@ def _each(
     *,
     what: str,
     notify: Notify,
-) -> list[tuple[CarrierProvider, T]]:
+) -> Listing[tuple[CarrierProvider, T]]:
     """Run a read on every carrier (concurrently), keep what succeeded, note what failed.
 
     Reads fail over freely: one carrier failing (or skipped for an open circuit) costs its
@@ -67,15 +68,17 @@ def search(
 
 def list_owned(
     carriers: Sequence[CarrierProvider], *, tenant: str | None = None, notify: Notify = _quiet
-) -> list[OwnedNumber]:
+) -> Listing[OwnedNumber]:
     """Owned numbers in carrier order, sorted by number within each carrier; with
-    ``tenant``, only the numbers recorded for that tenant at the provider."""
+    ``tenant``, only the numbers recorded for that tenant at the provider. ``errors`` names
+    the carriers that could not be asked."""
 
     def listing(carrier: CarrierProvider) -> list[OwnedNumber]:
         return carrier.list_owned() if tenant is None else carrier.list_owned(tenant)
 
     found = _each(carriers, listing, what="listing numbers", notify=notify)
-    return [n for _, numbers in found for n in sorted(numbers, key=lambda n: n.phone_number)]
+    rows = [n for _, numbers in found for n in sorted(numbers, key=lambda n: n.phone_number)]
+    return Listing(rows, found.errors)
 
 
 def locate(

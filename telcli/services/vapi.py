@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from telcli.errors import ProviderError, ProviderRejected, TelcliError, UsageProblem
-from telcli.models import Assistant, VapiNumber
+from telcli.models import Assistant, Listing, ProviderFailure, VapiNumber
 from telcli.services import numbers as numbers_svc
 
 Notify = Callable[[str], None]
@@ -86,12 +86,19 @@ def _named(vapi_numbers: list[VapiNumber], assistants: list[Assistant]) -> list[
     return [replace(n, assistant_name=names.get(n.assistant_id or "")) for n in vapi_numbers]
 
 
-def list_numbers(vapi: VapiApi) -> list[VapiNumber]:
-    """VAPI's phone numbers sorted by number, each with its assistant's name."""
+def list_numbers(vapi: VapiApi, *, notify: Notify = _quiet) -> Listing[VapiNumber]:
+    """VAPI's phone numbers sorted by number, each with its assistant's name. When the
+    assistants cannot be listed the numbers come with assistant IDs only, and ``errors``
+    says why (the answer is incomplete)."""
     found = sorted(vapi.list_numbers(), key=lambda n: n.phone_number)
     if not any(n.assistant_id for n in found):
-        return found
-    return _named(found, vapi.list_assistants())
+        return Listing(found)
+    try:
+        return Listing(_named(found, vapi.list_assistants()))
+    except TelcliError as exc:
+        error = f"assistant names unavailable: {exc.message}"
+        notify(f"vapi: {error}")
+        return Listing(found, [ProviderFailure("vapi", error, int(exc.exit_code))])
 
 
 def list_assistants(vapi: VapiApi) -> list[Assistant]:
