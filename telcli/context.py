@@ -154,7 +154,7 @@ class AppContext:
     def state(self) -> StateDB:
         from telcli.storage.state import StateDB
 
-        return StateDB(self.state_dir / "state.db", self.run)
+        return StateDB(self.state_dir / "state.db", self.run, notify=self.output().warn)
 
     @cached_property
     def completion(self) -> CompletionCache:

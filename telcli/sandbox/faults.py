@@ -271,7 +271,9 @@ class FaultStore:
 
     @contextmanager
     def _connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        from telcli.storage.private import prepare_db
+
+        prepare_db(self.db_path)
         conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=10)
         try:
             conn.execute("PRAGMA busy_timeout = 10000")

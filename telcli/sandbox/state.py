@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from telcli.storage.private import prepare_db
+
 # 2: ``resources`` (addresses, requirement groups, VAPI phone numbers/assistants/credentials).
 SCHEMA_VERSION = 2
 
@@ -66,7 +68,7 @@ class SandboxState:
     def __init__(self, db_path: Path | str, *, busy_timeout_ms: int = 10_000) -> None:
         self.db_path = Path(db_path)
         self._busy_timeout_ms = busy_timeout_ms
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_db(self.db_path)  # 0600 in a 0700 directory, like the state DB
         self._migrate()
 
     # -- connections ---------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -194,10 +194,21 @@ class RunInfo:
 
 
 class StateDB:
-    def __init__(self, path: Path, run: RunInfo | None = None) -> None:
+    """The state DB at ``path``, opened on first use. It is kept private (0600, directory
+    0700: ``storage.private``); ``notify`` hears, in one line, when an existing file others
+    could read had to be tightened."""
+
+    def __init__(
+        self,
+        path: Path,
+        run: RunInfo | None = None,
+        *,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._run = run
+        self._notify = notify
         self._collectors: dict[int, correlation.Collector] = {}
 
     @property
@@ -209,8 +220,10 @@ class StateDB:
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
+            from telcli.storage.private import prepare_db
+
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tightened = prepare_db(self.path)
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA busy_timeout=30000")
@@ -221,6 +234,8 @@ class StateDB:
                     hint="set TELCLI_HOME to a writable directory",
                 ) from None
             self._conn = conn
+            if tightened and self._notify is not None:
+                self._notify(f"{self.path} was readable by other users; made it private (0600)")
             self._migrate()
         return self._conn
 
