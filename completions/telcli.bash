@@ -43,9 +43,9 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "vapi assign") REPLY="--assistant -a --json --profile --sandbox --yes -y --debug --help" ;;
     "vapi unassign") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
     "vapi remove") REPLY="--yes -y --json --profile --sandbox --debug --help" ;;
-    "vapi numbers") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
+    "vapi numbers") REPLY="--tenant --json --profile --sandbox --yes -y --debug --help" ;;
     "vapi assistants") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
-    "audit") REPLY="--provider -p --json --profile --sandbox --yes -y --debug --help" ;;
+    "audit") REPLY="--provider -p --tenant --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "webhook sign") REPLY="--scheme -s --body-file -b --secret --url --content-type --private-key --timestamp --api-key --variant --id --plan --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook verify") REPLY="--scheme -s --body-file -b --header -H --secret --url --content-type --public-key --private-key --api-key --variant --plan --at --tolerance --explain --json --profile --sandbox --yes -y --debug --help" ;;
@@ -170,10 +170,12 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "vapi assign --profile") REPLY="@profiles" ;;
     "vapi unassign --profile") REPLY="@profiles" ;;
     "vapi remove --profile") REPLY="@profiles" ;;
+    "vapi numbers --tenant") REPLY="@tenants" ;;
     "vapi numbers --profile") REPLY="@profiles" ;;
     "vapi assistants --profile") REPLY="@profiles" ;;
     "audit --provider") REPLY="twilio telnyx all" ;;
     "audit -p") REPLY="twilio telnyx all" ;;
+    "audit --tenant") REPLY="@tenants" ;;
     "audit --profile") REPLY="@profiles" ;;
     "webhook --profile") REPLY="@profiles" ;;
     "webhook sign --scheme") REPLY="twilio telnyx vapi livekit hmac-sha256" ;;

@@ -78,11 +78,11 @@ function __telcli_opts --description 'options of a path'
         case 'vapi remove'
             echo --yes -y --json --profile --sandbox --debug --help
         case 'vapi numbers'
-            echo --json --profile --sandbox --yes -y --debug --help
+            echo --tenant --json --profile --sandbox --yes -y --debug --help
         case 'vapi assistants'
             echo --json --profile --sandbox --yes -y --debug --help
         case 'audit'
-            echo --provider -p --json --profile --sandbox --yes -y --debug --help
+            echo --provider -p --tenant --json --profile --sandbox --yes -y --debug --help
         case 'webhook'
             echo --profile --sandbox --json --yes -y --debug --help
         case 'webhook sign'
@@ -327,6 +327,8 @@ function __telcli_value --description 'what an option takes'
             echo '@profiles'
         case 'vapi remove --profile'
             echo '@profiles'
+        case 'vapi numbers --tenant'
+            echo '@tenants'
         case 'vapi numbers --profile'
             echo '@profiles'
         case 'vapi assistants --profile'
@@ -335,6 +337,8 @@ function __telcli_value --description 'what an option takes'
             echo 'twilio telnyx all'
         case 'audit -p'
             echo 'twilio telnyx all'
+        case 'audit --tenant'
+            echo '@tenants'
         case 'audit --profile'
             echo '@profiles'
         case 'webhook --profile'

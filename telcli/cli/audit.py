@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from telcli.cli.base import TelcliTyper, require_complete
-from telcli.cli.options import JsonOpt, ProviderOpt
+from telcli.cli.options import JsonOpt, ProviderOpt, TenantOpt, tenant_value
 from telcli.context import AppContext
 from telcli.errors import ExitCode
 
@@ -15,21 +15,29 @@ app = TelcliTyper(
 
 
 @app.command("audit")
-def audit(ctx: typer.Context, provider: ProviderOpt = None, json_: JsonOpt = False) -> None:
+def audit(
+    ctx: typer.Context,
+    provider: ProviderOpt = None,
+    tenant: TenantOpt = None,
+    json_: JsonOpt = False,
+) -> None:
     """Report drift between the carriers and VAPI; exit 7 when there is any.
 
     Finds: owned but not in VAPI; in VAPI without an assistant; in VAPI but not owned any more;
-    owned with no voice/SMS webhook. Each row names the command that fixes it.
+    owned with no voice/SMS webhook; a tenant the carrier and VAPI disagree on. Each row names
+    the command that fixes it. --tenant audits one tenant's numbers.
 
-    Example: telcli audit --json
+    Example: telcli audit --tenant acme-dental --json
     """
     from telcli.output.views import DRIFT
     from telcli.services import audit as svc
 
     app_ctx: AppContext = ctx.obj
+    tenant = tenant_value(tenant)
     out = app_ctx.output(json=json_)
     vapi = app_ctx.provider_with("vapi", app_ctx.credentials("vapi").values)
-    found = svc.audit(app_ctx.carriers(provider, notify=out.note), vapi, notify=out.note)
+    carriers = app_ctx.carriers(provider, notify=out.note)
+    found = svc.audit(carriers, vapi, tenant=tenant, notify=out.note)
     out.rows(found, DRIFT)
     require_complete(found)
     if found:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from telcli.cli.base import TelcliTyper, confirm, require_complete
-from telcli.cli.options import JsonOpt, NumberArg, ProviderOpt, YesOpt
+from telcli.cli.options import JsonOpt, NumberArg, ProviderOpt, TenantOpt, YesOpt, tenant_value
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
 
@@ -137,17 +137,23 @@ def vapi_remove(
 
 
 @app.command("numbers")
-def vapi_numbers(ctx: typer.Context, json_: JsonOpt = False) -> None:
-    """List the phone numbers in VAPI with their assistants.
+def vapi_numbers(ctx: typer.Context, tenant: TenantOpt = None, json_: JsonOpt = False) -> None:
+    """List the phone numbers in VAPI with their assistants (--tenant: named for it).
 
-    Example: telcli vapi numbers --json
+    Example: telcli vapi numbers --tenant acme-dental --json
     """
     from telcli.services import vapi as svc
 
     app_ctx: AppContext = ctx.obj
+    tenant = tenant_value(tenant)
     out = app_ctx.output(json=json_)
-    found = svc.list_numbers(_vapi(app_ctx), notify=out.note)
-    out.rows(found, _views().VAPI_NUMBERS, empty="no numbers in VAPI; see `telcli vapi import`")
+    found = svc.list_numbers(_vapi(app_ctx), tenant=tenant, notify=out.note)
+    empty = (
+        f"no numbers in VAPI are named for tenant {tenant}"
+        if tenant
+        else "no numbers in VAPI; see `telcli vapi import`"
+    )
+    out.rows(found, _views().VAPI_NUMBERS, empty=empty)
     require_complete(found)
 
 

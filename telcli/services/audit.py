@@ -8,6 +8,11 @@ Findings, one row per problem, each with the command that fixes it:
 * ``no_webhook``   owned, not in VAPI, and neither voice nor SMS goes anywhere (Twilio: no
   voice or SMS URL; Telnyx: no connection or messaging profile). A number in VAPI counts as
   wired: VAPI answers its calls.
+* ``tenant_mismatch`` the carrier records one tenant (telcli/tenancy.py), VAPI's name another
+  (or none).
+
+With ``tenant``, only that tenant's numbers are audited: those the carriers record for it and
+those VAPI's names give it.
 
 A carrier that cannot be listed is skipped with a note, and VAPI numbers of that carrier are
 not called orphans (their owner could not be asked).
@@ -40,17 +45,45 @@ def _webhook_fix(number: OwnedNumber) -> str:
     return f"telcli numbers configure {number.phone_number} --voice-url URL --sms-url URL"
 
 
-def audit(carriers: Sequence[Any], vapi: Any, *, notify: Notify = _quiet) -> Listing[Drift]:
-    """Every drift finding, sorted by number then kind; ``errors`` names the carriers that
-    could not be listed (their numbers are not judged)."""
+def _tenant_fix(e164: str, number: OwnedNumber, imported: VapiNumber) -> str:
+    from telcli.tenancy import vapi_name
+
+    name = f"'{vapi_name(number.tenant, None)}'" if number.tenant else "NAME"
+    return f"telcli vapi import {e164} --assistant {imported.assistant_id or 'ID'} --name {name}"
+
+
+def audit(
+    carriers: Sequence[Any], vapi: Any, *, tenant: str | None = None, notify: Notify = _quiet
+) -> Listing[Drift]:
+    """Every drift finding, sorted by number then kind (with ``tenant``: that tenant's);
+    ``errors`` names the carriers that could not be listed (their numbers are not judged)."""
+    # Everything is listed even for one tenant: a number VAPI names for the tenant may be
+    # owned under another (tenant_mismatch), which is not the same as not owned at all.
     listed = failover.each(
         carriers, lambda c: c.list_owned(), what="listing numbers", notify=notify
     )
     asked = {str(c.name) for c, _ in listed}
-    owned: dict[str, OwnedNumber] = {n.phone_number: n for _, items in listed for n in items}
+    everything: dict[str, OwnedNumber] = {n.phone_number: n for _, items in listed for n in items}
     in_vapi: dict[str, VapiNumber] = {n.phone_number: n for n in vapi.list_numbers()}
+    owned = everything
+    if tenant is not None:
+        owned = {k: n for k, n in everything.items() if n.tenant == tenant}
+        in_vapi = {k: n for k, n in in_vapi.items() if k in owned or n.tenant == tenant}
 
     found: list[Drift] = []
+    for e164, imported in in_vapi.items():
+        number = everything.get(e164)
+        if number is not None and number.tenant != imported.tenant:
+            found.append(
+                Drift(
+                    e164,
+                    "tenant_mismatch",
+                    str(number.provider),
+                    f"{number.provider} records tenant {number.tenant or '(none)'}, VAPI's name"
+                    f" {imported.tenant or '(none)'}",
+                    _tenant_fix(e164, number, imported),
+                )
+            )
     for e164, number in owned.items():
         carrier = str(number.provider)
         imported = in_vapi.get(e164)
@@ -85,7 +118,7 @@ def audit(carriers: Sequence[Any], vapi: Any, *, notify: Notify = _quiet) -> Lis
                 )
             )
     for e164, imported in in_vapi.items():
-        if e164 in owned or imported.carrier not in asked:
+        if e164 in everything or imported.carrier not in asked:
             continue
         found.append(
             Drift(
@@ -96,6 +129,6 @@ def audit(carriers: Sequence[Any], vapi: Any, *, notify: Notify = _quiet) -> Lis
                 f"telcli vapi remove {e164} --yes",
             )
         )
-    order = ("not_owned", "not_in_vapi", "no_assistant", "no_webhook")
+    order = ("not_owned", "tenant_mismatch", "not_in_vapi", "no_assistant", "no_webhook")
     found.sort(key=lambda d: (d.phone_number, order.index(d.kind)))
     return Listing(found, listed.errors)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from telcli.errors import ProviderError, ProviderRejected, TelcliError, UsageProblem
 from telcli.models import Assistant, Listing, ProviderFailure, VapiNumber
 from telcli.services import numbers as numbers_svc
+from telcli.tenancy import name_of_label, tenant_of_vapi_name, vapi_name
 
 Notify = Callable[[str], None]
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -86,11 +87,16 @@ def _named(vapi_numbers: list[VapiNumber], assistants: list[Assistant]) -> list[
     return [replace(n, assistant_name=names.get(n.assistant_id or "")) for n in vapi_numbers]
 
 
-def list_numbers(vapi: VapiApi, *, notify: Notify = _quiet) -> Listing[VapiNumber]:
-    """VAPI's phone numbers sorted by number, each with its assistant's name. When the
+def list_numbers(
+    vapi: VapiApi, *, tenant: str | None = None, notify: Notify = _quiet
+) -> Listing[VapiNumber]:
+    """VAPI's phone numbers sorted by number, each with its assistant's name; with
+    ``tenant``, those whose VAPI name carries it (VAPI's listing has no name filter). When the
     assistants cannot be listed the numbers come with assistant IDs only, and ``errors``
     says why (the answer is incomplete)."""
     found = sorted(vapi.list_numbers(), key=lambda n: n.phone_number)
+    if tenant is not None:
+        found = [n for n in found if n.tenant == tenant]
     if not any(n.assistant_id for n in found):
         return Listing(found)
     try:
@@ -198,10 +204,15 @@ def _import(
         changes["server"] = {"url": server_url}
     if existing is not None:
         notify(f"{phone_number} is already in VAPI ({existing.carrier}); updating it")
+        if name is not None and existing.tenant:
+            changes["name"] = _tenant_name(existing.tenant, name)  # a new name keeps the tenant
         updated = vapi.update_number(existing, changes)
         return Imported(replace(updated, assistant_name=chosen.name), "updated")
 
-    carrier, _ = numbers_svc.locate(carriers, phone_number, notify=notify)
+    carrier, owned = numbers_svc.locate(carriers, phone_number, notify=notify)
+    if owned.tenant:
+        # The carrier records the number's tenant: VAPI's name says it too (telcli/tenancy.py).
+        changes["name"] = _tenant_name(owned.tenant, name or name_of_label(owned.friendly_name))
     creds = dict(carrier_credentials(str(carrier.name)))
     secrets = [v for k, v in creds.items() if k != "account_sid"]
     body: dict[str, Any] = {"provider": str(carrier.name), "number": phone_number, **changes}
@@ -221,6 +232,14 @@ def _import(
     except TelcliError as exc:
         raise _clean(exc, secrets) from None
     return Imported(replace(created, assistant_name=chosen.name), "created")
+
+
+def _tenant_name(tenant: str, name: str | None) -> str:
+    """VAPI's name for a number of ``tenant``: ``name`` as given when it already carries a
+    tenant (it was written that way on purpose), else ``tenant · name``."""
+    if name and tenant_of_vapi_name(name):
+        return name
+    return vapi_name(tenant, name)
 
 
 def assign(

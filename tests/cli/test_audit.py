@@ -66,7 +66,7 @@ def test_numbers_of_a_carrier_that_could_not_be_asked_are_not_orphans():
 @pytest.fixture
 def run(telcli, make_ctx, monkeypatch):
     def invoke(findings, *args, tty=False):
-        monkeypatch.setattr(svc, "audit", lambda carriers, vapi, notify: findings)
+        monkeypatch.setattr(svc, "audit", lambda carriers, vapi, tenant, notify: findings)
         return telcli("--sandbox", "audit", *args, tty=tty)
 
     return invoke
@@ -91,3 +91,59 @@ def test_drift_is_exit_7_with_rows(run):
         piped.stdout
         == f"{A}\ttwilio\tno_assistant\tin VAPI without an assistant\ttelcli vapi assign\n"
     )
+
+
+# -- tenants -------------------------------------------------------------------------------------
+
+
+def tagged_vapi(number: str, tenant: str | None) -> VapiNumber:
+    from dataclasses import replace
+
+    return replace(vapi_number(number), tenant=tenant, name=f"{tenant} · x" if tenant else None)
+
+
+def test_tenant_scope_and_mismatches():
+    twilio = FakeCarrier(ProviderName.twilio)
+    twilio.owned = {
+        A: owned(A, voice_url="https://x/v", tenant="acme-dental"),  # fine
+        B: owned(B, tenant="acme-dental"),  # acme's, not in VAPI
+        C: owned(C, voice_url="https://x/v", tenant="bolt-gym"),  # VAPI says acme
+        D: owned(D),  # bolt's in VAPI only: untagged at the carrier
+    }
+    vapi = FakeVapi(
+        tagged_vapi(A, "acme-dental"), tagged_vapi(C, "acme-dental"), tagged_vapi(D, "bolt-gym")
+    )
+
+    acme = svc.audit([twilio], vapi, tenant="acme-dental")
+    assert [(d.phone_number, d.kind) for d in acme] == [
+        (B, "not_in_vapi"),
+        (B, "no_webhook"),
+        (C, "tenant_mismatch"),
+    ]
+    assert acme[-1].detail == "twilio records tenant bolt-gym, VAPI's name acme-dental"
+    assert acme[-1].fix == f"telcli vapi import {C} --assistant a1 --name 'bolt-gym · bolt-gym'"
+
+    bolt = svc.audit([twilio], vapi, tenant="bolt-gym")
+    # C is bolt's at the carrier, D is bolt's in VAPI: both disagree, nothing else of acme's.
+    assert [(d.phone_number, d.kind) for d in bolt] == [
+        (C, "tenant_mismatch"),
+        (D, "tenant_mismatch"),
+    ]
+    # Without --tenant: every mismatch, and no finding about tagging for untagged numbers.
+    everything = svc.audit([twilio], vapi)
+    assert [d.kind for d in everything].count("tenant_mismatch") == 2
+
+
+def test_audit_tenant_flag_reaches_the_service(telcli, monkeypatch):
+    seen = {}
+
+    def fake_audit(carriers, vapi, *, tenant=None, notify=None):
+        seen["tenant"] = tenant
+        return []
+
+    monkeypatch.setattr(svc, "audit", fake_audit)
+    result = telcli("--sandbox", "audit", "--tenant", "acme-dental", "--json")
+    assert result.exit_code == 0, result
+    assert seen == {"tenant": "acme-dental"} and json.loads(result.stdout) == []
+    bad = telcli("--sandbox", "audit", "--tenant", "-x")
+    assert bad.exit_code == 2 and "is not a tenant id" in bad.stderr

@@ -178,3 +178,50 @@ def test_assign_unassign_and_missing_numbers():
     calls = len(vapi.calls)
     svc.unassign(vapi, NUMBER)
     assert len(vapi.calls) == calls  # nothing to detach: no request
+
+
+# -- tenants: VAPI's name carries the carrier's tenant -------------------------------------------
+
+
+def test_import_of_a_tenants_number_names_it_for_the_tenant():
+    vapi, twilio = FakeVapi(), carrier("twilio")
+    twilio.owned[NUMBER] = replace(
+        twilio.owned[NUMBER], tenant="acme-dental", friendly_name="acme-dental · Acme Dental"
+    )
+    svc.import_number(vapi, [twilio], NUMBER, assistant="Receptionist", carrier_credentials=creds)
+    assert vapi.calls[-1][1]["name"] == "acme-dental · Acme Dental"
+
+    vapi2 = FakeVapi()
+    svc.import_number(
+        vapi2, [twilio], NUMBER, assistant="Receptionist", carrier_credentials=creds, name="Desk"
+    )
+    assert vapi2.calls[-1][1]["name"] == "acme-dental · Desk"
+
+
+def test_renaming_a_tenants_number_in_vapi_keeps_the_tenant():
+    vapi = FakeVapi()
+    vapi.numbers[NUMBER] = VapiNumber("v1", NUMBER, "twilio", tenant="acme-dental")
+    svc.import_number(
+        vapi, [], NUMBER, assistant="Receptionist", carrier_credentials=creds, name="Desk"
+    )
+    assert vapi.calls[-1] == (
+        "update",
+        {"provider": "twilio", "assistantId": A1.id, "name": "acme-dental · Desk"},
+    )
+
+
+def test_an_untagged_number_is_imported_with_its_name_as_given():
+    vapi = FakeVapi()
+    svc.import_number(
+        vapi, [carrier("twilio")], NUMBER, assistant=A1.id, carrier_credentials=creds, name="Desk"
+    )
+    assert vapi.calls[-1][1]["name"] == "Desk"
+
+
+def test_list_numbers_for_one_tenant():
+    vapi = FakeVapi()
+    for i, tenant in enumerate(["acme-dental", None, "bolt-gym", "acme-dental"]):
+        number = f"+1415555020{i}"
+        vapi.numbers[number] = VapiNumber(f"v{i}", number, "twilio", tenant=tenant)
+    found = svc.list_numbers(vapi, tenant="acme-dental")
+    assert [n.phone_number for n in found] == ["+14155550200", "+14155550203"]
