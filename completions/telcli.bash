@@ -52,7 +52,7 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "webhook keygen") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
     "webhook import") REPLY="--format -f --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook export") REPLY="--provider -p --event --sid --since --limit -n --profile --sandbox --json --yes -y --debug --help" ;;
-    "webhook list") REPLY="--provider -p --event --sid --since --limit -n --source --json --profile --sandbox --yes -y --debug --help" ;;
+    "webhook list") REPLY="--provider -p --event --sid --since --limit -n --source --tenant --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook show") REPLY="--secret --public-key --private-key --api-key --plan --scheme -s --url --at --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook replay") REPLY="--filter --to --sign-url --resign --keep-signature --secret --private-key --api-key --plan --scheme -s --fresh-idempotency-token --concurrency -c --preserve-timing --speed --twice --set --expect-status --request-timeout --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook listen") REPLY="--port --host --forward-to --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
@@ -231,6 +231,7 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "webhook list --limit") REPLY="@any" ;;
     "webhook list -n") REPLY="@any" ;;
     "webhook list --source") REPLY="@any" ;;
+    "webhook list --tenant") REPLY="@tenants" ;;
     "webhook list --profile") REPLY="@profiles" ;;
     "webhook show --secret") REPLY="@any" ;;
     "webhook show --public-key") REPLY="@file" ;;

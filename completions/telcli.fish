@@ -96,7 +96,7 @@ function __telcli_opts --description 'options of a path'
         case 'webhook export'
             echo --provider -p --event --sid --since --limit -n --profile --sandbox --json --yes -y --debug --help
         case 'webhook list'
-            echo --provider -p --event --sid --since --limit -n --source --json --profile --sandbox --yes -y --debug --help
+            echo --provider -p --event --sid --since --limit -n --source --tenant --json --profile --sandbox --yes -y --debug --help
         case 'webhook show'
             echo --secret --public-key --private-key --api-key --plan --scheme -s --url --at --json --profile --sandbox --yes -y --debug --help
         case 'webhook replay'
@@ -449,6 +449,8 @@ function __telcli_value --description 'what an option takes'
             echo '@any'
         case 'webhook list --source'
             echo '@any'
+        case 'webhook list --tenant'
+            echo '@tenants'
         case 'webhook list --profile'
             echo '@profiles'
         case 'webhook show --secret'

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from telcli.cli.base import TelcliTyper
-from telcli.cli.options import JsonOpt
+from telcli.cli.options import JsonOpt, tenant_value
 from telcli.cli.webhook_common import (
     ApiKeyOpt,
     EventOpt,
@@ -125,6 +125,14 @@ def webhook_list(
         int, typer.Option("--limit", "-n", min=1, help="At most this many (newest first).")
     ] = 50,
     source: Annotated[str | None, typer.Option("--source", help="listen, import or pull.")] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            "--tenant",
+            metavar="ID",
+            help="Only captures to or from the numbers the carriers record for this tenant.",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List captured webhooks, newest first.
@@ -134,8 +142,16 @@ def webhook_list(
     from telcli.output.webhook_views import CAPTURES
 
     app_ctx: AppContext = ctx.obj
+    tenant = tenant_value(tenant)
     out = app_ctx.output(json=json_)
-    found = app_ctx.captures.query(capture_filter(provider, event, sid, since, limit, source))
+    flt = capture_filter(provider, event, sid, since, limit, source)
+    if tenant is None:
+        found = app_ctx.captures.query(flt)
+    else:
+        from telcli.services import webhooks as svc
+
+        carriers = app_ctx.carriers(None, notify=out.note)
+        found = svc.tenant_captures(app_ctx.captures, flt, carriers, tenant, notify=out.note)
     if out.json_mode:
         out.json([c.summary_json() for c in found])
     else:

@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,86 @@ def sid_of(provider: str | None, headers: Sequence[Header], body: bytes) -> str 
     if provider == "livekit":
         return _dig(data, "room", "sid")
     return None
+
+
+def numbers_of(provider: str | None, body: bytes) -> set[str]:
+    """The phone numbers a delivery is to or from (for ``webhook list --tenant``).
+
+    Twilio: To, From, Called, Caller. Telnyx: ``data.payload.to`` / ``from`` (a string on
+    call events; on message events ``from`` is an object and ``to`` a list of them, each
+    with ``phone_number``). VAPI: the imported number (``message.phoneNumber.number``) and the
+    customer (``message.customer.number``, ``message.call.customer.number``)."""
+    found: set[str] = set()
+    if provider == "twilio":
+        from telcli.webhooks import twilio
+
+        keys = {"To", "From", "Called", "Caller"}
+        found = {v for k, v in twilio.form_params(body) if k in keys and v}
+    elif provider == "telnyx":
+        payload = _dig_any(_json(body), "data", "payload")
+        for key in ("to", "from"):
+            value = payload.get(key) if isinstance(payload, dict) else None
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                number = item.get("phone_number") if isinstance(item, dict) else item
+                if isinstance(number, str) and number:
+                    found.add(number)
+    elif provider == "vapi":
+        data = _json(body)
+        for path in (
+            ("message", "phoneNumber", "number"),
+            ("message", "customer", "number"),
+            ("message", "call", "customer", "number"),
+        ):
+            number = _dig(data, *path)
+            if number:
+                found.add(number)
+    return found
+
+
+def _dig_any(data: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def tenant_captures(
+    store: Any, flt: Any, carriers: Sequence[Any], tenant: str, *, notify: Any = None
+) -> list[Capture]:
+    """The captures matching ``flt`` that are to or from a number the carriers record for
+    ``tenant``. PartialFailure (exit 7) when a carrier could not be asked: it may hold some
+    of the tenant's numbers, and a short list would read as "nothing there"."""
+    from telcli.errors import PartialFailure
+    from telcli.services import numbers as numbers_svc
+
+    owned = numbers_svc.list_owned(carriers, tenant=tenant, notify=notify or (lambda _: None))
+    if owned.errors:
+        names = " and ".join(dict.fromkeys(e.provider for e in owned.errors))
+        raise PartialFailure(
+            f"cannot tell which captures are tenant {tenant}'s: {names} could not be asked",
+            hint="check `telcli providers status`, then run the command again",
+        )
+    numbers = {n.phone_number for n in owned}
+    return for_numbers(store.iter(replace(flt, limit=None)), numbers, flt.limit)
+
+
+def for_numbers(
+    captures: Iterable[Capture], numbers: Collection[str], limit: int | None
+) -> list[Capture]:
+    """The captures to or from any of ``numbers`` (newest first as given), at most
+    ``limit``. Reads the store lazily: stops once ``limit`` captures matched."""
+    wanted = set(numbers)
+    found: list[Capture] = []
+    if not wanted:
+        return found
+    for capture in captures:
+        if numbers_of(capture.provider, capture.body) & wanted:
+            found.append(capture)
+            if limit and len(found) >= limit:
+                break
+    return found
 
 
 def label(capture: Capture, provider: str | None = None) -> Capture:

@@ -112,3 +112,94 @@ def test_vapi_names_the_tenant_and_lists_and_audits_by_it(sb, provider):
     # could be missing, and a number in VAPI counts as wired.
     assert audit.exit_code == 0, audit
     assert json.loads(audit.stdout) == []
+
+
+def _capture_line(url: str, headers: list[list[str]], body: bytes, at: str) -> str:
+    import base64
+
+    record = {"received_at": at, "method": "POST", "url": url, "headers": headers}
+    return json.dumps({**record, "body_b64": base64.b64encode(body).decode()})
+
+
+def test_webhook_list_tenant_shows_captures_to_or_from_its_numbers(sb, tmp_path):
+    from urllib.parse import urlencode
+
+    acme, other = _numbers(sb, "twilio", 2)
+    [bolt] = _numbers(sb, "telnyx", 1)
+    assert sb("numbers", "buy", acme, "--tenant", "acme-dental", "--yes").exit_code == 0
+    assert sb("numbers", "buy", bolt, "--tenant", "bolt-gym", "--yes").exit_code == 0
+    assert sb("numbers", "buy", other, "--yes").exit_code == 0
+
+    twilio_headers = [
+        ["X-Twilio-Signature", "x"],
+        ["Content-Type", "application/x-www-form-urlencoded"],
+    ]
+    telnyx_headers = [["telnyx-signature-ed25519", "x"], ["Content-Type", "application/json"]]
+    lines = [
+        # Twilio call to acme's number, a Twilio SMS from the untagged one to acme's customer.
+        _capture_line(
+            "https://h/voice",
+            twilio_headers,
+            urlencode({"CallSid": "CA1", "To": acme, "From": "+15550001"}).encode(),
+            "2026-11-22T09:00:00Z",
+        ),
+        _capture_line(
+            "https://h/sms",
+            twilio_headers,
+            urlencode({"MessageSid": "SM1", "From": other, "To": "+15550001"}).encode(),
+            "2026-11-22T09:01:00Z",
+        ),
+        # Telnyx message to bolt's number: `to` is a list of objects on message events.
+        _capture_line(
+            "https://h/telnyx",
+            telnyx_headers,
+            json.dumps(
+                {
+                    "data": {
+                        "event_type": "message.received",
+                        "payload": {
+                            "id": "m1",
+                            "from": {"phone_number": "+15550002"},
+                            "to": [{"phone_number": bolt}],
+                        },
+                    }
+                }
+            ).encode(),
+            "2026-11-22T09:02:00Z",
+        ),
+        # VAPI event of a call on acme's imported number.
+        _capture_line(
+            "https://h/vapi",
+            [["Content-Type", "application/json"]],
+            json.dumps(
+                {
+                    "message": {
+                        "type": "status-update",
+                        "phoneNumber": {"number": acme},
+                        "customer": {"number": "+15550003"},
+                    }
+                }
+            ).encode(),
+            "2026-11-22T09:03:00Z",
+        ),
+    ]
+    path = tmp_path / "caps.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    assert sb("webhook", "import", str(path)).exit_code == 0
+
+    def listed(*args):
+        result = sb("webhook", "list", *args, "--json")
+        assert result.exit_code == 0, result
+        return [(c["provider"], c["url"]) for c in json.loads(result.stdout)]
+
+    assert listed("--tenant", "acme-dental") == [
+        ("vapi", "https://h/vapi"),
+        ("twilio", "https://h/voice"),
+    ]
+    assert listed("--tenant", "bolt-gym") == [("telnyx", "https://h/telnyx")]
+    assert listed("--tenant", "acme-dental", "--limit", "1") == [("vapi", "https://h/vapi")]
+    assert listed("--tenant", "acme-dental", "--provider", "twilio") == [
+        ("twilio", "https://h/voice")
+    ]
+    assert listed("--tenant", "nobody") == []
+    assert len(listed()) == 4
