@@ -112,6 +112,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX ledger_created ON ledger (created_at);
     CREATE INDEX ledger_target_time ON ledger (target, created_at)
     """,
+    # 5: per-tenant leases (`tenants apply|remove`): one process converges a tenant at a time
+    """
+    CREATE TABLE tenant_leases (
+        profile TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (profile, tenant)
+    )
+    """,
 ]
 
 LEDGER_STATUSES = ("pending", "succeeded", "failed", "unknown")
@@ -379,9 +391,14 @@ class StateDB:
         target: str | None = None,
         statuses: tuple[str, ...] | None = None,
         limit: int | None = None,
+        after: int | None = None,
     ) -> list[LedgerEntry]:
+        """Newest first. ``after``: only entries with a larger id (written since then)."""
         sql = f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE 1=1"
         args: list[Any] = []
+        if after is not None:
+            sql += " AND id > ?"
+            args.append(after)
         if op:
             sql += " AND op = ?"
             args.append(op)
@@ -395,6 +412,52 @@ class StateDB:
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [LedgerEntry.from_row(r) for r in self.conn.execute(sql, args).fetchall()]
+
+    # --- tenant leases ----------------------------------------------------------------------
+
+    def lease_acquire(
+        self, profile: str, tenant: str, owner: str, host: str, pid: int, seconds: float
+    ) -> str | None:
+        """Take the lease on ``tenant``; None when taken, else who holds it ("pid N on HOST").
+
+        A lease is free when it expired, or when its holder ran on this host and that process
+        is gone (killed, crashed): a later run takes over at once."""
+        import time
+
+        now = time.time()
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT owner, host, pid, expires_at FROM tenant_leases"
+                " WHERE profile = ? AND tenant = ?",
+                (profile, tenant),
+            ).fetchone()
+            if row is not None and row[0] != owner:
+                alive = row[3] > now and (row[1] != host or _alive(int(row[2])))
+                if alive:
+                    return f"pid {row[2]} on {row[1]}"
+            conn.execute(
+                "INSERT OR REPLACE INTO tenant_leases (profile, tenant, owner, host, pid,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (profile, tenant, owner, host, pid, now + seconds),
+            )
+        return None
+
+    def lease_renew(self, profile: str, tenant: str, owner: str, seconds: float) -> None:
+        import time
+
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE tenant_leases SET expires_at = ? WHERE profile = ? AND tenant = ?"
+                " AND owner = ?",
+                (time.time() + seconds, profile, tenant, owner),
+            )
+
+    def lease_release(self, profile: str, tenant: str, owner: str) -> None:
+        with self.write() as conn:
+            conn.execute(
+                "DELETE FROM tenant_leases WHERE profile = ? AND tenant = ? AND owner = ?",
+                (profile, tenant, owner),
+            )
 
     def ledger_history(
         self,
@@ -493,3 +556,16 @@ def operation(
         finish("unknown", "interrupted")
         raise
     finish("succeeded")
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host (signal 0 probes without sending)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True

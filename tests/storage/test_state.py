@@ -52,3 +52,38 @@ def test_parallel_processes_do_not_lose_ledger_writes(tmp_path):
     assert [p.wait(60) for p in procs] == [0, 0, 0, 0]
     entries = StateDB(path).ledger_entries()
     assert len(entries) == 160 and {e.status for e in entries} == {"succeeded"}
+
+
+def test_tenant_lease_is_exclusive_until_released_expired_or_its_process_died(tmp_path):
+    import os
+
+    db = StateDB(tmp_path / "state.db")
+    me = os.getpid()
+    assert db.lease_acquire("p", "acme", "run-1", "here", me, 60) is None
+    # held by a live process on this host: busy; another profile or tenant: free
+    assert db.lease_acquire("p", "acme", "run-2", "here", me, 60) == f"pid {me} on here"
+    assert db.lease_acquire("q", "acme", "run-2", "here", me, 60) is None
+    assert db.lease_acquire("p", "bolt", "run-2", "here", me, 60) is None
+    db.lease_release("p", "acme", "run-2")  # not the holder: nothing happens
+    assert db.lease_acquire("p", "acme", "run-2", "here", me, 60) is not None
+    db.lease_release("p", "acme", "run-1")
+    assert db.lease_acquire("p", "acme", "run-2", "here", me, 60) is None
+    # its process is gone (SIGKILL): taken over at once; on another host only after expiry
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    assert db.lease_acquire("p", "dead", "run-3", "here", int(dead), 60) is None
+    assert db.lease_acquire("p", "dead", "run-4", "here", me, 60) is None
+    assert db.lease_acquire("p", "far", "run-5", "elsewhere", 1, 60) is None
+    assert db.lease_acquire("p", "far", "run-6", "here", me, 60) == "pid 1 on elsewhere"
+    assert db.lease_acquire("p", "gone", "run-7", "elsewhere", 1, -1) is None  # expired
+    assert db.lease_acquire("p", "gone", "run-8", "here", me, 60) is None
+
+
+def test_ledger_entries_after_an_id(tmp_path):
+    db = StateDB(tmp_path / "state.db")
+    first = db.ledger_begin("tenant.buy", "twilio", "p", "acme")
+    second = db.ledger_begin("tenant.vapi", "vapi", "p", "acme")
+    db.ledger_begin("tenant.vapi", "vapi", "p", "bolt")
+    assert [e.id for e in db.ledger_entries(target="acme", after=first)] == [second]
+    assert db.ledger_entries(target="acme", after=second) == []
