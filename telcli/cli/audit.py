@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from telcli.cli.base import TelcliTyper, require_complete
@@ -19,6 +22,13 @@ def audit(
     ctx: typer.Context,
     provider: ProviderOpt = None,
     tenant: TenantOpt = None,
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="Tenant plan: numbers of its `vapi: false` tenants are not 'not in VAPI' drift.",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Report drift between the carriers and VAPI; exit 7 when there is any.
@@ -36,8 +46,14 @@ def audit(
     tenant = tenant_value(tenant)
     out = app_ctx.output(json=json_)
     vapi = app_ctx.provider_with("vapi", app_ctx.credentials("vapi").values)
+    without_vapi: set[str] = set()
+    if plan is not None:
+        from telcli.storage.plans import load_plan
+
+        tenants = load_plan(plan, default_providers=app_ctx.settings.providers).tenants
+        without_vapi = {t.id for t in tenants if t.assistant is None}
     carriers = app_ctx.carriers(provider, notify=out.note)
-    found = svc.audit(carriers, vapi, tenant=tenant, notify=out.note)
+    found = svc.audit(carriers, vapi, tenant=tenant, notify=out.note, without_vapi=without_vapi)
     out.rows(found, DRIFT)
     require_complete(found)
     if found:

@@ -20,7 +20,7 @@ not called orphans (their owner could not be asked).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from telcli.models import Drift, Listing, OwnedNumber, VapiNumber
@@ -53,10 +53,17 @@ def _tenant_fix(e164: str, number: OwnedNumber, imported: VapiNumber) -> str:
 
 
 def audit(
-    carriers: Sequence[Any], vapi: Any, *, tenant: str | None = None, notify: Notify = _quiet
+    carriers: Sequence[Any],
+    vapi: Any,
+    *,
+    tenant: str | None = None,
+    notify: Notify = _quiet,
+    without_vapi: Collection[str] = (),
 ) -> Listing[Drift]:
     """Every drift finding, sorted by number then kind (with ``tenant``: that tenant's);
-    ``errors`` names the carriers that could not be listed (their numbers are not judged)."""
+    ``errors`` names the carriers that could not be listed (their numbers are not judged).
+    ``without_vapi``: tenants a plan keeps out of VAPI (``vapi: false``), whose numbers are
+    not "not in VAPI" drift."""
     # Everything is listed even for one tenant: a number VAPI names for the tenant may be
     # owned under another (tenant_mismatch), which is not the same as not owned at all.
     listed = failover.each(
@@ -87,7 +94,7 @@ def audit(
     for e164, number in owned.items():
         carrier = str(number.provider)
         imported = in_vapi.get(e164)
-        if imported is None:
+        if imported is None and number.tenant not in without_vapi:
             found.append(
                 Drift(
                     e164,
@@ -97,17 +104,17 @@ def audit(
                     f"telcli vapi import {e164} --assistant ID",
                 )
             )
-            if not _wired(number):
-                found.append(
-                    Drift(
-                        e164,
-                        "no_webhook",
-                        carrier,
-                        "no voice or SMS webhook is configured",
-                        _webhook_fix(number),
-                    )
+        if imported is None and not _wired(number):
+            found.append(
+                Drift(
+                    e164,
+                    "no_webhook",
+                    carrier,
+                    "no voice or SMS webhook is configured",
+                    _webhook_fix(number),
                 )
-        elif imported.assistant_id is None:
+            )
+        elif imported is not None and imported.assistant_id is None:
             found.append(
                 Drift(
                     e164,

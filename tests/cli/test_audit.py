@@ -66,7 +66,7 @@ def test_numbers_of_a_carrier_that_could_not_be_asked_are_not_orphans():
 @pytest.fixture
 def run(telcli, make_ctx, monkeypatch):
     def invoke(findings, *args, tty=False):
-        monkeypatch.setattr(svc, "audit", lambda carriers, vapi, tenant, notify: findings)
+        monkeypatch.setattr(svc, "audit", lambda carriers, vapi, tenant, notify, **_: findings)
         return telcli("--sandbox", "audit", *args, tty=tty)
 
     return invoke
@@ -137,7 +137,7 @@ def test_tenant_scope_and_mismatches():
 def test_audit_tenant_flag_reaches_the_service(telcli, monkeypatch):
     seen = {}
 
-    def fake_audit(carriers, vapi, *, tenant=None, notify=None):
+    def fake_audit(carriers, vapi, *, tenant=None, notify=None, without_vapi=()):
         seen["tenant"] = tenant
         return []
 
