@@ -5,7 +5,7 @@
 
 _telcli_subs() {  # $1: a command path -> REPLY: its subcommands
   case "$1" in
-    "") REPLY="numbers auth addresses vapi audit webhook providers test completion history sandbox" ;;
+    "") REPLY="numbers auth addresses vapi audit webhook providers test completion history tenants sandbox" ;;
     "numbers") REPLY="search buy list release reconcile configure pricing" ;;
     "auth") REPLY="login status logout" ;;
     "addresses") REPLY="create list delete" ;;
@@ -14,6 +14,7 @@ _telcli_subs() {  # $1: a command path -> REPLY: its subcommands
     "providers") REPLY="status reset" ;;
     "test") REPLY="sms call" ;;
     "completion") REPLY="bash zsh fish refresh" ;;
+    "tenants") REPLY="plan apply status list remove add" ;;
     "sandbox") REPLY="serve reset faults" ;;
     "sandbox faults") REPLY="set list clear" ;;
     *) REPLY="" ;;
@@ -45,7 +46,7 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "vapi remove") REPLY="--yes -y --json --profile --sandbox --debug --help" ;;
     "vapi numbers") REPLY="--tenant --json --profile --sandbox --yes -y --debug --help" ;;
     "vapi assistants") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
-    "audit") REPLY="--provider -p --tenant --json --profile --sandbox --yes -y --debug --help" ;;
+    "audit") REPLY="--provider -p --tenant --plan --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "webhook sign") REPLY="--scheme -s --body-file -b --secret --url --content-type --private-key --timestamp --api-key --variant --id --plan --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook verify") REPLY="--scheme -s --body-file -b --header -H --secret --url --content-type --public-key --private-key --api-key --variant --plan --at --tolerance --explain --json --profile --sandbox --yes -y --debug --help" ;;
@@ -69,6 +70,13 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "completion fish") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "completion refresh") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
     "history") REPLY="--since --action --number --provider -p --tenant --limit --format -f --json --profile --sandbox --yes -y --debug --help" ;;
+    "tenants") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
+    "tenants plan") REPLY="--tenant --json --profile --sandbox --yes -y --debug --help" ;;
+    "tenants apply") REPLY="--tenant --concurrency --max-spend --fail-fast --yes -y --json --profile --sandbox --debug --help" ;;
+    "tenants status") REPLY="--tenant --check --json --profile --sandbox --yes -y --debug --help" ;;
+    "tenants list") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
+    "tenants remove") REPLY="--dry-run --yes -y --json --profile --sandbox --debug --help" ;;
+    "tenants add") REPLY="--name --country -c --type -t --capability --area-code -a --contains --locality --region --numbers --provider -p --max-monthly-price --assistant --webhook-voice-url --webhook-sms-url --webhook-status-callback --telnyx-connection --telnyx-messaging-profile --address-file --test-sms-to --test-call-to --max-spend --yes -y --json --profile --sandbox --debug --help" ;;
     "sandbox") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "sandbox serve") REPLY="--host --port --log --json --profile --sandbox --yes -y --debug --help" ;;
     "sandbox reset") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
@@ -176,6 +184,7 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "audit --provider") REPLY="twilio telnyx all" ;;
     "audit -p") REPLY="twilio telnyx all" ;;
     "audit --tenant") REPLY="@tenants" ;;
+    "audit --plan") REPLY="@file" ;;
     "audit --profile") REPLY="@profiles" ;;
     "webhook --profile") REPLY="@profiles" ;;
     "webhook sign --scheme") REPLY="twilio telnyx vapi livekit hmac-sha256" ;;
@@ -319,6 +328,43 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "history --format") REPLY="table tsv json ndjson csv" ;;
     "history -f") REPLY="table tsv json ndjson csv" ;;
     "history --profile") REPLY="@profiles" ;;
+    "tenants --profile") REPLY="@profiles" ;;
+    "tenants plan --tenant") REPLY="@tenants" ;;
+    "tenants plan --profile") REPLY="@profiles" ;;
+    "tenants apply --tenant") REPLY="@tenants" ;;
+    "tenants apply --concurrency") REPLY="@any" ;;
+    "tenants apply --max-spend") REPLY="@any" ;;
+    "tenants apply --profile") REPLY="@profiles" ;;
+    "tenants status --tenant") REPLY="@tenants" ;;
+    "tenants status --profile") REPLY="@profiles" ;;
+    "tenants list --profile") REPLY="@profiles" ;;
+    "tenants remove --profile") REPLY="@profiles" ;;
+    "tenants add --name") REPLY="@any" ;;
+    "tenants add --country") REPLY="@any" ;;
+    "tenants add -c") REPLY="@any" ;;
+    "tenants add --type") REPLY="local mobile toll-free" ;;
+    "tenants add -t") REPLY="local mobile toll-free" ;;
+    "tenants add --capability") REPLY="voice sms mms fax" ;;
+    "tenants add --area-code") REPLY="@any" ;;
+    "tenants add -a") REPLY="@any" ;;
+    "tenants add --contains") REPLY="@any" ;;
+    "tenants add --locality") REPLY="@any" ;;
+    "tenants add --region") REPLY="@any" ;;
+    "tenants add --numbers") REPLY="@any" ;;
+    "tenants add --provider") REPLY="@any" ;;
+    "tenants add -p") REPLY="@any" ;;
+    "tenants add --max-monthly-price") REPLY="@any" ;;
+    "tenants add --assistant") REPLY="@assistants" ;;
+    "tenants add --webhook-voice-url") REPLY="@any" ;;
+    "tenants add --webhook-sms-url") REPLY="@any" ;;
+    "tenants add --webhook-status-callback") REPLY="@any" ;;
+    "tenants add --telnyx-connection") REPLY="@any" ;;
+    "tenants add --telnyx-messaging-profile") REPLY="@any" ;;
+    "tenants add --address-file") REPLY="@file" ;;
+    "tenants add --test-sms-to") REPLY="@any" ;;
+    "tenants add --test-call-to") REPLY="@any" ;;
+    "tenants add --max-spend") REPLY="@any" ;;
+    "tenants add --profile") REPLY="@profiles" ;;
     "sandbox --profile") REPLY="@profiles" ;;
     "sandbox serve --host") REPLY="@any" ;;
     "sandbox serve --port") REPLY="@any" ;;
@@ -358,6 +404,11 @@ _telcli_arg() {  # $1: 'PATH INDEX' -> REPLY: what that positional is
     "webhook show 0") REPLY="@captures" ;;
     "webhook replay "*) REPLY="@captures" ;;
     "providers reset 0") REPLY="twilio telnyx all" ;;
+    "tenants plan 0") REPLY="@file" ;;
+    "tenants apply 0") REPLY="@file" ;;
+    "tenants status 0") REPLY="@file" ;;
+    "tenants remove 0") REPLY="@tenants" ;;
+    "tenants add 0") REPLY="@tenants" ;;
     "sandbox faults set 0") REPLY="twilio telnyx" ;;
     "sandbox faults clear 0") REPLY="twilio telnyx" ;;
     *) return 1 ;;

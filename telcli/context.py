@@ -288,6 +288,15 @@ class AppContext:
         seconds = self.timeout or self.settings.deadline
         return RetryPolicy(deadline=Deadline(seconds, clock=self.monotonic), sleep=self.sleep)
 
+    def use_request_deadlines(self) -> None:
+        """For long bulk runs (``tenants apply``): without --timeout, each request gets its
+        own deadline instead of one budget for the whole command, which hundreds of
+        requests would outlast. Call before any provider is built."""
+        if self.timeout is None:
+            from telcli.transport import RetryPolicy
+
+            self.__dict__["retry_policy"] = RetryPolicy(deadline=None, sleep=self.sleep)
+
     def restart_deadline(self) -> None:
         policy = self.__dict__.get("retry_policy")
         if policy is not None and policy.deadline is not None:

@@ -46,6 +46,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "telcli.cli.history",
         "Show the operations ledger as an audit trail: who did what, when, at what cost, with ids.",
     ),
+    "tenants": (
+        "telcli.cli.tenants",
+        "Onboard tenants from a plan file: plan, apply, status, list, remove, add.",
+    ),
     "sandbox": (
         "telcli.cli.sandbox",
         "Run the embedded Twilio/Telnyx emulator over HTTP, or reset what it owns.",

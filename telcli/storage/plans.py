@@ -35,8 +35,8 @@ from typing import Any
 
 from telcli.errors import ConfigError
 from telcli.models import AddressInput, Capability, NumberQuery, NumberType
+from telcli.tenancy import is_tenant_id
 
-TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 NAME_MAX = 64
 NUMBERS_MAX = 100
 PROVIDERS = ("twilio", "telnyx")
@@ -64,7 +64,7 @@ TENANT_KEYS = ("id", "name", *SETTING_KEYS)
 WEBHOOK_KEYS = ("voice_url", "sms_url", "status_callback")
 TELNYX_KEYS = ("connection", "messaging_profile")
 TEST_KEYS = ("sms_to", "call_to")
-ADDRESS_KEYS = tuple(f.name for f in fields(AddressInput))
+ADDRESS_KEYS = tuple(f.name for f in fields(AddressInput) if f.name != "tenant")
 ADDRESS_REQUIRED = ("street", "city", "region", "postal_code", "country")
 
 
@@ -213,7 +213,6 @@ class PlanError(ConfigError):
 def load_plan(path: Path, *, default_providers: Sequence[str] = PROVIDERS) -> Plan:
     """Read and validate the plan at ``path``. ``default_providers`` is the profile's provider
     order, used for tenants whose plan names none. Raises ConfigError (exit 3)."""
-    import yaml
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -222,6 +221,12 @@ def load_plan(path: Path, *, default_providers: Sequence[str] = PROVIDERS) -> Pl
             f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}",
             hint="pass the path of a plan file (YAML or JSON)",
         ) from None
+    return _parse(text, path, tuple(default_providers))
+
+
+def _parse(text: str, path: Path, default_providers: tuple[str, ...]) -> Plan:
+    import yaml
+
     if text.lstrip().startswith(("{", "[")):
         # JSON: a tab may only stand between tokens (inside strings it must be escaped), and
         # YAML refuses tabs there, so a space keeps every line and column where it was.
@@ -264,7 +269,7 @@ def load_plan(path: Path, *, default_providers: Sequence[str] = PROVIDERS) -> Pl
         else:
             seen: dict[str, str] = {}
             for i, item in enumerate(node.value):
-                spec = _tenant(item, i, defaults, problems, tuple(default_providers))
+                spec = _tenant(item, i, defaults, problems, default_providers)
                 if spec is None:
                     continue
                 if spec.id in seen:
@@ -552,7 +557,7 @@ def _tenant(
         problems.add(node, f"{label}.id", "missing")
     else:
         tenant_id = _text(raw["id"][1], problems, f"{label}.id")
-        if tenant_id is not None and not TENANT_ID.fullmatch(tenant_id):
+        if tenant_id is not None and not is_tenant_id(tenant_id):
             problems.add(
                 raw["id"][1],
                 f"{label}.id",
@@ -570,22 +575,23 @@ def _tenant(
             )
             name = None
     own = _settings(raw, problems, label)
-    if (
-        tenant_id is None
-        or name is None
-        or any(k not in own for k in raw if k not in ("id", "name"))
-    ):
-        return None
+    valid = (
+        tenant_id is not None
+        and name is not None
+        and all(k in own for k in raw if k not in ("id", "name"))
+    )
     merged = {**defaults, **own}
     where = {k: problems.at(key_node) for k, (key_node, _) in merged.items()}
-    where["id"] = problems.at(raw["id"][0])
     values = {k: v for k, (_, v) in merged.items()}
     providers = values.get("providers") or default_providers
     vapi = values.get("vapi")
     webhooks: Webhooks | None = values.get("webhooks")
     if webhooks is not None:
         webhooks = Webhooks(
-            **{k: (v.replace("{tenant}", tenant_id) if v else v) for k, v in _fields(webhooks)}
+            **{
+                k: (v.replace("{tenant}", tenant_id or "") if v else v)
+                for k, v in _fields(webhooks)
+            }
         )
     if (
         "telnyx" in providers
@@ -609,6 +615,9 @@ def _tenant(
             f"{area!r} is not a {country} area code (3 digits, not starting with 0 or 1)",
         )
         return None
+    if not valid or tenant_id is None or name is None:
+        return None
+    where["id"] = problems.at(raw["id"][0])
     return TenantSpec(
         id=tenant_id,
         name=name,
@@ -633,3 +642,47 @@ def _tenant(
 
 def _fields(obj: Any) -> list[tuple[str, Any]]:
     return [(f.name, getattr(obj, f.name)) for f in fields(obj)]
+
+
+_FLAGS = {
+    "type": "--type",
+    "capabilities": "--capability",
+    "providers": "--provider",
+    "vapi.assistant": "--assistant",
+    "vapi": "--assistant",
+    "address": "--address-file",
+}
+
+
+def tenant_from_flags(
+    values: Mapping[str, Any], *, default_providers: Sequence[str] = PROVIDERS
+) -> TenantSpec:
+    """One tenant from ``tenants add`` flags (the plan's keys; None: not given), validated
+    exactly as a plan's tenant. Problems are a UsageProblem (exit 2) naming the flags."""
+    import json
+
+    from telcli.errors import UsageProblem
+
+    tenant = {k: v for k, v in values.items() if v is not None}
+    # One key per line, so that each problem's line says which flag it is about.
+    text = json.dumps({"version": 1, "tenants": [tenant]}, indent=1)
+    try:
+        return _parse(text, Path("flags"), tuple(default_providers)).tenants[0]
+    except PlanError as exc:
+        lines = [_flag_problem(p) for p in exc.problems]
+        raise UsageProblem("; ".join(lines), hint="see `telcli tenants add --help`") from None
+
+
+def _flag_problem(problem: str) -> str:
+    """``flags:4: tenants[a].webhooks.voice_url: …`` -> ``--webhook-voice-url: …``."""
+    rest = problem.split(": ", 1)[1] if ": " in problem else problem
+    key, _, text = rest.partition(": ")
+    key = re.sub(r"^tenants\[[^\]]*\]\.?", "", key)
+    if key in _FLAGS:
+        return f"{_FLAGS[key]}: {text}"
+    if key.startswith("address."):
+        return f"--address-file {key.removeprefix('address.')}: {text}"
+    if key in ("", "id"):
+        return f"ID: {text}"
+    flag = key.replace("webhooks.", "webhook-").replace(".", "-").replace("_", "-")
+    return f"--{flag}: {text}"
