@@ -93,6 +93,15 @@ def test_updates_name_the_provider(vapi, recorder, carrier):
     recorder.assert_clean()
 
 
+def test_tenant_names_fit_the_spec(vapi, recorder):
+    from telcli.tenancy import vapi_name
+
+    number = VapiNumber(id=NUMBER_ID, phone_number="+14155550123", carrier="twilio")
+    vapi.update_number(number, {"name": vapi_name("acme-dental", "Acme Dental " * 5)})
+    vapi.update_number(number, {"name": vapi_name("a" * 40, "Longest")})  # maxLength 40
+    recorder.assert_clean()
+
+
 def test_unassign_sends_null_which_the_spec_does_not_allow(vapi, recorder):
     # Known gap: VAPI detaches an assistant with assistantId: null, the spec types it as a
     # string. The only violation Prism may find is that one.
