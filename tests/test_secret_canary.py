@@ -181,6 +181,10 @@ class Carriers:
             return httpx.Response(200, json=load("telnyx", "addresses"))
         if (method, path) == ("POST", "/v2/requirement_groups"):
             return httpx.Response(200, json=load("telnyx", "requirement_group"))
+        if (method, path) == ("GET", "/v2/requirement_groups"):
+            return httpx.Response(200, json=[load("telnyx", "requirement_group")])
+        if method == "GET" and path.endswith("/messaging"):
+            return httpx.Response(200, json=load("telnyx", "phone_number_messaging"))
         if (method, path) == ("POST", "/v2/number_orders"):
             if "telnyx.buy" in self.fail:
                 return self._error("telnyx", self.fail["telnyx.buy"], request)

@@ -133,6 +133,7 @@ def _hint(out: Any, urls: dict[str, str]) -> None:
     from telcli.sandbox import SANDBOX_CREDENTIALS
 
     twilio, telnyx = SANDBOX_CREDENTIALS["twilio"], SANDBOX_CREDENTIALS["telnyx"]
+    vapi = SANDBOX_CREDENTIALS["vapi"]
     root = urls["twilio"].rsplit("/", 1)[0]
     out.note(f"sandbox: serving on {root}; Ctrl-C stops it. Point telcli at it with:")
     for api, url in urls.items():
@@ -142,6 +143,7 @@ def _hint(out: Any, urls: dict[str, str]) -> None:
         f"export {envvars.TWILIO_ACCOUNT_SID}={twilio['account_sid']}"
         f" {envvars.TWILIO_AUTH_TOKEN}={twilio['auth_token']}"
         f" {envvars.TELNYX_API_KEY}={telnyx['api_key']}"
+        f" {envvars.VAPI_API_KEY}={vapi['api_key']}"
     )
 
 

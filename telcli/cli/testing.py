@@ -102,8 +102,9 @@ def test_sms(
     senders = svc.pick_senders(
         app_ctx.carriers(provider, notify=out.note),
         sender_number,
-        capability="sms",
+        capability="mms" if media else "sms",
         explicit_provider=provider not in (None, "all"),
+        to=dests,
         notify=out.note,
         tenant=tenant_value(tenant),
     )
@@ -231,6 +232,7 @@ def test_call(
             caller,
             capability="voice",
             explicit_provider=provider not in (None, "all"),
+            to=dests,
             notify=out.note,
             tenant=tenant_value(tenant),
         )

@@ -64,6 +64,13 @@ Params = list[tuple[str, str]]
 # Telnyx's id for each request, which its support asks for (the OpenAPI document declares no
 # response headers; the error objects' ``meta`` carries only a documentation ``url``).
 REQUEST_ID_HEADER = "x-request-id"
+# The customer_reference of the requirement group telcli creates for a number order: it is how
+# an owned number's purchase address is found again (PhoneNumberDetailed does not carry it).
+_GROUP_PREFIX = "telcli "
+
+
+def _group_reference(phone_number: str) -> str:
+    return _GROUP_PREFIX + phone_number
 
 
 def _status_error(response: httpx.Response, what: str) -> ProviderError | AuthError:
@@ -139,6 +146,20 @@ class TelnyxProvider:
         params: Params | None = None,
         json: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        body = self._request_any(method, path, what, params=params, json=json)
+        return body if isinstance(body, dict) else {}
+
+    def _request_any(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        params: Params | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> Any:
+        """The parsed JSON answer, whatever its shape (GetRequirementGroups answers a bare
+        array); None for an empty body."""
         kwargs: dict[str, Any] = {}
         if params:
             kwargs["params"] = params
@@ -150,16 +171,15 @@ class TelnyxProvider:
         if not 200 <= response.status_code < 300:
             raise _status_error(response, what)
         if not response.content:
-            return {}
+            return None
         try:
-            body = response.json()
+            return response.json()
         except ValueError:
             raise ProviderUnavailable(
                 f"telnyx sent an unreadable response on {what}",
                 provider=PROVIDER,
                 status=response.status_code,
             ) from None
-        return body if isinstance(body, dict) else {}
 
     def _pages(self, params: Params, what: str) -> Iterable[dict[str, Any]]:
         """Every record of ListPhoneNumbers, page by page.
@@ -332,7 +352,7 @@ class TelnyxProvider:
             number = _owned(record)
             if tenant is None or number.tenant == tenant:
                 seen.setdefault(number.id, number)
-        return list(seen.values())
+        return self._detailed(list(seen.values()))
 
     def find_owned(self, phone_number: str) -> OwnedNumber | None:
         # ListPhoneNumbers filter[phone_number]: "Requires at least three digits.
@@ -340,8 +360,93 @@ class TelnyxProvider:
         digits = re.sub(r"\D", "", phone_number)
         for record in self._pages([("filter[phone_number]", digits)], f"lookup of {phone_number}"):
             if record.get("phone_number") == phone_number:
-                return _owned(record)
+                return self._detailed([_owned(record)], phone_number)[0]
         return None
+
+    def _detailed(self, numbers: list[OwnedNumber], one: str | None = None) -> list[OwnedNumber]:
+        """``numbers`` with their capabilities and purchase address filled in.
+
+        PhoneNumberDetailed carries neither. Every number Telnyx sells is a voice number (each
+        has voice settings, GetPhoneNumberVoiceSettings); SMS and MMS are the non-null
+        ``features`` of its messaging settings (GetPhoneNumberMessagingSettings, one request
+        per number, a few at once). The address a number was bought with lives in the
+        requirement group telcli created for its order (``customer_reference`` "telcli
+        +E164", see :meth:`_requirement_group`): one GetRequirementGroups request finds them
+        all (``one``: only that number's).
+        """
+        if not numbers:
+            return numbers
+        addresses = self._purchase_addresses(one)
+        features = self._each(numbers, self._messaging_features)
+        return [
+            replace(
+                n,
+                capabilities=tuple(c for c in Capability if c == Capability.voice or c in found),
+                address_id=n.address_id or addresses.get(n.phone_number),
+            )
+            for n, found in zip(numbers, features, strict=True)
+        ]
+
+    @staticmethod
+    def _each(numbers: list[OwnedNumber], fetch: Any) -> list[Any]:
+        """``fetch(number)`` for every number, up to 8 at once, in order."""
+        if len(numbers) == 1:
+            return [fetch(numbers[0])]
+        import contextvars
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(8, len(numbers))) as pool:
+            futures = [pool.submit(contextvars.copy_context().run, fetch, n) for n in numbers]
+            return [f.result() for f in futures]
+
+    def _messaging_features(self, number: OwnedNumber) -> frozenset[str]:
+        """GetPhoneNumberMessagingSettings ``features``: {"sms": MessagingFeatureSet | null,
+        "mms": ...}; a set is there only when the number can do it. A number Telnyx has no
+        messaging settings for (4xx) can do neither."""
+        try:
+            body = self._request(
+                "GET",
+                f"/phone_numbers/{number.id}/messaging",
+                f"messaging settings of {number.phone_number}",
+            )
+        except ProviderRejected:
+            return frozenset()
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        features = data.get("features") if isinstance(data.get("features"), dict) else {}
+        return frozenset(str(k) for k, v in features.items() if isinstance(v, dict))
+
+    def _purchase_addresses(self, phone_number: str | None = None) -> dict[str, str]:
+        """{phone number: address id} from the ordering requirement groups telcli created
+        (GetRequirementGroups answers a bare array). Unknown (a refused lookup) is empty."""
+        params: Params = [("filter[action]", "ordering")]
+        if phone_number:
+            params.append(("filter[customer_reference]", _group_reference(phone_number)))
+        try:
+            answer = self._request_any(
+                "GET", "/requirement_groups", "requirement groups", params=params
+            )
+        except ProviderRejected:
+            return {}
+        if isinstance(answer, dict):  # tolerate a {"data": [...]} wrap
+            answer = answer.get("data")
+        groups = answer if isinstance(answer, list) else []
+        found: dict[str, str] = {}
+        for group in groups:
+            if not isinstance(group, dict):
+                continue
+            reference = str(group.get("customer_reference") or "")
+            if not reference.startswith(_GROUP_PREFIX):
+                continue
+            for requirement in group.get("regulatory_requirements") or []:
+                if (
+                    isinstance(requirement, dict)
+                    and "address" in _field_type(requirement)
+                    and requirement.get("field_value")
+                ):
+                    number = reference.removeprefix(_GROUP_PREFIX)
+                    found.setdefault(number, str(requirement["field_value"]))
+                    break
+        return found
 
     def release(self, number: OwnedNumber) -> None:
         # DeletePhoneNumber: 200 with the deleted number's final representation.
@@ -380,7 +485,8 @@ class TelnyxProvider:
         if changes:
             body = self._request("PATCH", f"/phone_numbers/{number.id}", what, json=changes)
             data = body.get("data")
-            result = _owned(data) if isinstance(data, dict) and data.get("phone_number") else result
+            if isinstance(data, dict) and data.get("phone_number"):
+                result = _patched(data, number)
         if config.messaging_profile_id is not None:
             # UpdatePhoneNumberMessagingSettings: a separate resource; its response is
             # PhoneNumberWithMessagingSettings, so only the profile id is taken from it.
@@ -407,7 +513,7 @@ class TelnyxProvider:
         )
         data = body.get("data")
         if isinstance(data, dict) and data.get("phone_number"):
-            return _owned(data)
+            return _patched(data, number)
         return replace(
             number, friendly_name=reference or None, tenant=tenant.id if tenant else None
         )
@@ -531,7 +637,7 @@ class TelnyxProvider:
             "country_code": str(regions.get("country_code") or country_of(phone_number) or ""),
             "phone_number_type": str(record.get("phone_number_type") or "local"),
             "action": "ordering",
-            "customer_reference": f"telcli {phone_number}",
+            "customer_reference": _group_reference(phone_number),
             "regulatory_requirements": [
                 {"requirement_id": str(r.get("id")), "field_value": address_id} for r in needed
             ],
@@ -701,13 +807,19 @@ def _owned(record: dict[str, Any]) -> OwnedNumber:
         id=str(record.get("id") or ""),
         country=record.get("country_iso_alpha2") or None,
         friendly_name=record.get("customer_reference") or None,
-        capabilities=(),  # PhoneNumberDetailed has no feature list
+        capabilities=(),  # PhoneNumberDetailed has no feature list: see _detailed
         connection_id=record.get("connection_id") or None,
         messaging_profile_id=record.get("messaging_profile_id") or None,
         status=record.get("status") or None,
         created_at=_time(record.get("purchased_at") or record.get("created_at")),
         tenant=tenancy.tenant_of_telnyx_reference(record.get("customer_reference")),
     )
+
+
+def _patched(record: dict[str, Any], before: OwnedNumber) -> OwnedNumber:
+    """The number as UpdatePhoneNumber answers it: a PhoneNumberDetailed, which carries
+    neither capabilities nor the purchase address, so those are kept from ``before``."""
+    return replace(_owned(record), capabilities=before.capabilities, address_id=before.address_id)
 
 
 def _field_type(requirement: dict[str, Any]) -> str:

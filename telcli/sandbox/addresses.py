@@ -269,6 +269,19 @@ def telnyx_create_group(state: SandboxState, request: Request, params: dict[str,
     return json_response(200, group)
 
 
+def telnyx_list_groups(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """GetRequirementGroups: a bare array (no ``data``, no paging), filtered by
+    filter[action|country_code|customer_reference|phone_number_type|status]."""
+    f = tx._deep_object(request.query_items).get("filter", {})
+    f = f if isinstance(f, dict) else {}
+    groups = state.list_resources(tx.PROVIDER, REQUIREMENT_GROUP)
+    for key in ("action", "country_code", "customer_reference", "phone_number_type", "status"):
+        value = tx._text(f.get(key), f"filter[{key}]")
+        if value is not None:
+            groups = [g for g in groups if g.get(key) == value]
+    return json_response(200, groups)
+
+
 def telnyx_get_group(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
     """GetRequirementGroup."""
     found = state.get_resource(tx.PROVIDER, REQUIREMENT_GROUP, params["id"])
@@ -283,5 +296,6 @@ TELNYX_ROUTES: list[Route] = [
     route("GET", "/v2/addresses/{id}", "telnyx.address.fetch", telnyx_get),
     route("DELETE", "/v2/addresses/{id}", "telnyx.address.delete", telnyx_delete),
     route("POST", "/v2/requirement_groups", "telnyx.requirement_group.create", telnyx_create_group),
+    route("GET", "/v2/requirement_groups", "telnyx.requirement_group.list", telnyx_list_groups),
     route("GET", "/v2/requirement_groups/{id}", "telnyx.requirement_group.fetch", telnyx_get_group),
 ]

@@ -305,14 +305,18 @@ def pick_senders(
     *,
     capability: str,
     explicit_provider: bool,
+    to: Sequence[str] = (),
     notify: Notify = _quiet,
     tenant: str | None = None,
 ) -> list[Sender]:
     """The carriers (in failover order) and the number each sends from.
 
-    ``--from`` pins the carrier that owns it (with ``--provider`` it is taken as given, e.g.
-    a number the account may send from without owning it). Without ``--from``, each carrier
-    sends from the first number it owns with ``capability``.
+    ``--from`` pins the carrier that owns it (with ``--provider`` a number the account does
+    not own is taken as given, e.g. one it may send from without owning it). Without
+    ``--from``, each carrier sends from a number it owns with ``capability``, preferring one
+    in the country of the destinations ``to`` (most of them, when they differ); a carrier
+    with no such number is left out of the failover. A number without ``capability`` is never
+    used: UsageProblem (exit 2) saying why.
 
     No default crosses tenants: with ``tenant`` only that tenant's numbers are used (a
     ``--from`` of another tenant's is refused); without one the automatic pick takes only
@@ -322,50 +326,67 @@ def pick_senders(
         owned = _owned_number(carrier, from_)
         if tenant is not None and (owned is None or owned.tenant != tenant):
             raise _not_the_tenants(from_, tenant)
+        if owned is not None:
+            _check_capable(owned, capability)
         return [Sender(carrier, from_, owned.connection_id if owned else None)]
 
     def listing(carrier: Any) -> list[Any]:
         return carrier.list_owned() if tenant is None else carrier.list_owned(tenant)
 
     found = failover.each(carriers, listing, what="listing numbers", notify=notify)
-    senders = []
-    skipped: set[str] = set()
-    for carrier, numbers in found:
-        for number in sorted(numbers, key=lambda n: n.phone_number):
-            caps = {str(c) for c in number.capabilities}
-            if from_ and number.phone_number == from_:
-                return [Sender(carrier, from_, number.connection_id)]
-            if not from_ and (not caps or capability in caps):
-                if tenant is None and number.tenant is not None:
-                    skipped.add(number.tenant)
-                    continue
-                senders.append(Sender(carrier, number.phone_number, number.connection_id))
-                break
-    if from_ and tenant is not None:
-        raise _not_the_tenants(from_, tenant)
     if from_:
+        for carrier, numbers in found:
+            for number in numbers:
+                if number.phone_number == from_:
+                    _check_capable(number, capability)
+                    return [Sender(carrier, from_, number.connection_id)]
+        if tenant is not None:
+            raise _not_the_tenants(from_, tenant)
         names = " or ".join(str(c.name) for c in carriers)
         raise UsageProblem(
             f"{from_} is not a number this profile owns at {names}",
             hint="pick one from `telcli numbers list`, or name its carrier with --provider",
         )
-    if not senders and tenant is not None:
+    from telcli.phone import country_of
+
+    wanted = [c for c in (country_of(d) for d in to) if c]
+    senders = []
+    skipped: set[str] = set()
+    for carrier, numbers in found:
+        capable = [n for n in numbers if capability in {str(c) for c in n.capabilities}]
+        if tenant is None:
+            skipped.update(n.tenant for n in capable if n.tenant is not None)
+            capable = [n for n in capable if n.tenant is None]
+        if not capable:
+            if numbers:
+                notify(f"{carrier.name}: no {capability}-capable number to send from; skipped")
+            continue
+        # Most destinations in the number's country first, then in E.164 order.
+        best = min(
+            capable,
+            key=lambda n: (-sum(c == _country(n) for c in wanted), n.phone_number),
+        )
+        senders.append(Sender(carrier, best.phone_number, best.connection_id))
+    if senders:
+        return senders
+    if tenant is not None:
         raise UsageProblem(
             f"tenant {tenant} holds no {capability}-capable number to send from",
             hint=f"see its numbers with `telcli numbers list --tenant {tenant}`",
         )
-    if not senders and skipped:
+    if skipped:
         raise UsageProblem(
             f"every {capability}-capable number of this profile belongs to a tenant"
             f" ({', '.join(sorted(skipped))}); telcli does not pick one by default",
             hint="pass --tenant ID to send from that tenant's numbers, or --from NUMBER",
         )
-    if not senders:
-        raise UsageProblem(
-            f"this profile owns no {capability}-capable number to send from",
-            hint="buy one (`telcli numbers buy`) or pass --from with --provider",
-        )
-    return senders
+    owned = sum(len(numbers) for _, numbers in found)
+    raise UsageProblem(
+        f"this profile owns no {capability}-capable number to send from"
+        + (f" (none of its {owned} numbers has {capability})" if owned else ""),
+        hint="buy one (`telcli numbers search --capability "
+        f"{capability}`, then `telcli numbers buy`) or pass --from with --provider",
+    )
 
 
 def _not_the_tenants(number: str, tenant: str) -> UsageProblem:
@@ -373,6 +394,27 @@ def _not_the_tenants(number: str, tenant: str) -> UsageProblem:
         f"{number} is not a number of tenant {tenant}",
         hint=f"pick one from `telcli numbers list --tenant {tenant}`",
     )
+
+
+def _country(number: Any) -> str | None:
+    from telcli.phone import country_of
+
+    return (number.country or country_of(number.phone_number) or "").upper() or None
+
+
+def _check_capable(number: Any, capability: str) -> None:
+    """UsageProblem (exit 2) when the owned ``number`` cannot do ``capability``."""
+    caps = [str(c) for c in number.capabilities]
+    if capability in caps:
+        return
+    has = f"it has only {', '.join(caps)}" if caps else "its carrier reports no capabilities"
+    raise UsageProblem(
+        f"{number.phone_number} ({number.provider}) cannot {_VERB[capability]}: {has}",
+        hint=f"pick a {capability}-capable number from `telcli numbers list`, or leave out --from",
+    )
+
+
+_VERB = {"sms": "send SMS", "voice": "place calls", "mms": "send MMS"}
 
 
 def _owned_number(carrier: Any, number: str) -> Any:

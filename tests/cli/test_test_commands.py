@@ -28,7 +28,7 @@ def captured(monkeypatch):
     """Replace the service calls: record what the command asked for."""
     seen: dict = {"sms": [], "call": []}
 
-    def pick(carriers, from_, *, capability, explicit_provider, notify, tenant=None):
+    def pick(carriers, from_, *, capability, explicit_provider, to, notify, tenant=None):
         seen["pick"] = (from_, capability, explicit_provider)
         seen["tenant"] = tenant
         return [svc.Sender(FakeCarrier(), from_ or "+14155550100")]
@@ -108,7 +108,7 @@ def test_what_reaches_the_service(telcli, captured):
         "--yes",
     )
     assert result.exit_code == 0, result
-    assert captured["pick"] == ("+15005550006", "sms", True)
+    assert captured["pick"] == ("+15005550006", "mms", True)  # --media: an MMS-capable From
     assert [to for to, _ in captured["sms"]] == ["+14155550123", "+14155550124"]  # deduplicated
     test = captured["sms"][0][1]
     assert (test.body, test.media, test.expect, test.timeout, test.wait) == (

@@ -81,8 +81,15 @@ def test_purchase(telnyx, recorder):
     number = telnyx.purchase(EXAMPLE_NUMBER)
 
     recorder.assert_clean()
-    assert [r.method for r, _ in recorder.exchanges] == ["POST", "GET"]
+    assert [(r.method, r.url.path) for r, _ in recorder.exchanges] == [
+        ("POST", "/number_orders"),
+        ("GET", "/phone_numbers"),
+        ("GET", "/requirement_groups"),  # the address it was bought with
+        ("GET", f"/phone_numbers/{EXAMPLE_ID}/messaging"),  # its SMS/MMS features
+    ]
     assert (number.id, number.phone_number) == (EXAMPLE_ID, EXAMPLE_NUMBER)
+    # The spec's example messaging settings have an SMS feature set and a null MMS one.
+    assert number.capabilities == (Capability.voice, Capability.sms)
 
 
 def test_purchase_with_an_address_looks_up_the_requirements_first(telnyx, recorder):
@@ -105,6 +112,12 @@ def test_list_and_find(telnyx, recorder):
     recorder.assert_clean()
     assert [n.id for n in numbers] == [EXAMPLE_ID]
     assert found is not None and found.country == "US" and found.status == "active"
+    assert found.capabilities == numbers[0].capabilities == (Capability.voice, Capability.sms)
+    groups = [r for r, _ in recorder.exchanges if r.url.path == "/requirement_groups"]
+    assert [dict(r.url.params) for r in groups] == [
+        {"filter[action]": "ordering"},
+        {"filter[action]": "ordering", "filter[customer_reference]": f"telcli {EXAMPLE_NUMBER}"},
+    ]
 
 
 def test_release(telnyx, recorder):

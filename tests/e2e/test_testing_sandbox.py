@@ -205,6 +205,39 @@ def test_from_owned_with_tenant_sends_only_from_that_tenants_number(sb):
     assert f"{first} is not a number of tenant bolt-gym" in crossing.stderr
 
 
+def test_a_voice_only_telnyx_landline_keeps_its_capabilities_and_never_sends_sms(sb):
+    # Issue 13: a bought ZA landline listed `capabilities: []` and `address_id: null`, and a
+    # test SMS then went out from it. Its capabilities and purchase address survive listing.
+    address = sb(
+        "addresses", "create", "--provider", "telnyx", "--business-name", "Acme",
+        "--street", "1 Main Rd", "--city", "Cape Town", "--region", "WC",
+        "--postal-code", "8001", "--country", "ZA", "--json",
+    )  # fmt: skip
+    address_id = json.loads(address.stdout)["id"]
+    offer = json.loads(
+        sb("numbers", "search", "--provider", "telnyx", "--country", "ZA", "--json").stdout
+    )[0]
+    assert offer["capabilities"] == ["voice"]
+    bought = sb("numbers", "buy", offer["phone_number"], "--yes", "--json")
+    assert json.loads(bought.stdout)["capabilities"] == ["voice"]
+    (listed,) = json.loads(sb("numbers", "list", "--provider", "telnyx", "--json").stdout)
+    assert (listed["capabilities"], listed["address_id"]) == (["voice"], address_id)
+
+    refused = sb(
+        "test", "sms", "--to", "+27217000000", "--provider", "telnyx", "--body", "hi", "--yes"
+    )
+    assert refused.exit_code == 2, refused
+    assert "owns no sms-capable number to send from (none of its 1 numbers has sms)" in (
+        refused.stderr
+    )
+    pinned = sb(
+        "test", "sms", "--to", "+27217000000", "--from", offer["phone_number"],
+        "--body", "hi", "--yes",
+    )  # fmt: skip
+    assert pinned.exit_code == 2
+    assert f"{offer['phone_number']} (telnyx) cannot send SMS: it has only voice" in pinned.stderr
+
+
 @pytest.mark.parametrize(
     ("to", "expect", "status", "outcome", "code", "duration"),
     [

@@ -4,6 +4,7 @@ auth), parsed models, and every error status mapped onto the taxonomy."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -52,6 +53,22 @@ def owned(**kw) -> OwnedNumber:
 
 def lookup_query(digits: str) -> dict[str, list[str]]:
     return {"filter[phone_number]": [digits], "page[number]": ["1"], "page[size]": ["250"]}
+
+
+MESSAGING = re.compile(rf"^{re.escape(API)}/phone_numbers/(?P<id>\d+)/messaging$")
+
+
+def details(respx_mock, *, messaging=None, groups=None):
+    """What the provider asks about listed numbers: each one's messaging settings
+    (GetPhoneNumberMessagingSettings) and the ordering requirement groups telcli created
+    (GetRequirementGroups, a bare array)."""
+    settings = respx_mock.get(url__regex=MESSAGING.pattern).respond(
+        200, json=messaging or load("telnyx", "phone_number_messaging")
+    )
+    requirement_groups = respx_mock.get(f"{API}/requirement_groups").respond(
+        200, json=[] if groups is None else groups
+    )
+    return settings, requirement_groups
 
 
 # -- operations ------------------------------------------------------------------------------
@@ -144,6 +161,7 @@ def test_purchase_orders_the_number_and_resolves_the_phone_number_id(respx_mock)
     lookup = respx_mock.get(f"{API}/phone_numbers").respond(
         200, json=load("telnyx", "phone_numbers")
     )
+    _, groups = details(respx_mock)
 
     number = make().purchase("+19705555098")
 
@@ -153,11 +171,16 @@ def test_purchase_orders_the_number_and_resolves_the_phone_number_id(respx_mock)
     }
     # filter[phone_number] takes digits only: "non-numerical characters" match nothing.
     assert query_of(lookup.calls.last.request) == lookup_query("19705555098")
+    assert query_of(groups.calls.last.request) == {
+        "filter[action]": ["ordering"],
+        "filter[customer_reference]": ["telcli +19705555098"],
+    }
     assert number == OwnedNumber(
         provider=ProviderName.telnyx,
         phone_number="+19705555098",
         id=NUMBER_ID,  # the PhoneNumber id, not the order's number_order_phone_number id
         country="US",
+        capabilities=(Capability.voice, Capability.sms),
         connection_id="1293384261075731499",
         messaging_profile_id="abc85f64-5717-4562-b3fc-2c9600000000",
         status="active",
@@ -178,6 +201,7 @@ def test_purchase_with_address_wraps_it_in_a_requirement_group(respx_mock):
         200, json=load("telnyx", "number_order_success")
     )
     respx_mock.get(f"{API}/phone_numbers").respond(200, json=load("telnyx", "phone_numbers"))
+    details(respx_mock)
 
     make().purchase("+19705555098", address_id="1293384261075731461")
 
@@ -212,6 +236,7 @@ def test_purchase_with_address_of_a_number_that_needs_none_sends_no_group(respx_
         200, json=load("telnyx", "number_order_success")
     )
     respx_mock.get(f"{API}/phone_numbers").respond(200, json=load("telnyx", "phone_numbers"))
+    details(respx_mock)
 
     make().purchase("+19705555098", address_id="1293384261075731461")
 
@@ -225,6 +250,7 @@ def test_pending_order_with_a_listed_number_reports_its_pending_status(respx_moc
         200, json=load("telnyx", "number_order_pending")
     )
     respx_mock.get(f"{API}/phone_numbers").respond(200, json=load("telnyx", "phone_number_pending"))
+    details(respx_mock)
 
     number = make().purchase("+19705555098")
 
@@ -275,6 +301,7 @@ def test_list_owned_walks_pages_until_a_short_page(respx_mock):
         httpx.Response(200, json={"data": full, "meta": {"page_number": 1, "total_pages": 2}}),
         httpx.Response(200, json=load("telnyx", "phone_numbers")),
     ]
+    settings, _ = details(respx_mock)
 
     numbers = make().list_owned()
 
@@ -284,6 +311,7 @@ def test_list_owned_walks_pages_until_a_short_page(respx_mock):
         {"page[number]": ["1"], "page[size]": ["250"]},
         {"page[number]": ["2"], "page[size]": ["250"]},
     ]
+    assert settings.call_count == 251  # one GetPhoneNumberMessagingSettings per number
 
 
 def test_list_owned_stops_at_total_pages_and_drops_repeats(respx_mock):
@@ -291,6 +319,7 @@ def test_list_owned_stops_at_total_pages_and_drops_repeats(respx_mock):
     body = load("telnyx", "phone_numbers")
     body["meta"] = {"page_number": 2, "page_size": 25, "total_pages": 3, "total_results": 55}
     route = respx_mock.get(f"{API}/phone_numbers").respond(200, json=body)
+    details(respx_mock)
 
     assert [n.id for n in make().list_owned()] == [NUMBER_ID]
     assert route.call_count == 1
@@ -303,6 +332,72 @@ def test_find_owned_returns_none_for_other_numbers(respx_mock):
 
     assert make().find_owned("+19705555099") is None
     assert query_of(route.calls.last.request) == lookup_query("19705555099")
+
+
+def _numbers(*digits: str) -> dict:
+    template = load("telnyx", "phone_number")["data"]
+    data = [dict(template, id=f"1{d}", phone_number=f"+2721{d}") for d in digits]
+    return {"data": data, "meta": {"total_pages": 1}}
+
+
+def _messaging(sms: bool, mms: bool) -> dict:
+    feature = {"domestic_two_way": True, "international_inbound": True}
+    feature["international_outbound"] = False
+    body = load("telnyx", "phone_number_messaging")
+    body["data"]["features"] = {"sms": feature if sms else None, "mms": feature if mms else None}
+    return body
+
+
+def test_owned_numbers_carry_capabilities_from_their_messaging_settings(respx_mock):
+    # PhoneNumberDetailed has no features: voice is every number's, SMS/MMS are the non-null
+    # features of GetPhoneNumberMessagingSettings. A voice-only landline must read voice-only
+    # (it was [] and got picked to send a test SMS).
+    respx_mock.get(f"{API}/phone_numbers").respond(200, json=_numbers("1000", "2000", "3000"))
+    answers = {
+        "11000": httpx.Response(200, json=_messaging(sms=False, mms=False)),
+        "12000": httpx.Response(200, json=_messaging(sms=True, mms=True)),
+        "13000": httpx.Response(404, json=load("telnyx", "errors_404")),
+    }
+    respx_mock.get(url__regex=MESSAGING.pattern).mock(side_effect=lambda request, id: answers[id])
+    respx_mock.get(f"{API}/requirement_groups").respond(200, json=[])
+
+    caps = {n.phone_number: n.capabilities for n in make().list_owned()}
+
+    assert caps == {
+        "+27211000": (Capability.voice,),
+        "+27212000": (Capability.voice, Capability.sms, Capability.mms),
+        "+27213000": (Capability.voice,),  # no messaging settings: no messaging
+    }
+
+
+def test_owned_numbers_keep_the_address_they_were_bought_with(respx_mock):
+    # The address travels in the requirement group telcli made for the order; one
+    # GetRequirementGroups finds every number's (by the group's customer_reference).
+    respx_mock.get(f"{API}/phone_numbers").respond(200, json=_numbers("1000", "2000"))
+    group = load("telnyx", "requirement_group")
+    others = dict(group, customer_reference="someone else's", id="x")
+    _, groups = details(
+        respx_mock, groups=[dict(group, customer_reference="telcli +27211000"), others]
+    )
+
+    found = {n.phone_number: n.address_id for n in make().list_owned()}
+
+    assert found == {"+27211000": "1293384261075731461", "+27212000": None}
+    assert query_of(groups.calls.last.request) == {"filter[action]": ["ordering"]}
+
+
+def test_a_refused_requirement_group_lookup_leaves_the_address_unknown(respx_mock):
+    respx_mock.get(f"{API}/phone_numbers").respond(200, json=_numbers("1000"))
+    respx_mock.get(url__regex=MESSAGING.pattern).respond(200, json=_messaging(True, False))
+    groups = respx_mock.get(f"{API}/requirement_groups")
+    groups.respond(422, json=load("telnyx", "errors_422"))
+
+    (number,) = make().list_owned()
+    assert number.address_id is None and number.capabilities == (Capability.voice, Capability.sms)
+
+    groups.respond(403, json=load("telnyx", "errors_401"))
+    with pytest.raises(AuthError):  # refused credentials are not a silent "no address"
+        make().list_owned()
 
 
 def test_release_deletes_by_id(respx_mock):
@@ -327,7 +422,8 @@ def test_configure_patches_number_and_messaging_settings(respx_mock):
         friendly_name="front desk",
     )
 
-    number = make().configure(owned(), config)
+    before = owned(capabilities=(Capability.voice, Capability.sms), address_id="42")
+    number = make().configure(before, config)
 
     assert json_of(number_route.calls.last.request) == {
         "connection_id": "1684641123236054244",
@@ -340,6 +436,8 @@ def test_configure_patches_number_and_messaging_settings(respx_mock):
     assert number.friendly_name == "front desk"
     assert number.messaging_profile_id == "dd50eba1-a0c0-4563-9925-b25e842a7cb6"
     assert number.status == "active"
+    # UpdatePhoneNumber answers without features or address: the number keeps its own.
+    assert (number.capabilities, number.address_id) == (before.capabilities, "42")
 
 
 def test_configure_messaging_profile_only_touches_messaging(respx_mock):

@@ -166,20 +166,33 @@ def test_number_order(both, requirement_group):
 def test_list_and_lookup(both):
     sdk, sdk_rec, provider, our_rec = both
     fixture = load("telnyx", "phone_numbers")
+    messaging = load("telnyx", "phone_number_messaging")
     answer((sdk_rec, our_rec), fixture)
+    # Then the provider asks for the ordering requirement groups and the messaging settings.
+    our_rec.answers.extend([[load("telnyx", "requirement_group")], messaging])
+    sdk_rec.answers.extend([[load("telnyx", "requirement_group")], messaging])
 
     page = sdk.phone_numbers.list(
         filter={"phone_number": "19705555098"}, page_number=1, page_size=250
     )
     ours = provider.find_owned("+19705555098")
+    groups = sdk.requirement_groups.list(
+        filter={"action": "ordering", "customer_reference": "telcli +19705555098"}
+    )
+    settings = sdk.phone_numbers.messaging.retrieve(NUMBER_ID)
 
-    same_request(sdk_rec, our_rec)
+    assert our_rec.shape(0) == sdk_rec.shape(0)
+    assert our_rec.shape(1) == sdk_rec.shape(1)  # GetRequirementGroups
+    assert our_rec.shape(2) == sdk_rec.shape(2)  # GetPhoneNumberMessagingSettings
     (theirs,) = page.data
+    sms = {name for name in ("sms", "mms") if getattr(settings.data.features, name) is not None}
     assert ours == OwnedNumber(
         provider=ProviderName.telnyx,
         phone_number=theirs.phone_number,
         id=theirs.id,
         country=theirs.country_iso_alpha2,
+        capabilities=(Capability.voice, *(c for c in Capability if c.value in sms)),
+        address_id=groups[0].regulatory_requirements[0].field_value,
         friendly_name=theirs.customer_reference,
         connection_id=theirs.connection_id,
         messaging_profile_id=theirs.messaging_profile_id,

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from telcli.sandbox import SANDBOX_CREDENTIALS
 from telcli.sandbox.transport import SandboxTransport
 
 from .conftest import ACC, ACCOUNT_SID, AUTH_TOKEN, available, buy_twilio, twilio_client
@@ -93,6 +94,13 @@ def test_serve_prints_base_urls_and_stops_cleanly_on_ctrl_c(home: Path) -> None:
     assert code == 0
     assert f"export TELCLI_TWILIO_BASE_URL={urls['twilio']}" in stderr
     assert f"export TELCLI_TELNYX_BASE_URL={urls['telnyx']}" in stderr
+    assert f"export TELCLI_VAPI_BASE_URL={urls['vapi']}" in stderr
+    # Every fake credential the sandbox accepts, VAPI's included: following these lines is
+    # enough for `telcli vapi assistants` to reach the served sandbox.
+    exports = next(line for line in stderr.splitlines() if "TELNYX_API_KEY=" in line)
+    for provider, values in SANDBOX_CREDENTIALS.items():
+        for field, value in values.items():
+            assert f"{provider.upper()}_{field.upper()}={value}" in exports
     assert stderr.rstrip().endswith("sandbox: stopped")
     # The state it served lives in the context's sandbox DB.
     assert (home / "sandbox.db").exists()

@@ -341,17 +341,22 @@ def test_exit_code_takes_the_most_serious():
     assert svc.exit_code([o(7), o(4)]) == 4
 
 
+def _number(provider, phone_number, *caps, country=None):
+    return OwnedNumber(
+        provider, phone_number, "id" + phone_number, country=country, capabilities=caps
+    )
+
+
 def test_pick_senders_uses_owned_capable_numbers_per_carrier():
     tw = Messenger(
         owned=[
-            OwnedNumber(
-                ProviderName.twilio, "+14155550199", "PN1", capabilities=(Capability.voice,)
-            ),
-            OwnedNumber(ProviderName.twilio, "+14155550100", "PN2", capabilities=(Capability.sms,)),
+            _number(ProviderName.twilio, "+14155550199", Capability.voice),
+            _number(ProviderName.twilio, "+14155550100", Capability.sms),
         ]
     )
     tx = Messenger(
-        name=ProviderName.telnyx, owned=[OwnedNumber(ProviderName.telnyx, "+19705555098", "1")]
+        name=ProviderName.telnyx,
+        owned=[_number(ProviderName.telnyx, "+19705555098", Capability.voice, Capability.sms)],
     )
     senders = svc.pick_senders([tw, tx], None, capability="sms", explicit_provider=False)
     assert [(s.name, s.from_) for s in senders] == [
@@ -364,6 +369,56 @@ def test_pick_senders_uses_owned_capable_numbers_per_carrier():
         svc.pick_senders([tw, tx], "+18005550100", capability="sms", explicit_provider=False)
     with pytest.raises(UsageProblem):
         svc.pick_senders([Messenger()], None, capability="sms", explicit_provider=False)
+
+
+def test_a_voice_only_number_never_sends_an_sms_even_on_failover():
+    # Issue 13: with Twilio's breaker open, a test SMS went out from a voice-only ZA landline
+    # (Telnyx numbers listed no capabilities, and "none known" counted as capable).
+    tw = Messenger(owned=[_number(ProviderName.twilio, "+14155550100", Capability.sms)])
+    tx = Messenger(
+        name=ProviderName.telnyx,
+        owned=[
+            _number(ProviderName.telnyx, "+27217844565", Capability.voice, country="ZA"),
+            _number(ProviderName.telnyx, "+27210000000", country="ZA"),  # nothing known
+        ],
+    )
+    notes: list[str] = []
+    senders = svc.pick_senders(
+        [tw, tx], None, capability="sms", explicit_provider=False, notify=notes.append
+    )
+    assert [(s.name, s.from_) for s in senders] == [("twilio", "+14155550100")]
+    assert notes == ["telnyx: no sms-capable number to send from; skipped"]
+
+    with pytest.raises(UsageProblem) as info:
+        svc.pick_senders([tx], None, capability="sms", explicit_provider=False)
+    assert info.value.message == (
+        "this profile owns no sms-capable number to send from (none of its 2 numbers has sms)"
+    )
+    for explicit in (False, True):
+        with pytest.raises(UsageProblem) as info:
+            svc.pick_senders([tx], "+27217844565", capability="sms", explicit_provider=explicit)
+        assert info.value.message == "+27217844565 (telnyx) cannot send SMS: it has only voice"
+
+
+def test_the_sender_matches_the_destination_country_where_one_does():
+    carrier = Messenger(
+        owned=[
+            _number(ProviderName.twilio, "+14155550100", Capability.voice, Capability.sms),
+            _number(ProviderName.twilio, "+447400100100", Capability.voice, Capability.sms),
+            _number(ProviderName.twilio, "+447400100001", Capability.voice),
+        ]
+    )
+
+    def pick(*to: str) -> str:
+        (sender,) = svc.pick_senders(
+            [carrier], None, capability="sms", explicit_provider=False, to=to
+        )
+        return sender.from_
+
+    assert pick("+447400123456") == "+447400100100"  # GB to GB, not the first in order
+    assert pick("+12125550123") == "+14155550100"
+    assert pick("+27217844565") == "+14155550100"  # no ZA number: any capable one
+    assert pick("+447400123456", "+447400123457", "+12125550123") == "+447400100100"
 
 
 def test_run_all_keeps_destination_order():
