@@ -18,6 +18,7 @@ from telcli.providers.telnyx import TelnyxProvider
 from telcli.providers.twilio import TwilioProvider
 from telcli.providers.vapi import _number
 from tests.providers.helpers import ACCOUNT_SID, AUTH_TOKEN, NUMBER_SID, TELNYX_KEY, load
+from tests.providers.test_telnyx import details
 from tests.providers.test_twilio import form_of, query_of
 
 TW_API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
@@ -153,6 +154,7 @@ def test_twilio_address_for_a_tenant_is_labelled_with_it(respx_mock):
 
 
 def test_telnyx_order_carries_the_tenant_as_customer_reference(respx_mock):
+    details(respx_mock)  # capabilities and address of the listed numbers
     order = respx_mock.post(f"{TX_API}/number_orders").respond(
         200, json=load("telnyx", "number_order_success")
     )
@@ -170,6 +172,7 @@ def test_telnyx_order_carries_the_tenant_as_customer_reference(respx_mock):
 
 
 def test_telnyx_number_without_the_order_reference_is_tagged_at_once(respx_mock):
+    details(respx_mock)  # capabilities and address of the listed numbers
     # The spec does not promise that an order's customer_reference reaches its numbers.
     respx_mock.post(f"{TX_API}/number_orders").respond(
         200, json=load("telnyx", "number_order_success")
@@ -183,9 +186,12 @@ def test_telnyx_number_without_the_order_reference_is_tagged_at_once(respx_mock)
 
     assert json_of(patch.calls.last.request) == {"customer_reference": "tenant:acme-dental"}
     assert number.tenant == "acme-dental"
+    # The PATCH answer has no features: the tagged number keeps what the lookup found.
+    assert [str(c) for c in number.capabilities] == ["voice", "sms"]
 
 
 def test_telnyx_failed_follow_up_tag_is_not_a_failed_purchase(respx_mock):
+    details(respx_mock)  # capabilities and address of the listed numbers
     respx_mock.post(f"{TX_API}/number_orders").respond(
         200, json=load("telnyx", "number_order_success")
     )
@@ -198,6 +204,7 @@ def test_telnyx_failed_follow_up_tag_is_not_a_failed_purchase(respx_mock):
 
 
 def test_telnyx_listing_filters_by_customer_reference_and_checks_again(respx_mock):
+    details(respx_mock)  # capabilities and address of the listed numbers
     route = respx_mock.get(f"{TX_API}/phone_numbers").respond(
         200,
         json=telnyx_page(
