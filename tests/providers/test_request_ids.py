@@ -13,6 +13,7 @@ from telcli.providers.twilio import TwilioProvider
 from telcli.providers.vapi import VapiProvider
 from telcli.storage.state import StateDB, operation
 from tests.providers.helpers import ACCOUNT_SID, AUTH_TOKEN, TELNYX_KEY, load
+from tests.providers.test_telnyx import details
 
 TWILIO = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
 TELNYX = "https://api.telnyx.com/v2"
@@ -74,6 +75,7 @@ def test_an_error_without_a_request_id_reads_as_before(respx_mock):
 
 
 def test_the_ledger_keeps_the_entrys_own_providers_last_request_id(respx_mock, tmp_path):
+    details(respx_mock)  # list_owned also asks for the numbers' capabilities and address
     respx_mock.post(f"{TWILIO}/IncomingPhoneNumbers.json").respond(
         201, json=load("twilio", "incoming_phone_number"), headers={"Twilio-Request-Id": RQ}
     )
@@ -126,6 +128,7 @@ def test_vapi_keeps_a_request_id_when_one_is_sent(respx_mock):
 
 
 def test_retries_each_keep_their_own_request_id(respx_mock, tmp_path):
+    details(respx_mock)  # list_owned also asks for the numbers' capabilities and address
     from telcli.transport import RetryPolicy
 
     respx_mock.get(f"{TELNYX}/phone_numbers").mock(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from telcli.errors import UsageProblem
-from telcli.models import E164, OwnedNumber, ProviderName
+from telcli.models import E164, Capability, OwnedNumber, ProviderName
 from telcli.services import testing as svc
 from tests.fakes import FakeCarrier
 
@@ -16,7 +16,9 @@ TW = ProviderName.twilio
 def carrier(*numbers: tuple[str, str | None]) -> FakeCarrier:
     fake = FakeCarrier(TW)
     for i, (number, tenant) in enumerate(numbers):
-        fake.owned[number] = OwnedNumber(TW, E164(number), f"PN{i}", tenant=tenant)
+        fake.owned[number] = OwnedNumber(
+            TW, E164(number), f"PN{i}", tenant=tenant, capabilities=(Capability.sms,)
+        )
     return fake
 
 
