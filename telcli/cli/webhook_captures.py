@@ -283,6 +283,8 @@ def webhook_listen(
     store.db.conn  # create and migrate the DB before the writer thread opens it  # noqa: B018
     counts = {"captured": 0, "failed": 0}
     captured: list[str] = []
+    stop = threading.Event()
+    reader_gone = threading.Event()
 
     def on_event(event) -> None:
         if event.capture is None:
@@ -292,11 +294,22 @@ def webhook_listen(
         counts["captured"] += 1
         captured.append(str(event.capture.id))
         out.note(_listen_line(event))
-        if out.json_mode:
+        if out.json_mode and not reader_gone.is_set():
             import json
 
-            out.out.write(json.dumps(event.capture.to_json(), separators=(",", ":")) + "\n")
-            out.out.flush()
+            try:
+                out.out.write(json.dumps(event.capture.to_json(), separators=(",", ":")) + "\n")
+                out.out.flush()
+            except BrokenPipeError:
+                # `webhook listen --json | head -5`: the reader has what it wanted; stop as on
+                # Ctrl-C (this capture is stored) and keep Python's exit flush quiet.
+                import contextlib
+                import os
+
+                with contextlib.suppress(OSError, ValueError):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), out.out.fileno())
+                reader_gone.set()
+                stop.set()
 
     try:
         server = CaptureServer(
@@ -316,7 +329,6 @@ def webhook_listen(
         out.warn(f"listening on {host}: reachable from other machines")
     target = f"; forwarding to {forward_to}" if forward_to else ""
     out.note(f"listening on http://{server.host}:{server.port}{target} (Ctrl-C to stop)")
-    stop = threading.Event()
     # Ctrl-C and SIGTERM both mean "stop cleanly" (SIGINT explicitly: a shell starts
     # background jobs with it ignored, and `kill -INT` must still work).
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -11,7 +11,10 @@ waits for requests in flight and drains the writer, so Ctrl-C loses nothing.
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +27,49 @@ from telcli.services.webhooks import end_to_end, label
 from telcli.storage.captures import Capture, CapturedResponse, CaptureStore, utc_now
 
 MAX_BODY = 64 * 1024 * 1024  # refuse bigger bodies (413) rather than exhaust memory
+# Bodies held in memory at once, across all connections: a request whose body does not fit
+# waits for others to be stored (its sender is held by TCP), then gets 503 + Retry-After.
+BODY_BUDGET = MAX_BODY
+BUDGET_WAIT = 30.0
+# A request's line and headers must arrive within this long (slowloris), and at most this
+# many connections are served at once (one thread each); more are closed at once.
+HEADER_TIMEOUT = 10.0
+MAX_CONNECTIONS = 256
 _SKIP_BACK = frozenset({"content-length", "date", "server"})
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_DIGITS = re.compile(r"[0-9]{1,20}")
+
+
+class BadBody(Exception):
+    """The request body cannot be accepted: ``status`` says how (400, 413 or 503)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+class _Budget:
+    """Bytes of request bodies in memory across all connections (see BODY_BUDGET)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = limit, 0
+        self._cond = threading.Condition()
+
+    def take(self, size: int) -> None:
+        deadline = time.monotonic() + BUDGET_WAIT
+        with self._cond:
+            while self.used + size > self.limit:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BadBody(503, "too many large bodies at once; retry shortly")
+                self._cond.wait(left)
+            self.used += size
+
+    def give(self, size: int) -> None:
+        if size:
+            with self._cond:
+                self.used -= size
+                self._cond.notify_all()
 
 
 @dataclass
@@ -113,53 +158,92 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def _read_body(self) -> bytes | None:
+    def handle_one_request(self) -> None:
+        # The request line and headers must arrive within HEADER_TIMEOUT (CaptureServer's
+        # service_actions closes the connection otherwise); the body then has `timeout`
+        # seconds per read.
+        self.server.watch(self.connection)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.unwatch(self.connection)
+
+    def _read_exactly(self, size: int) -> bytes:
+        data = self.rfile.read(size)
+        if len(data) < size:
+            raise BadBody(400, f"body ended after {len(data)} of {size} bytes")
+        return data
+
+    def _read_body(self) -> bytes:
+        """The whole body, its size taken from the server's budget (given back by _handle).
+        Raises BadBody: 400 malformed or cut short, 413 over MAX_BODY, 503 budget exhausted."""
         encoding = (self.headers.get("Transfer-Encoding") or "").lower()
         if "chunked" in encoding:
             chunks = bytearray()
             while True:
                 line = self.rfile.readline(1024)
-                try:
-                    size = int(line.split(b";")[0].strip(), 16)
-                except ValueError:
-                    return None
+                field = line.split(b";")[0].strip()
+                if not _CHUNK_SIZE.fullmatch(field):
+                    raise BadBody(400, f"bad chunk size {field[:20]!r}")
+                size = int(field, 16)
                 if size == 0:
                     while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
                         pass
                     return bytes(chunks)
                 if len(chunks) + size > MAX_BODY:
-                    return None
-                chunks += self.rfile.read(size)
+                    raise BadBody(413, f"body over {MAX_BODY} bytes")
+                self.server.budget.take(size)
+                self._taken += size
+                chunks += self._read_exactly(size)
                 self.rfile.readline(8)
-        length = self.headers.get("Content-Length")
+        length = (self.headers.get("Content-Length") or "").strip()
         if not length:
             return b""
-        try:
-            size = int(length)
-        except ValueError:
+        if not _DIGITS.fullmatch(length):
+            raise BadBody(400, f"bad Content-Length {length[:20]!r}")
+        size = int(length)
+        if size > MAX_BODY:
+            raise BadBody(413, f"body over {MAX_BODY} bytes")
+        self.server.budget.take(size)
+        self._taken += size
+        return self._read_exactly(size)
+
+    def _url(self, host: str) -> str | None:
+        """The URL the sender requested; None for a target that is not a path or a URL."""
+        target = self.path
+        if target.startswith(("http://", "https://")):  # absolute-form (RFC 9112 §3.2.2)
+            return target
+        if not target.startswith("/"):
             return None
-        if size < 0 or size > MAX_BODY:
-            return None
-        return self.rfile.read(size)
+        # Behind a TLS-terminating tunnel (ngrok, cloudflared) the provider requested
+        # https: record the URL it signed, not the loopback hop's scheme.
+        proto = (self.headers.get("X-Forwarded-Proto") or "").split(",")[0].strip().lower()
+        scheme = proto if proto in ("http", "https") else "http"
+        return f"{scheme}://{host}{target}"
 
     def _handle(self) -> None:
         server = self.server
+        server.unwatch(self.connection)  # the headers are in: the body has `timeout` per read
         server.enter()
+        self._taken = 0
         try:
-            body = self._read_body()
-            if body is None:
-                self._answer(400 if "chunked" in str(self.headers) else 413, (), b"bad body\n")
+            host = self.headers.get("Host") or f"{server.host}:{server.port}"
+            url = self._url(host)
+            try:
+                if url is None:
+                    raise BadBody(400, f"bad request target {self.path[:40]!r}")
+                body = self._read_body()
+            except BadBody as bad:
+                # Not stored: a cut-short or refused body is not what the sender meant.
+                extra = (("Retry-After", "5"),) if bad.status == 503 else ()
                 self.close_connection = True
+                self._answer(bad.status, extra, f"telcli: {bad.reason}\n".encode())
+                server.report(ListenEvent(None, bad.status, bad.reason))
                 return
             headers = tuple(self.headers.items())
-            host = self.headers.get("Host") or f"{server.host}:{server.port}"
-            # Behind a TLS-terminating tunnel (ngrok, cloudflared) the provider requested
-            # https: record the URL it signed, not the loopback hop's scheme.
-            proto = (self.headers.get("X-Forwarded-Proto") or "").split(",")[0].strip().lower()
-            scheme = proto if proto in ("http", "https") else "http"
             capture = Capture(
                 method=self.command,
-                url=f"{scheme}://{host}{self.path}",
+                url=url,
                 headers=headers,
                 body=body,
                 received_at=utc_now(),
@@ -192,6 +276,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             )
         finally:
+            server.budget.give(self._taken)
             if server.closing:
                 self.close_connection = True
             server.leave()
@@ -202,7 +287,7 @@ class _Handler(BaseHTTPRequestHandler):
             if name.lower() not in _SKIP_BACK:
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
-        if self.server.closing:
+        if self.server.closing or self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
@@ -235,6 +320,10 @@ class CaptureServer(ThreadingHTTPServer):
         self.provider = provider
         self.on_event = on_event
         self.closing = False
+        self.budget = _Budget(BODY_BUDGET)
+        self._connections = 0
+        self._watched: dict[socket.socket, float] = {}
+        self._watch_lock = threading.Lock()
         self._in_flight = 0
         self._idle = threading.Condition()
         self._report_lock = threading.Lock()
@@ -270,6 +359,55 @@ class CaptureServer(ThreadingHTTPServer):
         if self.on_event is not None:
             with self._report_lock:
                 self.on_event(event)
+
+    # --- connections: a bounded number, and headers within HEADER_TIMEOUT ------------------
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._watch_lock:
+            full = self._connections >= MAX_CONNECTIONS
+            if not full:
+                self._connections += 1
+        if full:  # one thread per connection: refuse rather than grow without bound
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._watch_lock:
+                self._connections -= 1
+
+    def watch(self, conn: socket.socket) -> None:
+        with self._watch_lock:
+            self._watched[conn] = time.monotonic() + HEADER_TIMEOUT
+
+    def unwatch(self, conn: socket.socket) -> None:
+        with self._watch_lock:
+            self._watched.pop(conn, None)
+
+    def service_actions(self) -> None:
+        """Called by serve_forever about twice a second: drop connections whose request line
+        and headers did not arrive in time (a trickle of bytes resets no deadline)."""
+        now = time.monotonic()
+        with self._watch_lock:
+            late = [c for c, deadline in self._watched.items() if deadline < now]
+            for conn in late:
+                del self._watched[conn]
+        for conn in late:
+            with contextlib.suppress(OSError):  # already gone
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A sender that hung up or timed out is routine; anything else is one line, not a
+        traceback per request."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # reset, broken pipe, timeout, shut down by service_actions
+            return
+        self.report(ListenEvent(None, 500, f"internal error: {type(exc).__name__}: {exc}"))
 
     # --- forwarding --------------------------------------------------------------------
 

@@ -88,7 +88,9 @@ def sid_of(provider: str | None, headers: Sequence[Header], body: bytes) -> str 
 
         params = dict(reversed(twilio.form_params(body)))
         return next((params[k] for k in ("CallSid", "MessageSid", "SmsSid") if params.get(k)), None)
-    data = _json(body)
+    from telcli.webhooks._common import label_json
+
+    data = label_json(body)
     if provider == "telnyx":
         payload = (data or {}).get("data", {}).get("payload") if isinstance(data, dict) else None
         event = _dig(data, "data", "event_type") or ""

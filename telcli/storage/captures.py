@@ -209,6 +209,28 @@ _INSERT = (
 )
 
 
+# Bodies this big are written with SQLite's incremental blob I/O: binding a 60 MB value makes
+# SQLite build the row in memory (two more copies of it); zeroblob + blobopen writes it in
+# place, a MiB at a time, so `webhook listen` holds one copy per body, not three.
+BLOB_STREAM_MIN = 1 << 20
+_INSERT_ZEROBLOB = _INSERT.replace(
+    "VALUES (?, ?, ?, ?, ?, ?,", "VALUES (?, ?, ?, ?, ?, zeroblob(?),"
+)
+
+
+def _insert(conn: Any, c: Capture) -> Any:
+    values = _values(c)
+    if len(c.body) < BLOB_STREAM_MIN:
+        return conn.execute(_INSERT, values)
+    cur = conn.execute(_INSERT_ZEROBLOB, (*values[:5], len(c.body), *values[6:]))
+    if cur.rowcount:
+        view = memoryview(c.body)
+        with conn.blobopen("captures", "body", cur.lastrowid) as blob:
+            for start in range(0, len(view), BLOB_STREAM_MIN):
+                blob.write(view[start : start + BLOB_STREAM_MIN])
+    return cur
+
+
 class CaptureStore:
     """Reads and writes captures. Writes are short ``BEGIN IMMEDIATE`` transactions."""
 
@@ -225,7 +247,7 @@ class CaptureStore:
         stored: list[Capture] = []
         with self.db.write() as conn:
             for c in captures:
-                cur = conn.execute(_INSERT, _values(c))
+                cur = _insert(conn, c)
                 if cur.rowcount:
                     stored.append(replace(c, id=int(cur.lastrowid or 0)))
                     continue

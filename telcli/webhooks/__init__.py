@@ -17,7 +17,6 @@ scheme, whether or not it signs them. Nothing here performs I/O or prints.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,11 +26,13 @@ from telcli.errors import UsageProblem
 from telcli.webhooks import hmac_sha256, livekit, telnyx, twilio, vapi
 from telcli.webhooks._common import (
     DEFAULT_TOLERANCE,
+    LABEL_MAX_BODY,
     Check,
     Headers,
     SignResult,
     Verdict,
     get_header,
+    label_json,
     refuse,
     require,
     timestamp_to_sign,
@@ -274,13 +275,6 @@ def verify(
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-
-
 def _dig(data: Any, *path: str) -> str | None:
     for key in path:
         if not isinstance(data, Mapping):
@@ -307,7 +301,7 @@ def detect_provider(headers: Headers, body: bytes) -> str | None:
     names = headers.keys() if isinstance(headers, Mapping) else (n for n, _ in headers)
     if any(n.lower().replace("_", "-").removeprefix("http-").startswith("x-vapi-") for n in names):
         return "vapi"
-    data = _json(body)
+    data = label_json(body)
     auth = (get_header(headers, livekit.AUTH_HEADER) or "").strip()
     if _JWT.fullmatch(auth) and _dig(data, "event") is not None:
         return "livekit"
@@ -328,13 +322,15 @@ def event_type(provider: str | None, headers: Headers, body: bytes) -> str | Non
     ``data.event_type``; VAPI: ``message.type``; LiveKit: ``event``; Stripe and Standard
     Webhooks: the top-level ``type``.
     """
+    if len(body) > LABEL_MAX_BODY:
+        return None
     if provider == "twilio":
         content_type = (get_header(headers, "Content-Type") or "").lower()
         if "json" in content_type:
             return None
         params = dict(reversed(twilio.form_params(body)))  # first occurrence wins
         return next((params[p] for p in _TWILIO_STATUS_PARAMS if params.get(p)), None)
-    data = _json(body)
+    data = label_json(body)
     if provider == "telnyx":
         return _dig(data, "data", "event_type")
     if provider == "vapi":

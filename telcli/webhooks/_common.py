@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,22 @@ from telcli.errors import UsageProblem
 Headers = Mapping[str, str] | Sequence[tuple[str, str]]
 
 DEFAULT_TOLERANCE = 300  # seconds, both directions (Telnyx SDKs, Standard Webhooks)
+
+# Provider webhooks are a few KiB; a bigger body is not parsed just to label it (event type,
+# SID): decoding a 60 MB body would hold another copy of it in memory per request.
+LABEL_MAX_BODY = 1024 * 1024
+_JSON_START = re.compile(rb"\s*[{\[]")
+
+
+def label_json(body: bytes) -> Any:
+    """The body as JSON when it may be a webhook payload (an object or array of at most
+    LABEL_MAX_BODY bytes), else None. Never raises."""
+    if len(body) > LABEL_MAX_BODY or not _JSON_START.match(body):
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
