@@ -6,7 +6,7 @@
 _telcli_subs() {  # $1: a command path -> REPLY: its subcommands
   case "$1" in
     "") REPLY="numbers auth addresses vapi audit webhook providers test completion history tenants sandbox" ;;
-    "numbers") REPLY="search buy list release reconcile configure pricing" ;;
+    "numbers") REPLY="search buy list release reconcile configure tag pricing" ;;
     "auth") REPLY="login status logout" ;;
     "addresses") REPLY="create list delete" ;;
     "vapi") REPLY="import assign unassign remove numbers assistants" ;;
@@ -30,14 +30,15 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "numbers release") REPLY="--provider -p --dry-run --yes -y --json --profile --sandbox --debug --help" ;;
     "numbers reconcile") REPLY="--provider -p --json --profile --sandbox --yes -y --debug --help" ;;
     "numbers configure") REPLY="--voice-url --sms-url --status-callback --connection-id --messaging-profile-id --friendly-name --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
+    "numbers tag") REPLY="--tenant --name --clear --force --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
     "numbers pricing") REPLY="--country -c --type -t --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
     "auth") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "auth login") REPLY="--account-sid --api-key --profile --sandbox --json --yes -y --debug --help" ;;
     "auth status") REPLY="--offline --json --profile --sandbox --yes -y --debug --help" ;;
     "auth logout") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "addresses") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
-    "addresses create") REPLY="--customer-name --business-name --street --city --region --postal-code --country -c --friendly-name --file -f --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
-    "addresses list") REPLY="--country -c --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
+    "addresses create") REPLY="--customer-name --business-name --street --city --region --postal-code --country -c --friendly-name --file -f --tenant --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
+    "addresses list") REPLY="--country -c --provider -p --tenant --json --profile --sandbox --yes -y --debug --help" ;;
     "addresses delete") REPLY="--provider -p --yes -y --json --profile --sandbox --debug --help" ;;
     "vapi") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "vapi import") REPLY="--assistant -a --name --server-url --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
@@ -130,6 +131,11 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "numbers configure --provider") REPLY="twilio telnyx all" ;;
     "numbers configure -p") REPLY="twilio telnyx all" ;;
     "numbers configure --profile") REPLY="@profiles" ;;
+    "numbers tag --tenant") REPLY="@tenants" ;;
+    "numbers tag --name") REPLY="@any" ;;
+    "numbers tag --provider") REPLY="twilio telnyx all" ;;
+    "numbers tag -p") REPLY="twilio telnyx all" ;;
+    "numbers tag --profile") REPLY="@profiles" ;;
     "numbers pricing --country") REPLY="@any" ;;
     "numbers pricing -c") REPLY="@any" ;;
     "numbers pricing --type") REPLY="local mobile toll-free" ;;
@@ -154,6 +160,7 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "addresses create --friendly-name") REPLY="@any" ;;
     "addresses create --file") REPLY="@file" ;;
     "addresses create -f") REPLY="@file" ;;
+    "addresses create --tenant") REPLY="@tenants" ;;
     "addresses create --provider") REPLY="twilio telnyx all" ;;
     "addresses create -p") REPLY="twilio telnyx all" ;;
     "addresses create --profile") REPLY="@profiles" ;;
@@ -161,6 +168,7 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "addresses list -c") REPLY="@any" ;;
     "addresses list --provider") REPLY="twilio telnyx all" ;;
     "addresses list -p") REPLY="twilio telnyx all" ;;
+    "addresses list --tenant") REPLY="@tenants" ;;
     "addresses list --profile") REPLY="@profiles" ;;
     "addresses delete --provider") REPLY="twilio telnyx all" ;;
     "addresses delete -p") REPLY="twilio telnyx all" ;;
@@ -392,6 +400,7 @@ _telcli_arg() {  # $1: 'PATH INDEX' -> REPLY: what that positional is
     "numbers buy 0") REPLY="@numbers" ;;
     "numbers release 0") REPLY="@numbers" ;;
     "numbers configure 0") REPLY="@numbers" ;;
+    "numbers tag 0") REPLY="@numbers" ;;
     "auth login 0") REPLY="twilio telnyx vapi" ;;
     "auth logout 0") REPLY="twilio telnyx vapi" ;;
     "addresses delete 0") REPLY="@any" ;;

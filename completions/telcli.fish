@@ -8,7 +8,7 @@ function __telcli_subs --description 'subcommands of a path'
         case ''
             echo numbers auth addresses vapi audit webhook providers test completion history tenants sandbox
         case 'numbers'
-            echo search buy list release reconcile configure pricing
+            echo search buy list release reconcile configure tag pricing
         case 'auth'
             echo login status logout
         case 'addresses'
@@ -51,6 +51,8 @@ function __telcli_opts --description 'options of a path'
             echo --provider -p --json --profile --sandbox --yes -y --debug --help
         case 'numbers configure'
             echo --voice-url --sms-url --status-callback --connection-id --messaging-profile-id --friendly-name --provider -p --json --profile --sandbox --yes -y --debug --help
+        case 'numbers tag'
+            echo --tenant --name --clear --force --provider -p --json --profile --sandbox --yes -y --debug --help
         case 'numbers pricing'
             echo --country -c --type -t --provider -p --json --profile --sandbox --yes -y --debug --help
         case 'auth'
@@ -64,9 +66,9 @@ function __telcli_opts --description 'options of a path'
         case 'addresses'
             echo --profile --sandbox --json --yes -y --debug --help
         case 'addresses create'
-            echo --customer-name --business-name --street --city --region --postal-code --country -c --friendly-name --file -f --provider -p --json --profile --sandbox --yes -y --debug --help
+            echo --customer-name --business-name --street --city --region --postal-code --country -c --friendly-name --file -f --tenant --provider -p --json --profile --sandbox --yes -y --debug --help
         case 'addresses list'
-            echo --country -c --provider -p --json --profile --sandbox --yes -y --debug --help
+            echo --country -c --provider -p --tenant --json --profile --sandbox --yes -y --debug --help
         case 'addresses delete'
             echo --provider -p --yes -y --json --profile --sandbox --debug --help
         case 'vapi'
@@ -247,6 +249,16 @@ function __telcli_value --description 'what an option takes'
             echo 'twilio telnyx all'
         case 'numbers configure --profile'
             echo '@profiles'
+        case 'numbers tag --tenant'
+            echo '@tenants'
+        case 'numbers tag --name'
+            echo '@any'
+        case 'numbers tag --provider'
+            echo 'twilio telnyx all'
+        case 'numbers tag -p'
+            echo 'twilio telnyx all'
+        case 'numbers tag --profile'
+            echo '@profiles'
         case 'numbers pricing --country'
             echo '@any'
         case 'numbers pricing -c'
@@ -295,6 +307,8 @@ function __telcli_value --description 'what an option takes'
             echo '@file'
         case 'addresses create -f'
             echo '@file'
+        case 'addresses create --tenant'
+            echo '@tenants'
         case 'addresses create --provider'
             echo 'twilio telnyx all'
         case 'addresses create -p'
@@ -309,6 +323,8 @@ function __telcli_value --description 'what an option takes'
             echo 'twilio telnyx all'
         case 'addresses list -p'
             echo 'twilio telnyx all'
+        case 'addresses list --tenant'
+            echo '@tenants'
         case 'addresses list --profile'
             echo '@profiles'
         case 'addresses delete --provider'
@@ -766,6 +782,8 @@ function __telcli_arg --description 'what a positional is'
         case 'numbers release 0'
             echo '@numbers'
         case 'numbers configure 0'
+            echo '@numbers'
+        case 'numbers tag 0'
             echo '@numbers'
         case 'auth login 0'
             echo 'twilio telnyx vapi'

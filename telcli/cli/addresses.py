@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from telcli.cli.base import TelcliTyper, confirm, require_complete
-from telcli.cli.options import JsonOpt, ProviderOpt, YesOpt
+from telcli.cli.options import JsonOpt, ProviderOpt, TenantOpt, YesOpt, tenant_value
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
 
@@ -43,17 +43,30 @@ def addresses_create(
         Path | None,
         typer.Option("--file", "-f", help="YAML file with these fields; flags override it."),
     ] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            "--tenant",
+            metavar="ID",
+            help="Record the address for this tenant (Twilio FriendlyName, Telnyx"
+            " customer_reference): its purchases use it by default, others never do.",
+        ),
+    ] = None,
     provider: ProviderOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Create a regulatory address from flags or a YAML file.
 
-    Example: telcli addresses create --file office.yaml --provider twilio --json
+    Example: telcli addresses create --file office.yaml --provider twilio --tenant acme-dental
     """
+    from dataclasses import replace
+
+    from telcli.models import TenantTag
     from telcli.output.views import ADDRESSES
     from telcli.services import addresses as svc
 
     app_ctx: AppContext = ctx.obj
+    tenant = tenant_value(tenant)
     values: dict[str, str | None] = dict(svc.load_file(file)) if file else {}
     flags = {
         "customer_name": customer_name,
@@ -67,6 +80,8 @@ def addresses_create(
     }
     values.update({k: v for k, v in flags.items() if v is not None})
     address = svc.build_input(values)
+    if tenant is not None:
+        address = replace(address, tenant=TenantTag(tenant))
     out = app_ctx.output(json=json_)
     carrier = _one_carrier(app_ctx, provider, out)
     created = svc.create(carrier, address, state=app_ctx.state, profile=app_ctx.ledger_profile)
@@ -81,9 +96,10 @@ def addresses_list(
         str | None, typer.Option("--country", "-c", help="Only addresses in this country.")
     ] = None,
     provider: ProviderOpt = None,
+    tenant: TenantOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """List the regulatory addresses of this profile, across providers.
+    """List the regulatory addresses of this profile, across providers (--tenant: its own).
 
     Example: telcli addresses list --country ZA --json
     """
@@ -91,9 +107,13 @@ def addresses_list(
     from telcli.services import addresses as svc
 
     app_ctx: AppContext = ctx.obj
+    tenant = tenant_value(tenant)
     out = app_ctx.output(json=json_)
     found = svc.list_addresses(
-        app_ctx.carriers(provider, notify=out.note), country=country, notify=out.note
+        app_ctx.carriers(provider, notify=out.note),
+        country=country,
+        tenant=tenant,
+        notify=out.note,
     )
     out.rows(found, ADDRESSES, empty="no addresses; create one with `telcli addresses create`")
     require_complete(found)

@@ -301,6 +301,54 @@ def numbers_configure(
     out.success(f"Configured {e164} at {updated.provider}")
 
 
+@app.command("tag")
+def numbers_tag(
+    ctx: typer.Context,
+    number: NumberArg,
+    tenant: TenantOpt = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Tenant's display name (Twilio: `ID · NAME`)."),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Remove the tenant: the number becomes untagged.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Move a number that belongs to another tenant.")
+    ] = False,
+    provider: ProviderOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record an owned number's tenant at its provider (--clear removes it).
+
+    Example: telcli numbers tag +14155550123 --tenant acme-dental --name "Acme Dental"
+    """
+    from telcli.models import TenantTag
+    from telcli.phone import parse_e164
+    from telcli.services import numbers as svc
+
+    app_ctx: AppContext = ctx.obj
+    tenant = tenant_value(tenant)
+    if (tenant is None) == (not clear):
+        raise UsageProblem("pass --tenant ID or --clear (one of them)")
+    if clear and name is not None:
+        raise UsageProblem("--name goes with --tenant, not --clear")
+    e164 = parse_e164(number)
+    out = app_ctx.output(json=json_)
+    carrier, owned = svc.locate(app_ctx.carriers(provider, notify=out.note), e164, notify=out.note)
+    tag = TenantTag(tenant, name) if tenant else None
+    updated = svc.set_tenant(
+        carrier, owned, tag, move=force, state=app_ctx.state, profile=app_ctx.ledger_profile
+    )
+    out.item(updated, _views().OWNED_NUMBERS)
+    if updated is owned:
+        out.note(f"{e164} already {'has no tenant' if clear else f'belongs to {tenant}'}")
+    else:
+        out.success(
+            f"{e164} at {updated.provider}: " + (f"tenant {tenant}" if tenant else "untagged")
+        )
+
+
 @app.command("pricing")
 def numbers_pricing(
     ctx: typer.Context,

@@ -143,15 +143,24 @@ def create(
 
 
 def list_addresses(
-    carriers: Sequence[Any], *, country: str | None = None, notify: Notify = _quiet
+    carriers: Sequence[Any],
+    *,
+    country: str | None = None,
+    tenant: str | None = None,
+    notify: Notify = _quiet,
 ) -> Listing[Address]:
-    """Every address of every carrier (concurrently), optionally of one country; ``errors``
-    names the carriers that could not be asked."""
+    """Every address of every carrier (concurrently), optionally of one country and of one
+    tenant (recorded at the provider); ``errors`` names the carriers that could not be asked."""
     country = country.upper() if country else None
     found = failover.each(
         carriers, lambda c: c.list_addresses(country), what="address listing", notify=notify
     )
-    rows = [a for _, items in found for a in items if not country or a.country == country]
+    rows = [
+        a
+        for _, items in found
+        for a in items
+        if (not country or a.country == country) and (tenant is None or a.tenant == tenant)
+    ]
     return Listing(rows, found.errors)
 
 

@@ -16,6 +16,7 @@ from telcli.errors import (
     ProviderRejected,
     ProviderUnavailable,
     TelcliError,
+    UsageProblem,
 )
 from telcli.models import (
     Attempt,
@@ -482,10 +483,32 @@ def configure(
 
 
 def set_tenant(
-    carrier: CarrierProvider, owned: OwnedNumber, tenant: TenantTag | None
+    carrier: CarrierProvider,
+    owned: OwnedNumber,
+    tenant: TenantTag | None,
+    *,
+    move: bool = True,
+    state: Any = None,
+    profile: str = "",
 ) -> OwnedNumber:
-    """Record ``tenant`` on ``owned`` at its provider (None clears it). Idempotent: a number
-    that already carries the tenant is returned without a request."""
-    if (tenant.id if tenant else None) == owned.tenant and (tenant is None or tenant.name is None):
+    """Record ``tenant`` on ``owned`` at its provider (None clears it); ledgered as ``tag``.
+    Idempotent: a number that already carries the tenant (and no new name is given) is
+    returned without a request. With ``move=False`` a number of another tenant is refused
+    (UsageProblem, exit 2) instead of moved."""
+    from telcli.storage.state import operation
+
+    wanted = tenant.id if tenant else None
+    if wanted == owned.tenant and (tenant is None or tenant.name is None):
         return owned
-    return carrier.set_tenant(owned, tenant)
+    if not move and tenant is not None and owned.tenant not in (None, tenant.id):
+        raise UsageProblem(
+            f"{owned.phone_number} belongs to tenant {owned.tenant}",
+            hint=f"pass --force to move it to {tenant.id}",
+        )
+    detail = {"from": owned.tenant, "to": wanted}
+    with operation(
+        state, "tag", str(carrier.name), profile, owned.phone_number, detail, tenant=wanted
+    ) as step:
+        updated = carrier.set_tenant(owned, tenant)
+        step.result_id = updated.id
+    return updated

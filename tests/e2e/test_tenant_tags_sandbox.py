@@ -203,3 +203,76 @@ def test_webhook_list_tenant_shows_captures_to_or_from_its_numbers(sb, tmp_path)
     ]
     assert listed("--tenant", "nobody") == []
     assert len(listed()) == 4
+
+
+ZA_ADDRESS = [
+    "--customer-name",
+    "Thandi Nkosi",
+    "--street",
+    "12 Long Street",
+    "--city",
+    "Cape Town",
+    "--region",
+    "Western Cape",
+    "--postal-code",
+    "8001",
+    "--country",
+    "ZA",
+]
+
+
+@pytest.mark.parametrize("provider", ["twilio", "telnyx"])
+def test_no_purchase_takes_another_tenants_address(sb, provider):
+    created = sb("addresses", "create", "-p", provider, *ZA_ADDRESS, "--tenant", "acme-dental")
+    assert created.exit_code == 0, created
+    listed = json.loads(sb("addresses", "list", "--tenant", "acme-dental", "--json").stdout)
+    assert [(a["tenant"], a["country"]) for a in listed] == [("acme-dental", "ZA")]
+    assert json.loads(sb("addresses", "list", "--tenant", "bolt-gym", "--json").stdout) == []
+    offers = json.loads(
+        sb("numbers", "search", "-p", provider, "-c", "ZA", "--limit", "2", "--json").stdout
+    )
+    first, second = (o["phone_number"] for o in offers)
+
+    # Before: the one ZA address (acme's) was attached to anyone's purchase, exit 0.
+    for tenant in (["--tenant", "bolt-gym"], []):
+        refused = sb("numbers", "buy", first, *tenant, "--yes")
+        assert refused.exit_code == 5, refused
+        assert "another tenant's address is never used by default" in refused.stderr
+
+    bought = sb("numbers", "buy", second, "--tenant", "acme-dental", "--yes", "--json")
+    assert bought.exit_code == 0, bought
+    data = json.loads(bought.stdout)
+    assert (data["address_id"], data["tenant"]) == (listed[0]["id"], "acme-dental")
+
+
+@pytest.mark.parametrize("provider", ["twilio", "telnyx"])
+def test_numbers_tag_adopts_moves_and_clears(sb, provider):
+    [number] = _numbers(sb, provider, 1)
+    assert sb("numbers", "buy", number, "--yes").exit_code == 0
+
+    def tenant_of():
+        rows = json.loads(sb("numbers", "list", "--json").stdout)
+        return next(r["tenant"] for r in rows if r["phone_number"] == number)
+
+    adopted = sb("numbers", "tag", number, "--tenant", "acme-dental", "--name", "Acme", "--json")
+    assert adopted.exit_code == 0, adopted
+    assert json.loads(adopted.stdout)["tenant"] == "acme-dental" == tenant_of()
+    again = sb("numbers", "tag", number, "--tenant", "acme-dental")
+    assert again.exit_code == 0 and "already belongs to acme-dental" in again.stderr
+
+    moving = sb("numbers", "tag", number, "--tenant", "bolt-gym")
+    assert moving.exit_code == 2 and "belongs to tenant acme-dental" in moving.stderr
+    assert tenant_of() == "acme-dental"
+    assert sb("numbers", "tag", number, "--tenant", "bolt-gym", "--force").exit_code == 0
+    assert tenant_of() == "bolt-gym"
+
+    assert sb("numbers", "tag", number, "--clear").exit_code == 0
+    assert tenant_of() is None
+    history = json.loads(sb("history", "--action", "tag", "--json").stdout)
+    assert len(history) == 3
+
+
+@pytest.mark.parametrize("args", [[], ["--tenant", "a", "--clear"], ["--clear", "--name", "x"]])
+def test_numbers_tag_needs_exactly_one_of_tenant_or_clear(sb, args):
+    result = sb("numbers", "tag", "+14155550123", *args)
+    assert result.exit_code == 2 and result.stdout == ""
