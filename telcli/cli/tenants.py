@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from telcli.cli.base import TelcliTyper, confirm
+from telcli.cli.base import TelcliTyper, confirm, require_complete
 from telcli.cli.options import DryRunOpt, JsonOpt, YesOpt
 from telcli.context import AppContext
 from telcli.errors import PartialFailure, UsageProblem
@@ -350,6 +350,7 @@ def tenants_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
     out = app_ctx.output(json=json_)
     found = svc.summaries(_deps(app_ctx, out))
     out.rows(found, TENANT_SUMMARIES, empty="no tenants: no number carries a tenant tag")
+    require_complete(found)
 
 
 @app.command("remove")

@@ -40,8 +40,10 @@ from telcli.models import (
     AddressRequirement,
     Assistant,
     AvailableNumber,
+    Listing,
     NumberConfig,
     OwnedNumber,
+    ProviderFailure,
     TenantTag,
     VapiNumber,
 )
@@ -214,6 +216,7 @@ class TenantPlan:
     problems: list[str] = field(default_factory=list)  # why it cannot converge now
     connection_id: str | None = None
     messaging_profile_id: str | None = None
+    blocked: bool = False  # a carrier could not be listed: what the tenant holds is unknown
 
     @property
     def tenant(self) -> str:
@@ -418,7 +421,7 @@ def plan(
                     "cannot tell what the tenant holds: "
                     + "; ".join(f"{k}: {v}" for k, v in sorted(down.items()))
                 )
-                need = 0
+                tp.blocked, need = True, 0
         if need > 0:
             tp.buy = _candidates(spec, need, deps, searches, demand, taken)
             tp.shortfall = need - len(tp.buy)
@@ -701,7 +704,15 @@ def apply(
         return [one(tp) for tp in plans]
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         futures = [pool.submit(contextvars.copy_context().run, one, tp) for tp in plans]
-        return [f.result() for f in futures]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            # Ctrl-C (or a bug): tenants under way finish their current step and journal it;
+            # none starts any more.
+            stop.set()
+            for f in futures:
+                f.cancel()
+            raise
 
 
 def _apply_tenant(
@@ -763,6 +774,8 @@ def _converge(
     lease: Lease,
 ) -> None:
     spec = tp.spec
+    if tp.blocked:
+        raise _Incomplete("; ".join(tp.problems))
     if tp.problems and not tp.buy and not tp.held:
         raise TelcliError("; ".join(tp.problems))
     held = list(tp.held)
@@ -1148,10 +1161,11 @@ class TenantSummary:
         }
 
 
-def summaries(deps: Deps) -> list[TenantSummary]:
+def summaries(deps: Deps) -> Listing[TenantSummary]:
     """Every tenant known at the providers, plus tenants only the journal knows (holding
     nothing now). Monthly cost: the price the ledger recorded at purchase, else the carrier's
-    published price for the number's country and type."""
+    published price for the number's country and type. ``errors``: providers that could not
+    be listed (their numbers are missing from the counts)."""
     holdings = discover(deps, vapi=deps.vapi is not None)
     prices = _ledger_prices(deps.state, deps.profile)
     published: dict[tuple[str, str, str], tuple[Decimal | None, str | None]] = {}
@@ -1173,7 +1187,8 @@ def summaries(deps: Deps) -> list[TenantSummary]:
                 s.monthly[currency or "?"] = s.monthly.get(currency or "?", Decimal(0)) + price
     for ts in journal(deps.state, deps.profile):
         out.setdefault(ts.tenant, TenantSummary(ts.tenant, None, {}, 0, 0, {}))
-    return [out[k] for k in sorted(out)]
+    errors = [ProviderFailure(k, v, 6) for k, v in sorted(holdings.unreachable.items())]
+    return Listing([out[k] for k in sorted(out)], errors)
 
 
 def _display_name(label: str | None) -> str | None:

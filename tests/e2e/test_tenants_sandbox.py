@@ -156,6 +156,13 @@ def test_status_and_list_follow_the_journal_and_the_providers(sb, plan_file):
     assert listed["acme-dental"]["monthly"] == [{"currency": "USD", "amount": "2.30"}]
     assert (listed["quiet"]["name"], listed["quiet"]["in_vapi"]) == ("Quiet Co", 0)
     assert listed["bolt"]["by_provider"] == {"telnyx": 1}
+    partial = sb(
+        "tenants", "list", "--json", env={"TELCLI_SANDBOX_FAULTS": "telnyx.list:status=503"}
+    )
+    assert partial.exit_code == 7 and "telnyx failed" in partial.stderr
+    rows, _ = json.JSONDecoder().raw_decode(partial.stdout)  # then {"errors": [...]}
+    assert "bolt" not in {t["tenant"] for t in rows if t["numbers"]}
+    assert {t["tenant"] for t in rows if t["numbers"]} == {"acme-dental", "quiet"}
 
 
 def test_apply_needs_yes_off_a_tty_and_respects_max_spend(sb, plan_file):
@@ -259,3 +266,31 @@ def test_a_tenant_another_apply_holds_is_skipped_and_said(sb, plan_file, make_ct
     assert "another telcli apply (pid 1 on other-host) is converging bolt" in out["bolt"]["error"]
     assert out["acme-dental"]["status"] == "done"
     assert not [n for n in owned(sb).values() if n["tenant"] == "bolt"]
+
+
+def test_the_optional_test_sms_proves_each_new_number_once(sb, home, monkeypatch):
+    monkeypatch.setenv("TELCLI_SANDBOX_SPEED", "50")
+    path = home / "t.yaml"
+    path.write_text(
+        "version: 1\ndefaults: {providers: [twilio]}\ntenants:\n"
+        "  - {id: good, test: {sms_to: '+15005550007'}}\n"
+        "  - {id: bad, test: {sms_to: '+15005550002'}}\n"
+    )
+    first = sb("tenants", "apply", str(path), "--yes", "--json")
+    out = {r["tenant"]: r for r in js(first, code=7)}
+    assert out["good"]["status"] == "done"
+    assert [s["status"] for s in out["good"]["steps"] if s["step"] == "test"] == ["done"]
+    assert out["bad"]["status"] == "failed" and "test of" in out["bad"]["error"]
+    sent = [e for e in js(sb("history", "--json")) if e["action"].startswith("sms")]
+    assert len(sent) == 2
+    again = js(sb("tenants", "apply", str(path), "--json"))  # nothing new: no test resent
+    assert [r["status"] for r in again] == ["done", "done"]
+    assert len([e for e in js(sb("history", "--json")) if e["action"].startswith("sms")]) == 2
+
+
+def test_apply_on_a_tty_asks_and_draws_progress_on_stderr(sb, plan_file):
+    result = sb("tenants", "apply", str(plan_file), "--tenant", "bolt", tty=True, input="y\n")
+    assert result.exit_code == 0, result
+    assert "Buy 1 number(s)? [y/N]" in result.stderr
+    assert "Tenant" in result.stderr and "bolt" in result.stderr  # the live table
+    assert "bolt" in result.stdout and "done" in result.stdout
