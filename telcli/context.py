@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from telcli.storage.completion_cache import CompletionCache
     from telcli.storage.config import Settings
     from telcli.storage.credentials import CredentialStore, Resolved
+    from telcli.storage.ratelimits import RateLimits
     from telcli.storage.state import RunInfo, StateDB
     from telcli.transport import RetryPolicy
 
@@ -56,6 +57,8 @@ class AppContext:
     # time, injectable so tests of retries and breakers never really wait
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    # wall-clock epoch seconds, for state shared between processes (pacing)
+    clock: Callable[[], float] = field(default=time.time, repr=False)
     _carriers: dict[str, Any] = field(default_factory=dict, repr=False)
     _noted_profile: set[str] = field(default_factory=set, repr=False)
 
@@ -276,8 +279,27 @@ class AppContext:
             transport=transport,
             timeout=self.settings.timeout,
             debug_log=self.debug_log(secrets),
-            retry=self.retry_policy,
+            retry=self.paced_policy(provider, values),
         )
+
+    @cached_property
+    def ratelimits(self) -> RateLimits:
+        from telcli.storage.ratelimits import RateLimits
+
+        return RateLimits(self.state.path, clock=self.clock)
+
+    def paced_policy(self, provider: str, credentials: Mapping[str, str]) -> RetryPolicy:
+        """The command's retry policy, with the token bucket of the account these credentials
+        belong to: every process of this TELCLI_HOME and profile paces through the same one."""
+        from dataclasses import replace
+
+        from telcli.storage.ratelimits import DEFAULT_RATES, account_id
+
+        ceiling = self.settings.rate_limits.get(provider, DEFAULT_RATES[provider])
+        pacer = self.ratelimits.pacer(
+            provider, self.ledger_profile, account_id(provider, credentials), ceiling
+        )
+        return replace(self.retry_policy, pacer=pacer)
 
     @cached_property
     def retry_policy(self) -> RetryPolicy:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -137,6 +137,19 @@ class Deadline:
         return self._end - now
 
 
+class Pacer(Protocol):
+    """One provider account's shared token bucket (``storage/ratelimits.py``), as
+    :func:`send` uses it: a token before every attempt, every 429 reported."""
+
+    def acquire(self, max_wait: float | None = None) -> Any: ...
+
+    def next_slot(self) -> Any: ...
+
+    def paused_until(self) -> float: ...
+
+    def throttled(self, grant: Any, retry_after: float | None) -> float: ...
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How :func:`send` retries: the first retry after a 5xx or a lost connection at once,
@@ -146,7 +159,8 @@ class RetryPolicy:
     never really wait. ``deadline=None``: a fresh :data:`DEFAULT_DEADLINE` per request.
 
     Clients retry nothing unless given a policy (:data:`NO_RETRY`): the CLI builds one per
-    command (``AppContext.retry_policy``) and hands it to providers via ``ProviderSettings``.
+    command (``AppContext.retry_policy``) and hands it to providers via ``ProviderSettings``,
+    with the ``pacer`` of the provider's account: every attempt then waits for a token.
     """
 
     max_attempts: int = 5
@@ -157,6 +171,7 @@ class RetryPolicy:
     deadline: Deadline | None = None
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     random: Callable[[], float] = field(default=random.random, repr=False)
+    pacer: Pacer | None = field(default=None, repr=False, compare=False)
 
     def backoff(self, retry: int, *, throttled: bool = False) -> float:
         """The pause before retry number ``retry`` (1-based), with full jitter.
@@ -259,6 +274,7 @@ def send(
     last: httpx.Response | None
     while True:
         attempt += 1
+        grant = _pace(policy, deadline, provider, log)
         try:
             answer = _send_once(client, method, url, provider, idempotent, deadline, kwargs)
             _note_request_id(client, provider, answer)
@@ -271,6 +287,8 @@ def send(
             why = exc.message
         else:
             status = answer.status_code
+            if status == 429 and policy.pacer is not None:
+                policy.pacer.throttled(grant, parse_retry_after(answer.headers.get("Retry-After")))
             if status not in RETRY_STATUSES or not (idempotent or status == 429):
                 return answer
             failure, last = None, answer
@@ -301,6 +319,43 @@ def send(
                 f"{policy.max_attempts - 1} in {wait:.2f} s"
             )
         policy.sleep(wait)
+
+
+def _pace(policy: RetryPolicy, deadline: Deadline, provider: str, log: DebugLog | None) -> Any:
+    """Take a token from the account's bucket, waiting for it within the deadline; a slot
+    past the deadline is a ``ProviderUnavailable`` that names the wait (nothing was sent)."""
+    pacer = policy.pacer
+    if pacer is None:
+        return None
+    while True:
+        remaining = deadline.remaining()
+        grant = pacer.acquire(None if remaining is None else max(remaining, 0.0))
+        if grant is None:
+            slot = pacer.next_slot()
+            why = (
+                f"every request to the account is paused for {slot.wait:.1f} s after a 429"
+                if slot.paused
+                else f"the next request slot is {slot.wait:.1f} s away at {slot.rate:.1f}"
+                " requests/s"
+            )
+            raise ProviderUnavailable(
+                f"{provider} rate limit: {why}, past the command's deadline"
+                f" ({max(remaining or 0.0, 0.0):.1f} s left)",
+                provider=provider,
+                sent=False,
+                hint="allow more time with --timeout, or share the account with fewer"
+                " processes; `telcli providers status` shows its rate and recent 429s",
+            )
+        if grant.wait <= 0:
+            return grant
+        if log is not None:
+            reason = "paused after a 429" if grant.paused else f"{grant.rate:.1f} requests/s"
+            log(f"pacing: {provider} waits {grant.wait:.2f} s for a request slot ({reason})")
+        policy.sleep(grant.wait)
+        # A 429 seen by another request while this one slept pauses the account past the
+        # slot it had: queue again behind the pause.
+        if pacer.paused_until() <= grant.at:
+            return grant
 
 
 def _send_once(

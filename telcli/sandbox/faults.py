@@ -21,8 +21,12 @@ Whether the k-th request a rule matches is hit depends only on the rule's seed a
 - ``drop_response``: run the operation (its effects are committed), then cut the connection
   before the answer: the ambiguous case;
 - ``latency``: sleep that long before the operation (alone or with any kind above);
-- ``rate_limit``: at most N requests per second (per rule): beyond that a 429 with the seconds
-  to the next window in ``Retry-After``, like the real APIs.
+- ``rate_limit``: at most N requests per second per account (a token bucket holding one
+  second's worth, so N at once after a quiet second): beyond that a 429 with the seconds until
+  the next request would be allowed in ``Retry-After`` (whole seconds, at least 1), like the
+  real APIs. The bucket is kept in the sandbox's SQLite file, for rules from the environment
+  too, so every process using one sandbox shares each account's limit (``sandbox serve`` is
+  one process and holds one).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -44,14 +49,20 @@ from telcli.sandbox.wire import DropConnection, Request, Response
 
 PROVIDERS = ("twilio", "telnyx")
 HANG_SECONDS = 30.0
+_TWILIO_ACCOUNT = re.compile(r"/Accounts/(AC[0-9a-fA-F]{32})")
 
 _TABLE = """
 CREATE TABLE IF NOT EXISTS sandbox_faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     rule TEXT NOT NULL,
-    seen INTEGER NOT NULL DEFAULT 0,
-    window_start REAL NOT NULL DEFAULT 0,
-    window_count INTEGER NOT NULL DEFAULT 0
+    seen INTEGER NOT NULL DEFAULT 0
+)
+"""
+# One token bucket per rate-limit rule and account: ``tat`` is when it would be empty.
+_BUCKETS = """
+CREATE TABLE IF NOT EXISTS sandbox_rate_limits (
+    key TEXT PRIMARY KEY,
+    tat REAL NOT NULL
 )
 """
 
@@ -227,12 +238,12 @@ def parse_rules(spec: str | None) -> list[FaultRule]:
 
 
 class _MemoryCounters:
-    """Counters of one process (rules from the environment)."""
+    """Counters of one process (rules from the environment, with no sandbox file)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seen: dict[int, int] = {}
-        self._windows: dict[int, tuple[float, int]] = {}
+        self._buckets: dict[str, float] = {}
 
     def next(self, rule: FaultRule) -> int:
         with self._lock:
@@ -240,27 +251,42 @@ class _MemoryCounters:
             self._seen[rule.id or 0] = k
             return k
 
-    def admit(self, rule: FaultRule, now: float) -> float | None:
+    def admit(self, rule: FaultRule, account: str, now: float) -> float | None:
+        key = _bucket_key(rule, account)
         with self._lock:
-            start, count = self._windows.get(rule.id or 0, (0.0, 0))
-            wait, start, count = _window(rule, now, start, count)
-            self._windows[rule.id or 0] = (start, count)
+            wait, self._buckets[key] = _take(rule, now, self._buckets.get(key, 0.0))
             return wait
 
 
-def _window(
-    rule: FaultRule, now: float, start: float, count: int
-) -> tuple[float | None, float, int]:
-    """Fixed one-second windows (or longer for fractional limits): at most ``rate_limit``
-    requests per second. Returns (seconds to wait or None, new start, new count)."""
+def _bucket_key(rule: FaultRule, account: str) -> str:
+    # By what the rule says, not its id: the same rule from the environment of several
+    # processes is one limit.
+    return f"{rule.target}|{rule.rate_limit!r}|{account}"
+
+
+def _take(rule: FaultRule, now: float, tat: float) -> tuple[float | None, float]:
+    """One request against a token bucket of ``rate_limit`` per second holding one second's
+    worth (GCRA). Returns (seconds until a request would be allowed, or None: allowed; the new
+    ``tat``)."""
     assert rule.rate_limit is not None
-    length = max(1.0, 1.0 / rule.rate_limit)
-    allowed = max(1, int(rule.rate_limit * length))
-    if now - start >= length:
-        start, count = now, 0
-    if count >= allowed:
-        return start + length - now, start, count
-    return None, start, count + 1
+    interval = 1.0 / rule.rate_limit
+    tolerance = max(0.0, rule.rate_limit - 1.0) * interval  # a burst of N after a quiet second
+    tat = max(tat, now)
+    if tat - now > tolerance + 1e-9:  # float sums of intervals must not refuse the Nth
+        return tat - tolerance - now, tat
+    return None, tat + interval
+
+
+def _account(request: Request) -> str:
+    """Who the request counts against: the Twilio account in the path, else the credential
+    (hashed: the sandbox file keeps no secret)."""
+    import hashlib
+
+    found = _TWILIO_ACCOUNT.search(request.path)
+    if found:
+        return found.group(1)
+    auth = request.headers.get("authorization", "")
+    return hashlib.sha256(auth.encode()).hexdigest()[:12]
 
 
 class FaultStore:
@@ -327,17 +353,18 @@ class FaultStore:
             ).fetchone()
             return int(row[0]) if row else 1
 
-    def admit(self, rule: FaultRule, now: float) -> float | None:
+    def admit(self, rule: FaultRule, account: str, now: float) -> float | None:
+        key = _bucket_key(rule, account)
         with self._connect(write=True) as conn:
+            conn.execute(_BUCKETS)
             row = conn.execute(
-                "SELECT window_start, window_count FROM sandbox_faults WHERE id = ?", (rule.id,)
+                "SELECT tat FROM sandbox_rate_limits WHERE key = ?", (key,)
             ).fetchone()
-            if row is None:
-                return None
-            wait, start, count = _window(rule, now, row[0], row[1])
+            wait, tat = _take(rule, now, row[0] if row else 0.0)
             conn.execute(
-                "UPDATE sandbox_faults SET window_start = ?, window_count = ? WHERE id = ?",
-                (start, count, rule.id),
+                "INSERT INTO sandbox_rate_limits (key, tat) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET tat = excluded.tat",
+                (key, tat),
             )
             return wait
 
@@ -404,7 +431,9 @@ class FaultInjector:
                 continue
             counters = self._counters(rule)
             if rule.rate_limit is not None:
-                wait = counters.admit(rule, self.clock())
+                # Rate limits count in the sandbox file whatever the rule's origin.
+                limits = self.store if self.store is not None else self.memory
+                wait = limits.admit(rule, _account(request), self.clock())
                 if wait is not None:
                     return _error(rule.provider, 429, retry_after=wait)
             if rule.drop_response or (rule.rate_limit is not None and rule.kind == "rate-limit"):

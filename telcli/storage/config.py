@@ -10,6 +10,10 @@
       failures: 5          #   consecutive retryable failures that open the circuit...
       window: 60           #   ...within this many seconds
       cooldown: 30         #   seconds before one probe request may test the provider again
+    rate_limits:           # requests/s per provider account: the pacing ceiling (per profile too)
+      twilio: 100
+      telnyx: 50
+      vapi: 20
     profiles:
       staging:
         sandbox: true
@@ -32,6 +36,7 @@ from telcli.errors import ConfigError
 
 PROVIDERS = ("twilio", "telnyx")
 BASE_URL_KEYS = ("twilio", "twilio_pricing", "telnyx", "vapi")
+RATE_LIMIT_KEYS = ("twilio", "telnyx", "vapi")
 _SECRET_KEYS = {"auth_token", "api_key", "api_secret", "token", "secret", "password"}
 
 
@@ -47,6 +52,7 @@ class Settings:
     breaker_window: float = 60.0
     breaker_cooldown: float = 30.0
     base_urls: dict[str, str] = field(default_factory=dict)
+    rate_limits: dict[str, float] = field(default_factory=dict)  # requests/s per provider
     path: Path | None = None
     profiles: tuple[str, ...] = ()
     allowed_destinations: tuple[str, ...] = ()
@@ -71,7 +77,7 @@ def _check_section(path: Path, mapping: Any, *, where: str, top: bool) -> dict[s
     if not isinstance(mapping, yaml.MappingNode):
         raise ConfigError(f"{_where(path, mapping)}: {where} must be a mapping of key: value")
     allowed = {"providers", "default_country", "sandbox", "timeout", "deadline", "base_urls"}
-    allowed |= {"test"}
+    allowed |= {"test", "rate_limits"}
     if top:
         allowed |= {"default_profile", "profiles", "breaker"}
     out: dict[str, Any] = {}
@@ -130,6 +136,24 @@ def _check_section(path: Path, mapping: Any, *, where: str, top: bool) -> dict[s
                     raise ConfigError(f"{_where(path, v)}: breaker.{k.value} must be {kind}")
                 breaker[k.value] = number
             out[key] = breaker
+        elif key == "rate_limits":
+            if not isinstance(value_node, yaml.MappingNode):
+                raise ConfigError(f"{loc}: rate_limits must be a mapping, e.g. {{telnyx: 50}}")
+            limits = {}
+            for k, v in value_node.value:
+                if k.value not in RATE_LIMIT_KEYS:
+                    raise ConfigError(
+                        f"{_where(path, k)}: rate_limits: unknown provider {k.value!r}",
+                        hint="valid keys: " + ", ".join(RATE_LIMIT_KEYS),
+                    )
+                number = _scalar(path, f"rate_limits.{k.value}", v)
+                if isinstance(number, bool) or not isinstance(number, int | float) or number <= 0:
+                    raise ConfigError(
+                        f"{_where(path, v)}: rate_limits.{k.value} must be a positive number"
+                        " of requests per second"
+                    )
+                limits[k.value] = float(number)
+            out[key] = limits
         elif key == "test":
             out[key] = _check_test(path, loc, value_node)
         elif key == "base_urls":
@@ -234,6 +258,10 @@ def load_settings(path: Path, profile: str | None) -> Settings:
     merged = {**data, **profiles.get(name, {})}
     breaker: dict[str, float] = data.get("breaker", {})
     base_urls = {**data.get("base_urls", {}), **profiles.get(name, {}).get("base_urls", {})}
+    rate_limits = {
+        **data.get("rate_limits", {}),
+        **profiles.get(name, {}).get("rate_limits", {}),
+    }
     return Settings(
         profile=name,
         providers=merged.get("providers", PROVIDERS),
@@ -245,6 +273,7 @@ def load_settings(path: Path, profile: str | None) -> Settings:
         breaker_window=float(breaker.get("window", 60.0)),
         breaker_cooldown=float(breaker.get("cooldown", 30.0)),
         base_urls=base_urls,
+        rate_limits=rate_limits,
         path=path,
         profiles=tuple(sorted(profiles)),
         allowed_destinations=merged.get("test", {}).get("allowed_destinations", ()),

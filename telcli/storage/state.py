@@ -124,6 +124,34 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (profile, tenant)
     )
     """,
+    # 6: client-side pacing, one token bucket per provider account (see storage/ratelimits.py),
+    # and the 429s of the last hour per account (for `providers status`)
+    """
+    CREATE TABLE ratelimits (
+        provider TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        account TEXT NOT NULL,
+        ceiling REAL NOT NULL,
+        rate REAL NOT NULL,
+        tat REAL NOT NULL,
+        paused_until REAL NOT NULL,
+        known REAL,
+        decreased_at REAL NOT NULL,
+        window_start REAL NOT NULL,
+        window_count INTEGER NOT NULL,
+        previous_count INTEGER NOT NULL,
+        updated_at REAL NOT NULL,
+        last_throttled_at REAL,
+        PRIMARY KEY (provider, profile, account)
+    );
+    CREATE TABLE throttles (
+        provider TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        account TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX throttles_account ON throttles (provider, profile, account, at)
+    """,
 ]
 
 LEDGER_STATUSES = ("pending", "succeeded", "failed", "unknown")

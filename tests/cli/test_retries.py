@@ -33,7 +33,12 @@ def clock() -> FakeClock:
 @pytest.fixture
 def run(telcli, make_ctx, clock):
     def invoke(*args: str):
-        ctx = make_ctx(env={"TELNYX_API_KEY": KEY}, monotonic=clock.monotonic, sleep=clock.sleep)
+        ctx = make_ctx(
+            env={"TELNYX_API_KEY": KEY},
+            monotonic=clock.monotonic,
+            sleep=clock.sleep,
+            clock=clock.monotonic,
+        )
         return telcli(*args, ctx=ctx)
 
     return invoke
@@ -112,7 +117,7 @@ def test_the_deadline_restarts_after_a_confirmation(make_ctx, clock, monkeypatch
 
     from telcli.cli.base import confirm
 
-    ctx = make_ctx(tty=True, monotonic=clock.monotonic, sleep=clock.sleep)
+    ctx = make_ctx(tty=True, monotonic=clock.monotonic, sleep=clock.sleep, clock=clock.monotonic)
     ctx.timeout = 10
     deadline = ctx.retry_policy.deadline
     assert deadline.remaining() == 10  # the first request started the clock

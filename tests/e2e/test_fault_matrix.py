@@ -143,7 +143,7 @@ def clock() -> FakeClock:
 def sandbox(telcli, make_ctx, clock):
     def run(*args: str, faults: str = ""):
         env = {"TELCLI_SANDBOX": "1", "TELCLI_SANDBOX_FAULTS": faults}
-        ctx = make_ctx(env=env, sleep=clock.sleep, monotonic=clock.monotonic)
+        ctx = make_ctx(env=env, sleep=clock.sleep, monotonic=clock.monotonic, clock=clock.monotonic)
         return telcli(*args, ctx=ctx)
 
     return run

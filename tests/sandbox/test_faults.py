@@ -112,15 +112,38 @@ def test_latency_sleeps_before_answering(db_path):
     assert tw.get(OWNED).status_code == 200 and clock.slept == [0.25]
 
 
-def test_rate_limit_allows_n_per_second_then_429_until_the_next_window(db_path):
+def test_rate_limit_is_a_bucket_of_one_seconds_worth(db_path):
     clock = Clock()
     tw, _ = clients(db_path, injector(FaultRule("twilio", rate_limit=3), clock=clock))
     assert [tw.get(OWNED).status_code for _ in range(4)] == [200, 200, 200, 429]
-    clock.now += 0.4
     r = tw.get(OWNED)
-    assert r.status_code == 429 and r.headers["Retry-After"] == "1"
-    clock.now += 0.6  # the next one-second window
+    assert r.status_code == 429 and r.headers["Retry-After"] == "1"  # whole seconds, >= 1
+    clock.now += 0.34  # a third of a second: one more request
+    assert [tw.get(OWNED).status_code for _ in range(2)] == [200, 429]
+    clock.now += 1.0  # a quiet second refills the bucket: three at once again
+    assert [tw.get(OWNED).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_a_slow_rate_limit_says_how_long_to_wait(db_path):
+    clock = Clock()
+    tw, _ = clients(db_path, injector(FaultRule("twilio", rate_limit=0.2), clock=clock))
     assert tw.get(OWNED).status_code == 200
+    r = tw.get(OWNED)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "5"
+
+
+def test_rate_limits_from_the_environment_are_shared_through_the_sandbox_file(db_path):
+    """Two in-process sandboxes (two telcli processes) with the same TELCLI_SANDBOX_FAULTS
+    share each account's limit; the other provider's account is not touched."""
+    clock = Clock()
+    rules = parse_rules("twilio:rate-limit=2/s;telnyx:rate-limit=2/s")
+    first, second = (
+        FaultInjector(FaultStore(db_path), rules, sleep=clock.sleep, clock=clock.time)
+        for _ in range(2)
+    )
+    (tw1, tx1), (tw2, _) = clients(db_path, first), clients(db_path, second)
+    assert [c.get(OWNED).status_code for c in (tw1, tw2, tw1, tw2)] == [200, 200, 429, 429]
+    assert tx1.get("phone_numbers").status_code == 200
 
 
 def test_a_seeded_schedule_replays_exactly(db_path):

@@ -47,6 +47,21 @@ def test_profile_overrides_top_level(home):
     assert acme.default_country == "GB"
 
 
+def test_rate_limits_merge_per_provider_with_the_profile_winning(home):
+    path = write(
+        home,
+        """
+        rate_limits: {twilio: 30, telnyx: 20}
+        profiles:
+          bulk:
+            rate_limits: {telnyx: 7.5}
+        """,
+    )
+    assert load_settings(path, None).rate_limits == {"twilio": 30, "telnyx": 20}
+    assert load_settings(path, "bulk").rate_limits == {"twilio": 30, "telnyx": 7.5}
+    assert load_settings(home / "absent.yaml", None).rate_limits == {}
+
+
 def test_default_profile_key_selects_a_profile(home):
     path = write(home, "default_profile: acme\nprofiles:\n  acme: {timeout: 5}\n")
     assert load_settings(path, None).timeout == 5.0
@@ -63,6 +78,9 @@ def test_default_profile_key_selects_a_profile(home):
         ("auth_token: abc\n", ":1", "secrets do not belong in the config file"),
         ("providers: [twilio\n", ":2", "invalid YAML"),
         ("base_urls: {telnyx: ftp://x}\n", ":1", "must be an http(s) URL"),
+        ("rate_limits: {plivo: 5}\n", ":1", "rate_limits: unknown provider 'plivo'"),
+        ("rate_limits:\n  telnyx: 0\n", ":2", "rate_limits.telnyx must be a positive number"),
+        ("rate_limits: 50\n", ":1", "rate_limits must be a mapping"),
     ],
 )
 def test_bad_files_name_file_line_and_key(home, text, where, says):
