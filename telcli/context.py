@@ -288,14 +288,21 @@ class AppContext:
 
         return RateLimits(self.state.path, clock=self.clock)
 
+    @property
+    def rate_ceilings(self) -> dict[str, float]:
+        """Requests/s per provider account: config ``rate_limits`` over the defaults."""
+        from telcli.storage.ratelimits import DEFAULT_RATES
+
+        return {**DEFAULT_RATES, **self.settings.rate_limits}
+
     def paced_policy(self, provider: str, credentials: Mapping[str, str]) -> RetryPolicy:
         """The command's retry policy, with the token bucket of the account these credentials
         belong to: every process of this TELCLI_HOME and profile paces through the same one."""
         from dataclasses import replace
 
-        from telcli.storage.ratelimits import DEFAULT_RATES, account_id
+        from telcli.storage.ratelimits import account_id
 
-        ceiling = self.settings.rate_limits.get(provider, DEFAULT_RATES[provider])
+        ceiling = self.rate_ceilings[provider]
         pacer = self.ratelimits.pacer(
             provider, self.ledger_profile, account_id(provider, credentials), ceiling
         )

@@ -31,7 +31,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "webhook": ("telcli.cli.webhooks", "Capture, sign, verify and replay provider webhooks."),
     "providers": (
         "telcli.cli.providers",
-        "Provider health: credentials, circuit breakers, latency.",
+        "Provider health: credentials, circuit breakers, latency, pacing.",
     ),
     "test": (
         "telcli.cli.testing",

@@ -12,7 +12,7 @@ from telcli.context import AppContext
 from telcli.models import CARRIERS, ProviderChoice
 
 app = TelcliTyper(
-    help="Provider health: credentials, circuit breakers, latency.", no_args_is_help=True
+    help="Provider health: credentials, circuit breakers, latency, pacing.", no_args_is_help=True
 )
 
 
@@ -24,7 +24,10 @@ def _providers(app_ctx: AppContext) -> list[str]:
 
 @app.command("status")
 def providers_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
-    """Show each provider's credential source, circuit breaker, last error and median latency.
+    """Show each provider's credentials, circuit breaker, last error, latency and pacing.
+
+    Pacing: the account's current request rate, its ceiling (`rate_limits`), the 429s of
+    the last hour and a pause in force after one.
 
     Never calls a provider: it reports what recent commands saw.
 
@@ -42,6 +45,8 @@ def providers_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
         profile=app_ctx.ledger_profile,
         sources={str(c.provider): c.source for c in creds},
         breakers=app_ctx.breakers,
+        ratelimits=app_ctx.ratelimits,
+        ceilings=app_ctx.rate_ceilings,
     )
     out.rows(rows, _views().PROVIDER_STATUS)
 

@@ -160,6 +160,9 @@ PROVIDER_STATUS = (
     Column("Last error", lambda p: p.breaker.last_error),
     Column("At", lambda p: _when(p.breaker.last_error_at)),
     Column("Latency", lambda p: _latency(p.breaker), justify="right"),
+    Column("Rate/s", lambda p: f"{p.rate:g}/{p.ceiling:g}", justify="right"),
+    Column("429s 1h", lambda p: p.pacing.throttled_last_hour if p.pacing else 0, justify="right"),
+    Column("Paused until", lambda p: _when(p.pacing.paused_until if p.pacing else None)),
 )
 
 

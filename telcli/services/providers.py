@@ -1,13 +1,16 @@
-"""Provider health: credential source, circuit breaker, last error, median latency."""
+"""Provider health: credential source, circuit breaker, last error, median latency, pacing."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telcli.storage.breakers import HALF_OPEN, OPEN, Breaker, Breakers, iso_time
+
+if TYPE_CHECKING:
+    from telcli.storage.ratelimits import Bucket, RateLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +20,12 @@ class ProviderStatus:
     credentials: str  # "env" | "keyring" | "sandbox" | "missing" | "unavailable"
     state: str  # the breaker as a caller meets it: closed | open | half-open
     breaker: Breaker
+    ceiling: float  # the configured pacing ceiling, requests/s
+    pacing: Bucket | None = None  # the account's bucket (its most recently used one)
+
+    @property
+    def rate(self) -> float:
+        return self.pacing.rate if self.pacing is not None else self.ceiling
 
     def to_json(self) -> dict[str, Any]:
         b = self.breaker
@@ -31,6 +40,10 @@ class ProviderStatus:
             "last_error_at": iso_time(b.last_error_at),
             "last_success_at": iso_time(b.last_success_at),
             "median_latency_ms": b.median_latency_ms,
+            "rate": self.rate,
+            "rate_ceiling": self.ceiling,
+            "throttled_last_hour": self.pacing.throttled_last_hour if self.pacing else 0,
+            "paused_until": iso_time(self.pacing.paused_until) if self.pacing else None,
         }
 
 
@@ -40,17 +53,31 @@ def status(
     profile: str,
     sources: Mapping[str, str],
     breakers: Breakers,
+    ratelimits: RateLimits,
+    ceilings: Mapping[str, float],
     now: Callable[[], float] = time.time,
 ) -> list[ProviderStatus]:
     """One row per provider. An open breaker whose cool-down is over shows as half-open: the
-    next call is the probe."""
+    next call is the probe. Pacing is that of the account the profile used last (the rate is
+    the ceiling until a command has used it)."""
     rows = []
     for name in providers:
         b = breakers.get(name)
         state = b.state
         if state == OPEN and (b.open_until or 0) <= now():
             state = HALF_OPEN
-        rows.append(ProviderStatus(name, profile, sources.get(name, "missing"), state, b))
+        buckets = ratelimits.buckets(name, profile)
+        rows.append(
+            ProviderStatus(
+                name,
+                profile,
+                sources.get(name, "missing"),
+                state,
+                b,
+                ceilings[name],
+                buckets[0] if buckets else None,
+            )
+        )
     return rows
 
 

@@ -106,17 +106,22 @@ class RateLimits:
         if self._conn is None:
             from telcli.storage.state import MIGRATIONS, StateDB
 
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            def migrate() -> None:  # creates the file privately, brings the schema up to date
+                db = StateDB(self.path)
+                try:
+                    db.conn  # noqa: B018
+                finally:
+                    db.close()
+
+            if not self.path.exists():
+                migrate()
             conn = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
             conn.execute("PRAGMA busy_timeout=30000")
+            # Each new context costs one cheap read, not a second open, once the schema is on.
             if conn.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
-                migrate = StateDB(self.path)  # brings the schema up to date, as breakers do
-                try:
-                    migrate.conn  # noqa: B018
-                finally:
-                    migrate.close()
+                migrate()
             # No fsync per token: losing the last pacing update on power loss is harmless.
             conn.execute("PRAGMA synchronous=NORMAL")
             self._conn = conn

@@ -61,8 +61,36 @@ def test_status_before_anything_happened(run):
         "last_error_at": None,
         "last_success_at": None,
         "median_latency_ms": None,
+        "rate": 50.0,
+        "rate_ceiling": 50.0,
+        "throttled_last_hour": 0,
+        "paused_until": None,
     }
     assert rows["twilio"]["credentials"] == "missing"
+    assert (rows["twilio"]["rate"], rows["twilio"]["rate_ceiling"]) == (100.0, 100.0)
+
+
+def test_status_shows_the_pacing_429s_taught_the_shared_bucket(run, make_ctx, home):
+    """A 429 seen by one command lowers the account's rate and pauses it; the next command
+    (`providers status`) shows the rate, the configured ceiling and the 429s of the hour."""
+    (home / "config.yaml").write_text("rate_limits: {telnyx: 20}\n")
+    env = {"TELCLI_SANDBOX": "1", "TELCLI_SANDBOX_FAULTS": "telnyx.search:rate-limit=0.2/s"}
+    ctx = make_ctx(env=env, sleep=lambda s: None)
+    telnyx = ctx.carrier("telnyx")
+    from telcli.errors import ProviderUnavailable
+    from telcli.models import NumberQuery
+
+    for _ in range(6):  # one goes through, then 429 with Retry-After: 5
+        try:
+            telnyx.search_numbers(NumberQuery(limit=1))
+        except ProviderUnavailable:
+            break
+    rows = status(run, env={"TELCLI_SANDBOX": "1"})
+    telnyx_row = rows["telnyx"]
+    assert telnyx_row["rate_ceiling"] == 20.0 and telnyx_row["rate"] <= 20.0
+    assert telnyx_row["throttled_last_hour"] >= 1
+    assert telnyx_row["paused_until"] is not None
+    assert rows["twilio"]["throttled_last_hour"] == 0
 
 
 def test_failures_open_the_breaker_and_the_next_command_skips_the_provider(run, fakes):
@@ -145,9 +173,12 @@ def test_status_piped_is_tsv_with_iso_times(run, make_ctx):
         "twilio 503",
         "2100-01-01T00:00:00Z",
         "",
+        "100/100",
+        "0",
+        "",
     ]
     assert lines[1][:4] == ["telnyx", "default", "missing", "closed"]
-    assert lines[1][-1] == "120 ms"
+    assert lines[1][-4:] == ["120 ms", "50/50", "0", ""]
 
 
 def test_sandbox_breakers_are_apart_from_the_real_ones(run, make_ctx):
