@@ -226,11 +226,17 @@ class TwilioProvider:
         """Run one SDK operation; errors raised by the adapter name ``what``."""
         client = self._client()
         token = _WHAT.set(what)
+        from twilio.base.exceptions import TwilioException
+
         try:
             return fn(client)
-        except json.JSONDecodeError:  # the SDK parsing a 2xx body that is not JSON
+        except (json.JSONDecodeError, TwilioException) as exc:
+            # The SDK parsing a 2xx body that is not JSON, or a list page without its records
+            # key ("Page Records can not be deserialized": the spec requires none of them).
+            # The adapter raises telcli's own errors, so no TwilioRestException arrives here.
+            detail = "" if isinstance(exc, json.JSONDecodeError) else f" ({exc})"
             raise ProviderUnavailable(
-                f"twilio sent an unreadable response on {what}", provider=PROVIDER
+                f"twilio sent an unreadable response on {what}{detail}", provider=PROVIDER
             ) from None
         finally:
             _WHAT.reset(token)
@@ -623,6 +629,13 @@ def _requirement(value: Any) -> AddressRequirement:
         return AddressRequirement.none
 
 
+def _text(value: Any) -> str:
+    # Every field of every Twilio resource is nullable in the spec (even phone_number and
+    # sid): a model's required text becomes "" rather than None, which would break sorting
+    # and formatting further up.
+    return "" if value is None else str(value)
+
+
 def _blank(value: str | None) -> str | None:
     # Twilio answers "" for unset URLs (sms_url: "", voice_url: null in the same record).
     return value or None
@@ -631,8 +644,8 @@ def _blank(value: str | None) -> str | None:
 def _available(record: Any, query: NumberQuery, country: str, prices: _Prices) -> AvailableNumber:
     return AvailableNumber(
         provider=ProviderName.twilio,
-        phone_number=E164(record.phone_number),
-        country=(record.iso_country or country).upper(),
+        phone_number=E164(_text(record.phone_number)),
+        country=_text(record.iso_country or country).upper(),
         number_type=query.number_type,
         locality=_blank(record.locality),
         region=_blank(record.region),
@@ -650,10 +663,10 @@ def _owned(record: Any) -> OwnedNumber:
     created = record.date_created if isinstance(record.date_created, datetime) else None
     return OwnedNumber(
         provider=ProviderName.twilio,
-        phone_number=E164(record.phone_number),
-        id=record.sid,
+        phone_number=E164(_text(record.phone_number)),
+        id=_text(record.sid),
         # IncomingPhoneNumber carries no country field; derive it from the number itself.
-        country=country_of(record.phone_number),
+        country=country_of(_text(record.phone_number)),
         friendly_name=_blank(record.friendly_name),
         capabilities=_capabilities(record.capabilities),
         voice_url=_blank(record.voice_url),
@@ -670,13 +683,13 @@ def _address(record: Any) -> Address:
     created = record.date_created if isinstance(record.date_created, datetime) else None
     return Address(
         provider=ProviderName.twilio,
-        id=record.sid,
-        customer_name=record.customer_name or "",
-        street=record.street or "",
-        city=record.city or "",
+        id=_text(record.sid),
+        customer_name=_text(record.customer_name),
+        street=_text(record.street),
+        city=_text(record.city),
         region=_blank(record.region),
         postal_code=_blank(record.postal_code),
-        country=(record.iso_country or "").upper(),
+        country=_text(record.iso_country).upper(),
         friendly_name=_blank(record.friendly_name),
         validated=record.validated,
         created_at=created,
