@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from telcli import envvars
+from telcli import envvars, validate
 from telcli.errors import UsageProblem
 
 if TYPE_CHECKING:
@@ -180,11 +180,13 @@ class AppContext:
 
             raw = self.env.get(envvars.TELCLI_KEYRING_TIMEOUT)
             try:
-                timeout = float(raw) if raw else DEFAULT_KEYRING_TIMEOUT
-            except ValueError:
-                raise UsageProblem(
-                    f"{envvars.TELCLI_KEYRING_TIMEOUT}={raw!r} is not a number of seconds"
-                ) from None
+                timeout = (
+                    validate.seconds(raw, envvars.TELCLI_KEYRING_TIMEOUT)
+                    if raw
+                    else DEFAULT_KEYRING_TIMEOUT
+                )
+            except validate.InvalidValue as exc:
+                raise UsageProblem(exc.message) from None
             self.credential_store = KeyringStore(timeout=timeout)
         return self.credential_store
 
@@ -238,11 +240,16 @@ class AppContext:
         if self.sandbox:
             return {}
         urls = dict(self.settings.base_urls)
-        for key, var in envvars.BASE_URL_VARS.items():
+        variables = {
+            **envvars.BASE_URL_VARS,
+            "twilio_pricing": envvars.TELCLI_TWILIO_PRICING_BASE_URL,
+        }
+        for key, var in variables.items():
             if self.env.get(var):
-                urls[key] = self.env[var].rstrip("/")
-        if self.env.get(envvars.TELCLI_TWILIO_PRICING_BASE_URL):
-            urls["twilio_pricing"] = self.env[envvars.TELCLI_TWILIO_PRICING_BASE_URL].rstrip("/")
+                try:
+                    urls[key] = validate.base_url(self.env[var], var)
+                except validate.InvalidValue as exc:
+                    raise UsageProblem(exc.message) from None
         out = {}
         if provider in urls:
             out["api"] = urls[provider]

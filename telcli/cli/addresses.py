@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from telcli.cli.base import TelcliTyper, confirm, require_complete
-from telcli.cli.options import JsonOpt, ProviderOpt, TenantOpt, YesOpt, tenant_value
+from telcli.cli.options import (
+    JsonOpt,
+    ProviderOpt,
+    TenantOpt,
+    YesOpt,
+    check_country,
+    tenant_value,
+)
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
 
@@ -36,7 +43,8 @@ def addresses_create(
     region: Annotated[str | None, typer.Option(help="State, province or region.")] = None,
     postal_code: Annotated[str | None, typer.Option(help="Postal code.")] = None,
     country: Annotated[
-        str | None, typer.Option("--country", "-c", help="ISO country code, e.g. ZA.")
+        str | None,
+        typer.Option("--country", "-c", callback=check_country, help="ISO country code, e.g. ZA."),
     ] = None,
     friendly_name: Annotated[str | None, typer.Option(help="Your own label for it.")] = None,
     file: Annotated[
@@ -93,7 +101,10 @@ def addresses_create(
 def addresses_list(
     ctx: typer.Context,
     country: Annotated[
-        str | None, typer.Option("--country", "-c", help="Only addresses in this country.")
+        str | None,
+        typer.Option(
+            "--country", "-c", callback=check_country, help="Only addresses in this country."
+        ),
     ] = None,
     provider: ProviderOpt = None,
     tenant: TenantOpt = None,

@@ -8,6 +8,7 @@ import typer
 
 from telcli import __version__, envvars
 from telcli.cli.base import LazyGroup, TelcliTyper
+from telcli.cli.options import check_seconds, check_utf8
 
 # Sub-apps: name -> (module exposing `app`, its help). Imported only when a command line
 # reaches them (see LazyGroup), so --help and Tab completion stay instant however many
@@ -83,6 +84,7 @@ def root(
             "--profile",
             envvar=envvars.TELCLI_PROFILE,
             metavar="NAME",
+            callback=check_utf8,
             help="Config profile to use (TELCLI_PROFILE); its stored credentials win over"
             " the environment's.",
         ),
@@ -108,7 +110,7 @@ def root(
         float | None,
         typer.Option(
             "--timeout",
-            min=0.1,
+            callback=check_seconds(minimum=0.1),
             metavar="SECONDS",
             help="Give up on the network after this long, retries included"
             " (default: config `deadline`, else 60).",

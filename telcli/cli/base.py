@@ -37,6 +37,35 @@ def _debug_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     return False
 
 
+def check_text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Refuse arguments that are not valid UTF-8 (exit 2) before any command sees them.
+
+    Python hands such argv bytes over as lone surrogates (PEP 383), which survive every
+    string operation and then fail deep inside whatever encodes them: a URL, a form body, a
+    header, the terminal. Paths are exempt: a file name may be any bytes."""
+    from telcli.validate import shown, undecodable
+
+    for name, value in kwargs.items():
+        for item in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(item, str) and undecodable(item) is not None:
+                raise UsageProblem(
+                    f"{_flag((*args, *kwargs.values()), name)} {shown(item)} is not valid UTF-8"
+                    " text",
+                    hint="pass text in UTF-8 (check the encoding of the terminal or script)",
+                )
+
+
+def _flag(values: tuple[Any, ...], name: str) -> str:
+    """The option as typed on the command line (``--from``), from the click context."""
+    for value in values:
+        for param in getattr(getattr(value, "command", None), "params", ()):
+            if param.name == name:
+                if getattr(param, "param_type_name", "") == "argument":
+                    return str(param.metavar or name.upper())  # NUMBER, or its metavar
+                return str(max(param.opts, key=len))
+    return "--" + name.rstrip("_").replace("_", "-")
+
+
 class TelcliTyper(typer.Typer):
     """A Typer whose commands map ``TelcliError`` to its exit code and a two-line message.
 
@@ -59,6 +88,7 @@ class TelcliTyper(typer.Typer):
             @functools.wraps(fn)
             def wrapper(*a: Any, **kw: Any) -> Any:
                 try:
+                    check_text(a, kw)
                     return fn(*a, **kw)
                 except TelcliError as exc:
                     render_error(exc, debug=_debug_of(a, kw))

@@ -2,11 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
+from telcli import validate
 from telcli.models import ProviderChoice
+
+
+def check_seconds(minimum: float | None = None) -> Callable[..., float | None]:
+    """An option callback for a duration in seconds: one rule for every duration flag
+    (:func:`telcli.validate.seconds`: finite, above zero or ``minimum``, at most a day).
+    Click's own ``min=`` lets NaN through (every comparison with NaN is false)."""
+
+    def check(ctx: typer.Context, param: typer.CallbackParam, value: float | None) -> float | None:
+        if value is None or ctx.resilient_parsing:
+            return value
+        try:
+            return validate.seconds(value, "the value", minimum=minimum)
+        except validate.InvalidValue as exc:
+            raise typer.BadParameter(exc.message.removeprefix("the value ")) from None
+
+    return check
+
+
+def check_utf8(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """An option callback for text options that are parsed before any command runs (global
+    options): refuse bytes that are not UTF-8, as TelcliTyper does for command options."""
+    if value is not None and validate.undecodable(value) is not None:
+        raise typer.BadParameter(f"{validate.shown(value)} is not valid UTF-8 text")
+    return value
+
+
+def check_country(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """An option callback: an ISO 3166-1 alpha-2 code, upper-cased (``UK`` → "did you mean GB?").
+    Country codes end up in URL paths (Twilio's AvailablePhoneNumbers/{CountryCode}), so
+    nothing else may pass."""
+    if value is None or ctx.resilient_parsing:
+        return value
+    try:
+        return validate.country(value, "")
+    except validate.InvalidValue as exc:
+        raise typer.BadParameter(f"{exc.message.strip()}; {exc.hint}") from None
+
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (stable fields).")]
 YesOpt = Annotated[
@@ -29,7 +68,10 @@ ProviderOpt = Annotated[
 CountryOpt = Annotated[
     str | None,
     typer.Option(
-        "--country", "-c", help="ISO country code (US, GB, ZA…); default from config, else US."
+        "--country",
+        "-c",
+        callback=check_country,
+        help="ISO country code (US, GB, ZA…); default from config, else US.",
     ),
 ]
 NumberArg = Annotated[

@@ -10,7 +10,14 @@ from typing import Annotated, Any
 import typer
 
 from telcli.cli.base import TelcliTyper, confirm
-from telcli.cli.options import JsonOpt, ProviderOpt, TenantOpt, YesOpt, tenant_value
+from telcli.cli.options import (
+    JsonOpt,
+    ProviderOpt,
+    TenantOpt,
+    YesOpt,
+    check_seconds,
+    tenant_value,
+)
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
 from telcli.models import CallExpect, SmsExpect
@@ -39,7 +46,7 @@ WaitTimeoutOpt = Annotated[
     float,
     typer.Option(
         "--timeout",
-        min=1,
+        callback=check_seconds(minimum=1),
         metavar="SECONDS",
         help="How long to follow before exit 7 (the global --timeout, before the command,"
         " bounds network time).",
@@ -219,6 +226,7 @@ def test_call(
         raise UsageProblem(f"{' and '.join(content)} exclude each other")
     if assistant and (provider or connection_id):
         raise UsageProblem("--assistant calls go out through VAPI: drop --provider/--connection-id")
+    script = _twiml(say, twiml)  # read before anything reaches a provider
     out = app_ctx.output(json=json_)
     dests, caller = _destinations(app_ctx, to, from_, force)
     if assistant:
@@ -246,7 +254,7 @@ def test_call(
     )
     confirm(app_ctx, f"Place {len(dests)} test call(s) from {senders[0].from_}?", yes=yes)
     test = svc.CallTest(
-        twiml=_twiml(say, twiml),
+        twiml=script,
         url=_url(url),
         callback_url=_url(callback_url),
         expect=str(expect),
@@ -319,7 +327,18 @@ def _twiml(say: str | None, file: Path | None) -> str | None:
 
         return f"<Response><Say>{escape(say)}</Say></Response>"
     if file is not None:
-        return file.read_text(encoding="utf-8")
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise UsageProblem(f"--twiml: cannot read {file}: {exc.strerror or exc}") from None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise UsageProblem(
+                f"--twiml: {file}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                hint="save the TwiML file as UTF-8",
+            ) from None
     return None
 
 

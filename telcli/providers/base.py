@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import quote
 
+from telcli.errors import UsageProblem
 from telcli.models import (
     Address,
     AddressInput,
@@ -23,6 +25,21 @@ if TYPE_CHECKING:
     import httpx
 
     from telcli.transport import DebugLog, RetryPolicy
+
+
+def segment(value: object, what: str = "id") -> str:
+    """One URL path segment built from a value (an id, a country code), percent-encoded.
+
+    Every identifier goes into a path through here, never by plain interpolation: an id
+    such as ``../../IncomingPhoneNumbers`` or ``US?x=1#`` must not reach another endpoint or
+    rewrite the query. ``.`` and ``..`` cannot be encoded away (servers normalise them), so
+    they are refused along with the empty string and text that is not valid UTF-8."""
+    from telcli.validate import shown, undecodable
+
+    text = str(value)
+    if text in ("", ".", "..") or undecodable(text) is not None:
+        raise UsageProblem(f"{shown(text)} is not a valid {what}")
+    return quote(text, safe="")
 
 
 @dataclass(frozen=True)

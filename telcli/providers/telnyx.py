@@ -41,7 +41,7 @@ from telcli.models import (
     ProviderName,
     TenantTag,
 )
-from telcli.providers.base import ProviderSettings
+from telcli.providers.base import ProviderSettings, segment
 
 PROVIDER = "telnyx"
 API_BASE = "https://api.telnyx.com/v2"
@@ -450,7 +450,9 @@ class TelnyxProvider:
 
     def release(self, number: OwnedNumber) -> None:
         # DeletePhoneNumber: 200 with the deleted number's final representation.
-        self._request("DELETE", f"/phone_numbers/{number.id}", f"release of {number.phone_number}")
+        self._request(
+            "DELETE", f"/phone_numbers/{segment(number.id)}", f"release of {number.phone_number}"
+        )
 
     def configure(self, number: OwnedNumber, config: NumberConfig) -> OwnedNumber:
         webhook_fields = [
@@ -483,7 +485,9 @@ class TelnyxProvider:
             if v is not None
         }
         if changes:
-            body = self._request("PATCH", f"/phone_numbers/{number.id}", what, json=changes)
+            body = self._request(
+                "PATCH", f"/phone_numbers/{segment(number.id)}", what, json=changes
+            )
             data = body.get("data")
             if isinstance(data, dict) and data.get("phone_number"):
                 result = _patched(data, number)
@@ -492,7 +496,7 @@ class TelnyxProvider:
             # PhoneNumberWithMessagingSettings, so only the profile id is taken from it.
             body = self._request(
                 "PATCH",
-                f"/phone_numbers/{number.id}/messaging",
+                f"/phone_numbers/{segment(number.id)}/messaging",
                 what,
                 json={"messaging_profile_id": config.messaging_profile_id},
             )
@@ -569,7 +573,9 @@ class TelnyxProvider:
 
     def delete_address(self, address_id: str) -> None:
         # DeleteAddress: 200 with the deleted address.
-        self._request("DELETE", f"/addresses/{address_id}", f"deletion of address {address_id}")
+        self._request(
+            "DELETE", f"/addresses/{segment(address_id)}", f"deletion of address {address_id}"
+        )
 
     def pricing(self, country: str, number_type: NumberType | None = None) -> list[NumberPrice]:
         """Telnyx publishes prices only as each available number's cost_information
@@ -677,7 +683,9 @@ class TelnyxProvider:
 
     def fetch_message(self, message_id: str) -> MessageResult:
         """GetMessage (GET /messages/{id})."""
-        data = self._request("GET", f"/messages/{message_id}", f"status of message {message_id}")
+        data = self._request(
+            "GET", f"/messages/{segment(message_id)}", f"status of message {message_id}"
+        )
         return _message(data.get("data") or {})
 
     def place_call(
@@ -709,7 +717,7 @@ class TelnyxProvider:
         """RetrieveCallStatus (GET /calls/{call_control_id}). It says whether the call is
         alive and, once over, how long it lasted; Telnyx reports why a call ended only in the
         call.hangup webhook, so an ended call that never connected reads as no-answer."""
-        data = self._request("GET", f"/calls/{call_id}", f"status of call {call_id}")
+        data = self._request("GET", f"/calls/{segment(call_id)}", f"status of call {call_id}")
         return _call_result(data.get("data") or {}, to=to, from_=from_)
 
     def webhook_deliveries(

@@ -47,7 +47,7 @@ from telcli.models import (
     ProviderName,
     TenantTag,
 )
-from telcli.providers.base import ProviderSettings
+from telcli.providers.base import ProviderSettings, segment
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -242,7 +242,7 @@ class TwilioProvider:
             _WHAT.reset(token)
 
     def _account(self, client: Client) -> Any:
-        return client.api.v2010.accounts(self.account_sid)
+        return client.api.v2010.accounts(segment(self.account_sid, "account SID"))
 
     # -- CarrierProvider --------------------------------------------------------------------
 
@@ -280,7 +280,7 @@ class TwilioProvider:
         country = query.country.upper()
 
         def search(client: Client) -> list[Any]:
-            numbers = self._account(client).available_phone_numbers(country)
+            numbers = self._account(client).available_phone_numbers(segment(country, "country"))
             listing = {
                 NumberType.local: numbers.local,
                 NumberType.mobile: numbers.mobile,
@@ -301,7 +301,7 @@ class TwilioProvider:
         try:
             record = self._call(
                 f"price lookup for {country}",
-                lambda c: c.pricing.v1.phone_numbers.countries(country).fetch(),
+                lambda c: c.pricing.v1.phone_numbers.countries(segment(country, "country")).fetch(),
             )
         except AuthError:
             raise
@@ -365,7 +365,7 @@ class TwilioProvider:
         # DeleteIncomingPhoneNumber: 204 with no body.
         self._call(
             f"release of {number.phone_number}",
-            lambda c: self._account(c).incoming_phone_numbers(number.id).delete(),
+            lambda c: self._account(c).incoming_phone_numbers(segment(number.id)).delete(),
         )
 
     def configure(self, number: OwnedNumber, config: NumberConfig) -> OwnedNumber:
@@ -396,7 +396,7 @@ class TwilioProvider:
         # UpdateIncomingPhoneNumber: VoiceUrl, SmsUrl, StatusCallback, FriendlyName.
         record = self._call(
             f"update of {number.phone_number}",
-            lambda c: self._account(c).incoming_phone_numbers(number.id).update(**changes),
+            lambda c: self._account(c).incoming_phone_numbers(segment(number.id)).update(**changes),
         )
         return _owned(record)
 
@@ -457,7 +457,7 @@ class TwilioProvider:
         # DeleteAddress: 204. Twilio refuses (400, code 21625) while a number uses it.
         self._call(
             f"deletion of address {address_id}",
-            lambda c: self._account(c).addresses(address_id).delete(),
+            lambda c: self._account(c).addresses(segment(address_id)).delete(),
         )
 
     def pricing(self, country: str, number_type: NumberType | None = None) -> list[NumberPrice]:
@@ -465,7 +465,7 @@ class TwilioProvider:
         iso = country.upper()
         record = self._call(
             f"price lookup for {iso}",
-            lambda c: c.pricing.v1.phone_numbers.countries(iso).fetch(),
+            lambda c: c.pricing.v1.phone_numbers.countries(segment(iso, "country")).fetch(),
         )
         currency = (record.price_unit or "").upper() or None
         names = {v: k for k, v in _PRICE_TYPES.items()}
@@ -513,7 +513,7 @@ class TwilioProvider:
         """FetchMessage: the message's current status (idempotent GET)."""
         record = self._call(
             f"status of message {message_id}",
-            lambda c: self._account(c).messages(message_id).fetch(),
+            lambda c: self._account(c).messages(segment(message_id)).fetch(),
         )
         return _message(record)
 
@@ -559,7 +559,7 @@ class TwilioProvider:
     def fetch_call(self, call_id: str) -> CallResult:
         """FetchCall: the call's current status, duration and price."""
         record = self._call(
-            f"status of call {call_id}", lambda c: self._account(c).calls(call_id).fetch()
+            f"status of call {call_id}", lambda c: self._account(c).calls(segment(call_id)).fetch()
         )
         return _call_result(record)
 
@@ -574,7 +574,7 @@ class TwilioProvider:
             return None, None
         record = self._call(
             f"SMS price lookup for {country}",
-            lambda c: c.pricing.v1.messaging.countries(country).fetch(),
+            lambda c: c.pricing.v1.messaging.countries(segment(country, "country")).fetch(),
         )
         prices = [
             (

@@ -20,7 +20,7 @@ import httpx
 from telcli import tenancy
 from telcli.errors import ProviderUnavailable
 from telcli.models import Assistant, CallResult, ProviderName, VapiNumber
-from telcli.providers.base import ProviderSettings
+from telcli.providers.base import ProviderSettings, segment
 from telcli.transport import build_client, send, status_error
 
 BASE_URL = "https://api.vapi.ai"
@@ -93,7 +93,7 @@ class VapiProvider:
         return [_assistant(a) for a in body or [] if isinstance(a, dict) and a.get("id")]
 
     def get_assistant(self, assistant_id: str) -> Assistant:
-        body = self._json("GET", f"/assistant/{assistant_id}", f"lookup of {assistant_id}")
+        body = self._json("GET", f"/assistant/{segment(assistant_id)}", f"lookup of {assistant_id}")
         return _assistant(body if isinstance(body, dict) else {"id": assistant_id})
 
     # -- phone numbers ------------------------------------------------------------------------
@@ -114,11 +114,13 @@ class VapiProvider:
         """PhoneNumberController_update, always with ``provider`` (see module docstring)."""
         body = {"provider": number.carrier, **changes}
         what = f"update of {number.phone_number}"
-        data = self._json("PATCH", f"/phone-number/{number.id}", what, json=body)
+        data = self._json("PATCH", f"/phone-number/{segment(number.id)}", what, json=body)
         return _number(data) if isinstance(data, dict) and data.get("id") else number
 
     def delete_number(self, number: VapiNumber) -> None:
-        self._json("DELETE", f"/phone-number/{number.id}", f"removal of {number.phone_number}")
+        self._json(
+            "DELETE", f"/phone-number/{segment(number.id)}", f"removal of {number.phone_number}"
+        )
 
     # -- credentials (Telnyx numbers reference one) ------------------------------------------
 
@@ -217,7 +219,7 @@ def fetch_assistant_call(
 ) -> CallResult:
     """CallController_findOne."""
     response = provider._check(
-        send(provider.client, "GET", f"/call/{call_id}", provider="vapi"),
+        send(provider.client, "GET", f"/call/{segment(call_id)}", provider="vapi"),
         f"status of call {call_id}",
     )
     return _vapi_call(response.json(), to=to, from_=from_)

@@ -13,6 +13,8 @@ from telcli.errors import ConfigError, ProviderRejected, ProviderUnavailable, Us
 from telcli.models import Address, AddressInput, AddressRequirement, AvailableNumber, Listing
 from telcli.providers.base import CarrierProvider
 from telcli.services import failover
+from telcli.validate import InvalidValue, shown
+from telcli.validate import country as validate_country
 
 Notify = Callable[[str], None]
 # Given the candidates, return the chosen one's id (an interactive prompt), or None to refuse.
@@ -38,40 +40,43 @@ def _quiet(_: str) -> None:
 
 def load_file(path: Path) -> dict[str, str]:
     """The address fields of a YAML file. ConfigError (exit 3) names the file, the line and
-    the field for anything wrong: unreadable, not YAML, not a mapping, unknown key, not text.
+    the field for anything wrong: unreadable, not UTF-8, not YAML, too deep, not a mapping,
+    unknown or repeated key, not text, not an ISO country code.
     """
     import yaml
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+    from telcli.storage import yamlfile
+    from telcli.validate import InvalidValue, country
+
+    root = yamlfile.compose(path)
     if root is None:
         raise ConfigError(f"{path}:1: empty file; expected the address fields", hint=_file_hint())
     if not isinstance(root, yaml.MappingNode):
         raise ConfigError(
-            f"{path}:{root.start_mark.line + 1}: expected a mapping of address fields",
+            f"{yamlfile.where(path, root)}: expected a mapping of address fields",
             hint=_file_hint(),
         )
     values: dict[str, str] = {}
-    for key_node, value_node in root.value:
-        key = str(key_node.value)
-        line = key_node.start_mark.line + 1
+    for key, key_node, value_node in yamlfile.mapping(path, root, "address file"):
+        loc = yamlfile.where(path, key_node)
         if key not in FILE_KEYS:
             raise ConfigError(
-                f"{path}:{line}: unknown field {key!r}",
+                f"{loc}: unknown field {shown(key)}",
                 hint="known fields: " + ", ".join(FILE_KEYS),
             )
-        if not isinstance(value_node, yaml.ScalarNode) or value_node.value == "":
-            raise ConfigError(f"{path}:{line}: field {key!r} must be text")
+        # The text as written: a postal code like 02134 must not become the number 2134.
+        if (
+            not isinstance(value_node, yaml.ScalarNode)
+            or value_node.tag not in yamlfile.SCALAR_TAGS
+            or value_node.value == ""
+        ):
+            raise ConfigError(f"{loc}: field {key!r} must be text")
         values[key] = str(value_node.value)
+        if key == "country":
+            try:
+                values[key] = country(values[key], "country")
+            except InvalidValue as exc:
+                raise ConfigError(f"{loc}: {exc.message}", hint=exc.hint) from None
     return values
 
 
@@ -95,9 +100,10 @@ def build_input(values: dict[str, str | None]) -> AddressInput:
             "missing address fields: " + ", ".join(missing),
             hint="pass them as flags or in --file address.yaml",
         )
-    country = str(clean["country"]).upper()
-    if len(country) != 2 or not country.isalpha():
-        raise UsageProblem(f"--country {clean['country']!r} is not an ISO 3166 alpha-2 code")
+    try:
+        country = validate_country(str(clean["country"]), "--country")
+    except InvalidValue as exc:
+        raise UsageProblem(exc.message, hint=exc.hint) from None
     names = {f.name for f in fields(AddressInput)}
     data: dict[str, Any] = {k: v for k, v in clean.items() if k in names}
     data["country"] = country

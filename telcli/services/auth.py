@@ -6,7 +6,14 @@ from collections.abc import Callable, Mapping, Sequence
 
 from telcli.errors import AuthError, TelcliError
 from telcli.models import CredentialStatus, ProviderName
-from telcli.storage.credentials import FIELDS, CredentialStore, KeyringUnavailable, Resolved
+from telcli.storage.credentials import (
+    FIELDS,
+    CredentialStore,
+    KeyringUnavailable,
+    Resolved,
+    check_value,
+    env_hint,
+)
 
 
 def status(
@@ -51,15 +58,48 @@ def login(
     store: CredentialStore,
     verify: Callable[[Mapping[str, str]], str],
 ) -> str:
-    """Verify ``values`` with one API call, and only then save them (replacing any other
-    fields stored for this provider and profile). Returns the account description."""
+    """Verify ``values`` with one API call, then save them all or nothing (replacing any other
+    fields stored for this provider and profile). Returns the account description.
+
+    The write is checked by reading every field back; when a write or the check fails, the
+    fields stored before are put back, so a failed login never leaves a new account SID
+    beside an old token. AuthError (exit 4) says which of the two happened."""
+    for field, value in values.items():
+        check_value(value, f"the {provider} {field.replace('_', ' ')}")
     description = verify(values)
-    for field in FIELDS[provider]:
-        if field in values:
-            store.set(profile, provider, field, values[field])
+    fields = FIELDS[provider]
+    before = {f: store.get(profile, provider, f) for f in fields}
+    wanted = {f: values.get(f) for f in fields}
+    try:
+        _write(store, profile, provider, wanted)
+        if {f: store.get(profile, provider, f) for f in fields} != wanted:
+            raise KeyringUnavailable("the keyring did not keep what was written to it")
+    except AuthError as exc:
+        try:
+            _write(store, profile, provider, before)
+        except AuthError:
+            raise AuthError(
+                f"could not save the {provider} credentials ({exc.message}), and putting the"
+                " previous ones back failed too: the keyring may hold a mix of old and new",
+                hint=f"run `telcli auth logout {provider}`, then `telcli auth login {provider}`"
+                f" again; or set {env_hint(provider)} in the environment",
+            ) from None
+        raise AuthError(
+            f"could not save the {provider} credentials ({exc.message});"
+            " the previously stored ones are unchanged",
+            hint=exc.hint,
+        ) from None
+    return description
+
+
+def _write(
+    store: CredentialStore, profile: str, provider: str, values: Mapping[str, str | None]
+) -> None:
+    for field, value in values.items():
+        if value:
+            store.set(profile, provider, field, value)
         else:
             store.delete(profile, provider, field)
-    return description
 
 
 def logout(provider: str, *, profile: str, store: CredentialStore) -> int:

@@ -28,11 +28,14 @@ Secrets never live here: credentials come from the environment or the keyring.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from telcli import validate
 from telcli.errors import ConfigError
+from telcli.validate import shown
 
 PROVIDERS = ("twilio", "telnyx")
 BASE_URL_KEYS = ("twilio", "twilio_pricing", "telnyx", "vapi")
@@ -58,32 +61,17 @@ class Settings:
     allowed_destinations: tuple[str, ...] = ()
 
 
-def _where(path: Path, node: Any) -> str:
-    return f"{path}:{node.start_mark.line + 1}"
-
-
-def _scalar(path: Path, key: str, node: Any) -> Any:
-    import yaml
-
-    if not isinstance(node, yaml.ScalarNode):
-        raise ConfigError(f"{_where(path, node)}: {key} must be a single value")
-    return yaml.safe_load(yaml.serialize(node))
-
-
-def _check_section(path: Path, mapping: Any, *, where: str, top: bool) -> dict[str, Any]:
+def _check_section(path: Path, node: Any, *, where: str, top: bool) -> dict[str, Any]:
     """Validate one mapping node (top level or a profile) into plain values."""
-    import yaml
+    from telcli.storage import yamlfile
 
-    if not isinstance(mapping, yaml.MappingNode):
-        raise ConfigError(f"{_where(path, mapping)}: {where} must be a mapping of key: value")
     allowed = {"providers", "default_country", "sandbox", "timeout", "deadline", "base_urls"}
     allowed |= {"test", "rate_limits"}
     if top:
         allowed |= {"default_profile", "profiles", "breaker"}
     out: dict[str, Any] = {}
-    for key_node, value_node in mapping.value:
-        key = key_node.value
-        loc = _where(path, key_node)
+    for key, key_node, value_node in yamlfile.mapping(path, node, where):
+        loc = yamlfile.where(path, key_node)
         if key in _SECRET_KEYS:
             raise ConfigError(
                 f"{loc}: {key}: secrets do not belong in the config file",
@@ -91,131 +79,139 @@ def _check_section(path: Path, mapping: Any, *, where: str, top: bool) -> dict[s
             )
         if key not in allowed:
             raise ConfigError(
-                f"{loc}: unknown key {key!r} in {where}",
+                f"{loc}: unknown key {shown(key)} in {where}",
                 hint="valid keys: " + ", ".join(sorted(allowed)),
             )
         if key == "profiles":
-            if not isinstance(value_node, yaml.MappingNode):
-                raise ConfigError(f"{loc}: profiles must be a mapping of profile name to settings")
             out[key] = {
-                k.value: _check_section(path, v, where=f"profile {k.value!r}", top=False)
-                for k, v in value_node.value
+                name: _check_section(path, v, where=f"profile {name!r}", top=False)
+                for name, _, v in yamlfile.mapping(path, value_node, "profiles")
             }
         elif key == "providers":
-            if not isinstance(value_node, yaml.SequenceNode) or not value_node.value:
+            items = yamlfile.sequence(path, value_node, "providers")
+            if not items:
                 raise ConfigError(
                     f"{loc}: providers must be a non-empty list, e.g. [twilio, telnyx]"
                 )
             names = []
-            for item in value_node.value:
-                if item.value not in PROVIDERS:
+            for item in items:
+                name = yamlfile.scalar(path, item, "providers")
+                if name not in PROVIDERS:
                     raise ConfigError(
-                        f"{_where(path, item)}: providers: unknown provider {item.value!r}",
+                        f"{yamlfile.where(path, item)}: providers: unknown provider {shown(name)}",
                         hint="use twilio and/or telnyx",
                     )
-                names.append(item.value)
+                names.append(name)
             out[key] = tuple(dict.fromkeys(names))
         elif key == "breaker":
-            if not isinstance(value_node, yaml.MappingNode):
-                raise ConfigError(f"{loc}: breaker must be a mapping, e.g. {{failures: 5}}")
             breaker = {}
-            for k, v in value_node.value:
-                if k.value not in ("failures", "window", "cooldown"):
+            for k, _, v in yamlfile.mapping(path, value_node, "breaker"):
+                if k not in ("failures", "window", "cooldown"):
                     raise ConfigError(
-                        f"{_where(path, k)}: breaker: unknown key {k.value!r}",
+                        f"{yamlfile.where(path, v)}: breaker: unknown key {shown(k)}",
                         hint="valid keys: cooldown, failures, window",
                     )
-                number = _scalar(path, f"breaker.{k.value}", v)
-                whole = k.value == "failures"
-                if (
-                    isinstance(number, bool)
-                    or not isinstance(number, int if whole else int | float)
-                    or number <= 0
-                ):
-                    kind = "a positive whole number" if whole else "a positive number of seconds"
-                    raise ConfigError(f"{_where(path, v)}: breaker.{k.value} must be {kind}")
-                breaker[k.value] = number
+                number = yamlfile.scalar(path, v, f"breaker.{k}")
+                if k == "failures":
+                    if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
+                        raise ConfigError(
+                            f"{yamlfile.where(path, v)}: breaker.failures must be a positive"
+                            " whole number"
+                        )
+                else:
+                    number = _seconds(path, v, f"breaker.{k}", number)
+                breaker[k] = number
             out[key] = breaker
         elif key == "rate_limits":
-            if not isinstance(value_node, yaml.MappingNode):
-                raise ConfigError(f"{loc}: rate_limits must be a mapping, e.g. {{telnyx: 50}}")
             limits = {}
-            for k, v in value_node.value:
-                if k.value not in RATE_LIMIT_KEYS:
+            for k, _, v in yamlfile.mapping(path, value_node, "rate_limits"):
+                if k not in RATE_LIMIT_KEYS:
                     raise ConfigError(
-                        f"{_where(path, k)}: rate_limits: unknown provider {k.value!r}",
+                        f"{yamlfile.where(path, v)}: rate_limits: unknown provider {shown(k)}",
                         hint="valid keys: " + ", ".join(RATE_LIMIT_KEYS),
                     )
-                number = _scalar(path, f"rate_limits.{k.value}", v)
-                if isinstance(number, bool) or not isinstance(number, int | float) or number <= 0:
+                number = yamlfile.scalar(path, v, f"rate_limits.{k}")
+                if (
+                    isinstance(number, bool)
+                    or not isinstance(number, int | float)
+                    or not math.isfinite(number)  # .nan and .inf pass a "> 0" test
+                    or number <= 0
+                ):
                     raise ConfigError(
-                        f"{_where(path, v)}: rate_limits.{k.value} must be a positive number"
+                        f"{yamlfile.where(path, v)}: rate_limits.{k} must be a positive number"
                         " of requests per second"
                     )
-                limits[k.value] = float(number)
+                limits[k] = float(number)
             out[key] = limits
         elif key == "test":
-            out[key] = _check_test(path, loc, value_node)
+            out[key] = _check_test(path, value_node)
         elif key == "base_urls":
-            if not isinstance(value_node, yaml.MappingNode):
-                raise ConfigError(f"{loc}: base_urls must be a mapping, e.g. {{telnyx: http://…}}")
             urls = {}
-            for k, v in value_node.value:
-                if k.value not in BASE_URL_KEYS:
+            for k, _, v in yamlfile.mapping(path, value_node, "base_urls"):
+                if k not in BASE_URL_KEYS:
                     raise ConfigError(
-                        f"{_where(path, k)}: base_urls: unknown key {k.value!r}",
+                        f"{yamlfile.where(path, v)}: base_urls: unknown key {shown(k)}",
                         hint="valid keys: " + ", ".join(BASE_URL_KEYS),
                     )
-                url = _scalar(path, f"base_urls.{k.value}", v)
-                if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-                    raise ConfigError(
-                        f"{_where(path, v)}: base_urls.{k.value} must be an http(s) URL"
-                    )
-                urls[k.value] = url.rstrip("/")
+                url = yamlfile.scalar(path, v, f"base_urls.{k}")
+                try:
+                    urls[k] = validate.base_url(url, f"base_urls.{k}")
+                except validate.InvalidValue as exc:
+                    raise ConfigError(f"{yamlfile.where(path, v)}: {exc.message}") from None
             out[key] = urls
         else:
-            value = _scalar(path, key, value_node)
-            vloc = _where(path, value_node)
+            value = yamlfile.scalar(path, value_node, key)
+            vloc = yamlfile.where(path, value_node)
             if key == "sandbox" and not isinstance(value, bool):
-                raise ConfigError(f"{vloc}: sandbox must be true or false, not {value!r}")
-            if key in ("timeout", "deadline") and (
-                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
-            ):
-                raise ConfigError(f"{vloc}: {key} must be a positive number of seconds")
-            if key == "default_country" and (
-                not isinstance(value, str) or len(value) != 2 or not value.isalpha()
-            ):
-                raise ConfigError(f"{vloc}: default_country must be an ISO code like US or GB")
+                raise ConfigError(f"{vloc}: sandbox must be true or false, not {shown(value)}")
+            if key in ("timeout", "deadline"):
+                value = _seconds(path, value_node, key, value)
+            if key == "default_country":
+                try:
+                    value = validate.country(value, "default_country")
+                except validate.InvalidValue as exc:
+                    raise ConfigError(f"{vloc}: {exc.message}", hint=exc.hint) from None
             if key == "default_profile" and not isinstance(value, str):
                 raise ConfigError(f"{vloc}: default_profile must be a profile name")
-            out[key] = value.upper() if key == "default_country" else value
+            out[key] = value
     return out
 
 
-def _check_test(path: Path, loc: str, node: Any) -> dict[str, Any]:
+def _seconds(path: Path, node: Any, key: str, value: Any) -> float:
+    """A duration from the file: the CLI's rule (validate.seconds), reported with file:line."""
+    from telcli.storage.yamlfile import where
+
+    if isinstance(value, str):  # "20" and "20s" are text in YAML
+        raise ConfigError(
+            f"{where(path, node)}: {key} must be a number of seconds, not the text {shown(value)}",
+            hint=f"write a plain number, e.g. {key}: 20",
+        )
+    try:
+        return validate.seconds(value, key)
+    except validate.InvalidValue as exc:
+        raise ConfigError(f"{where(path, node)}: {exc.message}") from None
+
+
+def _check_test(path: Path, node: Any) -> dict[str, Any]:
     """``test: {allowed_destinations: [E.164 prefixes or glob patterns]}``."""
     import re
 
-    import yaml
+    from telcli.storage import yamlfile
 
-    if not isinstance(node, yaml.MappingNode):
-        raise ConfigError(f"{loc}: test must be a mapping, e.g. {{allowed_destinations: [...]}}")
     out: dict[str, Any] = {}
-    for k, v in node.value:
-        if k.value != "allowed_destinations":
+    for k, _, v in yamlfile.mapping(path, node, "test"):
+        if k != "allowed_destinations":
             raise ConfigError(
-                f"{_where(path, k)}: test: unknown key {k.value!r}",
+                f"{yamlfile.where(path, v)}: test: unknown key {shown(k)}",
                 hint="valid keys: allowed_destinations",
             )
-        if not isinstance(v, yaml.SequenceNode):
-            raise ConfigError(f"{_where(path, v)}: test.allowed_destinations must be a list")
         patterns = []
-        for item in v.value:
-            value = _scalar(path, "test.allowed_destinations", item)
+        for item in yamlfile.sequence(path, v, "test.allowed_destinations"):
+            value = yamlfile.scalar(path, item, "test.allowed_destinations")
             if not isinstance(value, str) or not re.fullmatch(r"\+[0-9*?\[\]-]+", value):
                 raise ConfigError(
-                    f"{_where(path, item)}: test.allowed_destinations: {value!r} is not an"
-                    " E.164 prefix or pattern",
+                    f"{yamlfile.where(path, item)}: test.allowed_destinations: {shown(value)}"
+                    " is not an E.164 prefix or pattern",
                     hint='quote it and start with +, e.g. "+1415555" or "+4477009*"',
                 )
             patterns.append(value)
@@ -232,18 +228,9 @@ def load_settings(path: Path, profile: str | None) -> Settings:
                 hint=f"add it under `profiles:` in {path}",
             )
         return Settings(path=path)
-    import yaml
+    from telcli.storage import yamlfile
 
-    try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
+    root = yamlfile.compose(path)
     if root is None:
         return Settings(path=path)
     data = _check_section(path, root, where="the top level", top=True)

@@ -161,11 +161,19 @@ class KeyringStore:
 
     def get(self, profile: str, provider: str, field: str) -> str | None:
         kr = self._keyring(provider)
-        return self._bounded(
+        value: object = self._bounded(
             "keyring lookup",
             lambda: kr.get_password(SERVICE, username(profile, provider, field)),
             provider,
         )
+        if value is not None and not isinstance(value, str):
+            # keyring's API promises str or None; anything else is a broken backend.
+            raise self._fail(
+                f"the keyring backend answered {type(value).__name__} instead of text"
+                " (a broken backend)",
+                provider,
+            )
+        return value
 
     def set(self, profile: str, provider: str, field: str, value: str) -> None:
         kr = self._keyring(provider)
@@ -250,7 +258,31 @@ def _complete(provider: str, values: Mapping[str, str]) -> dict[str, str] | None
 
 def from_env(provider: str, env: Mapping[str, str]) -> dict[str, str] | None:
     values = {f: env.get(ENV[(provider, f)], "") for f in FIELDS[provider]}
-    return _complete(provider, values)
+    found = _complete(provider, values)
+    if found:
+        for field, value in found.items():
+            check_value(value, ENV[(provider, field)])
+    return found
+
+
+def check_value(value: str, name: str) -> None:
+    """Credentials travel in HTTP headers (Basic or Bearer) and Twilio's account SID in URL
+    paths: only visible ASCII can be sent. AuthError (exit 4) naming where the value came from
+    (``name``) and the first bad position, never the value itself."""
+    for position, char in enumerate(value, 1):
+        if "!" <= char <= "~":
+            continue
+        if "\udc80" <= char <= "\udcff":
+            what = "a byte that is not UTF-8"
+        elif char > "~":
+            what = "a non-ASCII character"
+        else:
+            what = "a space or control character"
+        raise AuthError(
+            f"{name} contains {what} at position {position}: credentials can hold only"
+            " visible ASCII characters",
+            hint="copy the value again from the provider's console",
+        )
 
 
 def env_names(provider: str, env: Mapping[str, str]) -> tuple[str, ...]:
@@ -285,6 +317,8 @@ def resolve(
             values[field] = value
     found = _complete(provider, values)
     if found:
+        for field, value in found.items():
+            check_value(value, f"the keyring's {username(profile, provider, field)}")
         return Resolved(found, "keyring", ignored)
     if ignored:
         flag = "" if profile == "default" else f" --profile {profile}"

@@ -124,7 +124,7 @@ def test_create_from_yaml_file_with_flag_override(sb, tmp_path):
     [
         ("customer_name: Acme\nstreet: 1 Main\ncolour: blue\n", ":3: unknown field 'colour'"),
         ("customer_name: Acme\ncity:\n  - a\n", ":2: field 'city' must be text"),
-        ("customer_name: Acme\n  street: : x\n", ":2: not valid YAML"),
+        ("customer_name: Acme\n  street: : x\n", ":2: invalid YAML"),
         ("- just\n- a list\n", ":1: expected a mapping of address fields"),
         ("", ":1: empty file"),
     ],

@@ -423,3 +423,73 @@ def test_logout_without_a_keyring_is_one_clean_error(telcli, ctx, fail_keyring) 
         "hint: set TELNYX_API_KEY in the environment instead, or run where a Secret Service"
         " (gnome-keyring, KeePassXC) or keychain is unlocked",
     ]
+
+
+# --- all or nothing (issue 12, item 11) -------------------------------------------------------
+
+
+class FlakyStore(MemoryStore):
+    """A MemoryStore whose writes number ``fail`` (1-based) fail, like a keyring that locks
+    mid-login, or that silently keeps nothing (``discard``)."""
+
+    def __init__(self, values=None, *, fail: tuple[int, ...] = (), discard: bool = False):
+        super().__init__(values)
+        self.fail, self.discard, self.writes = fail, discard, 0
+
+    def set(self, profile: str, provider: str, field: str, value: str) -> None:
+        from telcli.storage.credentials import KeyringUnavailable
+
+        self.writes += 1
+        if self.writes in self.fail:
+            raise KeyringUnavailable("cannot use the system keyring: the keyring is locked")
+        if not self.discard:
+            super().set(profile, provider, field, value)
+
+
+OLD = {
+    ("default", "twilio", "account_sid"): "AC" + "0" * 32,
+    ("default", "twilio", "auth_token"): "0" * 32,
+}
+
+
+def test_login_whose_token_write_fails_keeps_the_old_pair(telcli, ctx, api) -> None:
+    store = FlakyStore(OLD, fail=(2,))  # the SID is written, the token write fails
+    result = telcli(
+        "auth", "login", "twilio", ctx=ctx(credential_store=store), input=f"{SID}\n{TOKEN}\n"
+    )
+    assert result.exit_code == 4, result
+    assert store.values == OLD  # never the new SID beside the old token
+    assert (
+        "error: could not save the twilio credentials (cannot use the system keyring: the"
+        " keyring is locked); the previously stored ones are unchanged" in result.stderr
+    )
+    assert TOKEN not in result.stderr
+
+
+def test_login_into_a_keyring_that_keeps_nothing_is_reported(telcli, ctx, api) -> None:
+    store = FlakyStore(OLD, discard=True)
+    result = telcli(
+        "auth", "login", "twilio", ctx=ctx(credential_store=store), input=f"{SID}\n{TOKEN}\n"
+    )
+    assert result.exit_code == 4, result
+    assert "the keyring did not keep what was written to it" in result.stderr
+    assert store.values == OLD
+
+
+def test_login_whose_rollback_fails_too_says_the_keyring_may_be_mixed(telcli, ctx, api) -> None:
+    store = FlakyStore(OLD, fail=(2, 3, 4))  # the token write fails, and so does the rollback
+    result = telcli(
+        "auth", "login", "twilio", ctx=ctx(credential_store=store), input=f"{SID}\n{TOKEN}\n"
+    )
+    assert result.exit_code == 4, result
+    assert "the keyring may hold a mix of old and new" in result.stderr
+    assert "hint: run `telcli auth logout twilio`, then `telcli auth login twilio`" in (
+        result.stderr
+    )
+
+
+def test_login_with_a_key_that_cannot_go_in_a_header_sends_nothing(telcli, ctx, api, store) -> None:
+    result = telcli("auth", "login", "telnyx", ctx=ctx(), input="KEY0193é\n")
+    assert result.exit_code == 4, result
+    assert "the telnyx api key contains a non-ASCII character at position 8" in result.stderr
+    assert api.requests == [] and store.values == {}

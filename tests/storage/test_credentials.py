@@ -21,6 +21,7 @@ from telcli.errors import AuthError
 from telcli.storage.credentials import (
     SERVICE,
     KeyringStore,
+    KeyringUnavailable,
     MemoryStore,
     Resolved,
     env_hint,
@@ -431,11 +432,17 @@ def test_hanging_backend_through_auth_status(backend, telcli, make_ctx) -> None:
     assert elapsed < 2.5, elapsed
 
 
-def test_bad_keyring_timeout_setting_is_a_usage_error(telcli, make_ctx) -> None:
-    ctx = make_ctx(credential_store=None, env={"TELCLI_KEYRING_TIMEOUT": "soon"})
+# nan made Thread.join raise ValueError, inf and 1e308 OverflowError; 0 and -1 reported a
+# working keyring as "did not answer" (issue 12, item 3).
+@pytest.mark.parametrize("raw", ["soon", "nan", "inf", "-inf", "1e308", "0", "-1", "86401"])
+def test_bad_keyring_timeout_setting_is_a_usage_error(telcli, make_ctx, raw) -> None:
+    ctx = make_ctx(credential_store=None, env={"TELCLI_KEYRING_TIMEOUT": raw})
     result = telcli("auth", "logout", "vapi", ctx=ctx)
     assert result.exit_code == 2, result
-    assert "TELCLI_KEYRING_TIMEOUT='soon' is not a number of seconds" in result.stderr
+    assert result.stderr == (
+        "error: TELCLI_KEYRING_TIMEOUT must be a positive number of seconds (at most 86400),"
+        f" not {raw!r}\n"
+    )
 
 
 # --- what KeyringStore stores, and where --------------------------------------------------------
@@ -528,3 +535,81 @@ def test_the_profile_note_is_printed_once_per_provider(make_ctx, home, capsys) -
     for _ in range(3):
         assert ctx.credentials("telnyx").values == {"api_key": TELNYX_KEY}
     assert capsys.readouterr().err.count("using its telnyx credentials") == 1
+
+
+# --- values that cannot travel in a header, backends that answer nonsense (issue 12) -----------
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        (
+            {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "\udcff"},
+            "TWILIO_AUTH_TOKEN contains a byte that is not UTF-8 at position 1",
+        ),
+        (
+            {"TELNYX_API_KEY": "KEY0190é4B2C3"},
+            "TELNYX_API_KEY contains a non-ASCII character at position 8",
+        ),
+        (
+            {"VAPI_API_KEY": "0f8e7d6c 5b4a"},
+            "VAPI_API_KEY contains a space or control character at position 9",
+        ),
+        (
+            {"TWILIO_ACCOUNT_SID": "AC\n" + SID[3:], "TWILIO_AUTH_TOKEN": TOKEN},
+            "TWILIO_ACCOUNT_SID contains a space or control character at position 3",
+        ),
+    ],
+)
+def test_env_credentials_that_cannot_go_in_a_header_are_exit_4(env, says) -> None:
+    provider = next(iter(env)).split("_")[0].lower()
+    with pytest.raises(AuthError) as err:
+        resolve(provider, "default", env, ExplodingStore())
+    assert err.value.exit_code == 4
+    assert err.value.message.startswith(says)
+    bad = [v for v in env.values() if v not in (SID, TOKEN)]
+    assert not any(v in err.value.message for v in bad)  # the value itself is never echoed
+
+
+def test_a_keyring_value_that_cannot_go_in_a_header_names_its_entry() -> None:
+    store = MemoryStore({("acme", "telnyx", "api_key"): "KEY\u00e9abcdef"})
+    with pytest.raises(AuthError, match=r"^the keyring's acme/telnyx:api_key contains a non-ASCII"):
+        resolve("telnyx", "acme", {}, store)
+
+
+class OddKeyring(DictKeyring):
+    """A backend that breaks keyring's contract (str or None) by answering another type."""
+
+    def __init__(self, answer: object) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.answer  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("answer", [b"KEY0190A4B2C3D4E5F6", 42, ["a"]])
+def test_a_backend_answering_other_than_text_is_a_broken_keyring(backend, answer) -> None:
+    backend(OddKeyring(answer))
+    with pytest.raises(KeyringUnavailable) as err:
+        KeyringStore(timeout=5).get("default", "telnyx", "api_key")
+    assert err.value.message == (
+        "cannot use the system keyring: the keyring backend answered"
+        f" {type(answer).__name__} instead of text (a broken backend)"
+    )
+
+
+def test_a_broken_backend_is_exit_4_for_search_and_a_row_in_auth_status(
+    backend, telcli, make_ctx
+) -> None:
+    backend(OddKeyring(b"bytes"))
+    search = telcli("numbers", "search", "-p", "telnyx", ctx=make_ctx(credential_store=None))
+    assert search.exit_code == 4, search
+    assert "Traceback" not in search.stderr
+    assert "answered bytes instead of text" in search.stderr
+    status = telcli("auth", "status", "--offline", "--json", ctx=make_ctx(credential_store=None))
+    assert status.exit_code == 0, status
+    assert {row["source"] for row in json.loads(status.stdout)} == {"unavailable"}
+    providers = telcli("providers", "status", "--json", ctx=make_ctx(credential_store=None))
+    assert providers.exit_code == 0, providers
+    assert {row["credentials"] for row in json.loads(providers.stdout)} == {"unavailable"}

@@ -1,0 +1,241 @@
+"""Safe loading of the YAML files people write for telcli (config, address files, plans).
+
+Every failure of reading, decoding, parsing or constructing a value becomes one
+``ConfigError`` (exit 3) naming the file, the line and, where there is one, the key:
+
+    /home/ops/.config/telcli/config.yaml:4: timeout: invalid !!float value 'abc'
+
+The document is composed into nodes (so every value keeps its line) with PyYAML's safe
+loader, bounded in size and nesting depth; values are then constructed one scalar at a time
+(:func:`scalar`) or a whole subtree at a time (:func:`to_python`), only with the YAML core
+schema's tags. Nothing here executes anything, and no input raises anything but ConfigError:
+invalid UTF-8, explicit tags whose text does not parse (``!!float abc``, ``!!bool maybe``,
+``!!timestamp 2020-13-45``), unknown tags (``!!python/name:os.system``), lists or mappings used
+as keys, duplicate keys, recursive aliases and 2,000-deep nesting are all reported, not raised.
+
+``yaml`` is imported inside the functions (it costs ~30 ms; see STYLE.md §9).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from telcli.errors import ConfigError
+from telcli.validate import shown
+
+if TYPE_CHECKING:
+    import yaml
+
+# Deeper than any file telcli reads needs (plans nest about 5 levels), far shallower than the
+# ~330 levels at which PyYAML's recursive composer exhausts Python's stack.
+MAX_DEPTH = 64
+# Config, address and plan files are hand-written: a few KB. Anything this large is a mistake.
+MAX_BYTES = 4 * 1024 * 1024
+# Nodes :func:`to_python` may produce: bounds the expansion of aliases ("billion laughs").
+MAX_NODES = 100_000
+_PREFIX = "tag:yaml.org,2002:"
+# The core schema's scalar tags, plus timestamp and binary which PyYAML's safe loader resolves
+# implicitly (a value may be written with or without the explicit tag).
+SCALAR_TAGS = frozenset(
+    _PREFIX + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")
+)
+_KIND = {"ScalarNode": "a single value", "SequenceNode": "a list", "MappingNode": "a mapping"}
+
+
+def where(path: Path, node: Any) -> str:
+    """``path:line`` of a node (1-based line)."""
+    return f"{path}:{node.start_mark.line + 1}"
+
+
+def kind(node: Any) -> str:
+    return _KIND.get(type(node).__name__, "a value")
+
+
+@cache
+def _loader_class() -> type[Any]:
+    import yaml
+    from yaml.composer import ComposerError
+
+    class DepthLimitedLoader(yaml.SafeLoader):
+        """PyYAML's composer recurses once per nesting level; stop it at MAX_DEPTH instead of
+        letting a deep document end in RecursionError."""
+
+        _depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self._depth += 1
+            try:
+                if self._depth > MAX_DEPTH:
+                    mark = self.peek_event().start_mark
+                    raise ComposerError(
+                        None, None, f"nested more than {MAX_DEPTH} levels deep", mark
+                    )
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+    return DepthLimitedLoader
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            f"{path}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column})",
+            hint="save the file as UTF-8",
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def compose(path: Path, *, max_bytes: int = MAX_BYTES) -> yaml.Node | None:
+    """The single YAML document in ``path`` as a node tree (None for an empty document).
+
+    ConfigError for an unreadable, oversized, non-UTF-8, invalid or too deeply nested file."""
+    import yaml
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise ConfigError(
+            f"{path}: larger than {max_bytes // (1024 * 1024)} MiB; not a file telcli can read"
+        )
+    text = _decode(path, data)
+    loader = None
+    try:
+        loader = _loader_class()(text)  # the reader checks every character here
+        node: yaml.Node | None = loader.get_single_node()
+        return node
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise ConfigError(
+            f"{path}:{line}: invalid YAML: control character {_codepoint(exc.character)}"
+            " is not allowed"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        if context and not context.startswith("while"):
+            problem = f"{context}, {problem}"  # "expected a single document…, but found…"
+        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
+    except RecursionError:  # a safety net: MAX_DEPTH stops nesting long before this
+        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def scalar(path: Path, node: Any, key: str) -> Any:
+    """The Python value of one scalar node, built by the safe constructor with a core tag only.
+
+    ConfigError (``file:line: key: …``) for a list or mapping, an unsupported tag, or text the
+    tag cannot parse."""
+    import yaml
+
+    if not isinstance(node, yaml.ScalarNode):
+        raise ConfigError(f"{where(path, node)}: {key} must be a single value, not {kind(node)}")
+    tag = node.tag or ""
+    if tag not in SCALAR_TAGS:
+        raise ConfigError(
+            f"{where(path, node)}: {key}: unsupported tag {_short(tag)}",
+            hint="drop the tag: plain values like 20, true or text need none",
+        )
+    try:
+        return yaml.constructor.SafeConstructor().construct_document(node)
+    except Exception:  # e.g. ValueError from float("abc"), KeyError from bool("maybe")
+        raise ConfigError(
+            f"{where(path, node)}: {key}: invalid {_short(tag)} value {shown(node.value)}"
+        ) from None
+
+
+def mapping(path: Path, node: Any, what: str) -> list[tuple[str, Any, Any]]:
+    """``(key, key node, value node)`` for each entry of a mapping node, in file order.
+
+    Keys must be plain scalars (a list or mapping as a key is an error) and appear once."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        raise ConfigError(
+            f"{where(path, node)}: {what} must be a mapping of key: value, not {kind(node)}"
+        )
+    _plain(path, node, "map", what)
+    seen: dict[str, int] = {}
+    out = []
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ConfigError(
+                f"{where(path, key_node)}: {what}: a key must be a plain name, not {kind(key_node)}"
+            )
+        key = key_node.value
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise ConfigError(
+                f"{where(path, key_node)}: {what}: {key!r} appears twice (first on line"
+                f" {seen[key]})",
+                hint="keep one of them",
+            )
+        seen[key] = line
+        out.append((key, key_node, value_node))
+    return out
+
+
+def sequence(path: Path, node: Any, what: str) -> list[Any]:
+    """The item nodes of a sequence node."""
+    import yaml
+
+    if not isinstance(node, yaml.SequenceNode):
+        raise ConfigError(f"{where(path, node)}: {what} must be a list, not {kind(node)}")
+    _plain(path, node, "seq", what)
+    return list(node.value)
+
+
+def _plain(path: Path, node: Any, tag: str, what: str) -> None:
+    """Collections carry no tag but their own (``!!set``, ``!!omap``, ``!!python/…`` are
+    refused rather than silently read as a plain mapping or list)."""
+    if node.tag != _PREFIX + tag:
+        raise ConfigError(f"{where(path, node)}: {what}: unsupported tag {_short(node.tag)}")
+
+
+def to_python(path: Path, node: Any, what: str = "value") -> Any:
+    """A whole subtree as plain dicts, lists and scalars (the rules of :func:`mapping` and
+    :func:`scalar` applied throughout), bounded to :data:`MAX_NODES` nodes and
+    :data:`MAX_DEPTH` levels so that aliases can neither expand without limit nor loop."""
+    import yaml
+
+    budget = [MAX_NODES]
+
+    def build(node: Any, what: str, depth: int) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0 or depth > MAX_DEPTH:
+            where_ = what if len(what) <= 60 else what[:60] + "…"
+            raise ConfigError(
+                f"{where(path, node)}: {where_}: too large or too deeply nested"
+                " (aliases expand to more than the limit)"
+            )
+        if isinstance(node, yaml.MappingNode):
+            return {
+                key: build(value, f"{what}.{key}" if what else key, depth + 1)
+                for key, _, value in mapping(path, node, what or "the document")
+            }
+        if isinstance(node, yaml.SequenceNode):
+            return [build(item, f"{what}[{i}]", depth + 1) for i, item in enumerate(node.value)]
+        return scalar(path, node, what)
+
+    return build(node, what, 0)
+
+
+def _codepoint(character: object) -> str:
+    return f"U+{character:04X}" if isinstance(character, int) else shown(character)
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag[len(_PREFIX) :] if tag.startswith(_PREFIX) else shown(tag)
