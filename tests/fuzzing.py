@@ -1,0 +1,510 @@
+"""Fuzzing the edge: every way bad input enters telcli, as a table of surfaces (issue 12).
+
+A surface is a hypothesis strategy of :class:`Case` (argv, environment, files to write first),
+plus the issue's examples pinned as explicit cases. :func:`run_case` runs one case in
+process (Typer's CliRunner, no network: providers answer through a mock transport that
+rejects every request with 401) under a wall-clock limit, and :func:`problem` states the
+property: the exit code is a documented one, stderr carries no traceback, nothing hangs.
+
+Used by ``tests/test_fuzz.py`` (bounded examples per surface, part of the suite) and by
+``tests/benchmarks/bench_fuzz.py`` (a campaign of thousands of cases, figures per surface).
+To cover a new surface, add a ``Surface`` to :data:`SURFACES`: both pick it up.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from telcli.validate import ISO_3166_ALPHA2
+
+# Exit codes README documents for a non-interactive run (1 is a bug: an uncaught exception).
+DOCUMENTED = frozenset({0, 2, 3, 4, 5, 6, 7})
+# A command that does not finish in this long (in process, no network) is a hang.
+CASE_TIMEOUT = 10.0
+
+# Fake credentials in the providers' formats: every provider is "configured", and every
+# request is answered 401 by the mock transport, so no case can reach a network.
+CREDENTIALS = {
+    "TWILIO_ACCOUNT_SID": "AC" + "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "TWILIO_AUTH_TOKEN": "9a8b7c6d5e4f30211203f4e5d6c7b8a9",
+    "TELNYX_API_KEY": "KEY0193FUZZ0000000000000000000000_Fuzz0Fuzz0Fuzz0",
+    "VAPI_API_KEY": "5f4e3d2c-1b0a-4988-8776-655443322110",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One invocation. ``files`` (name -> bytes) are written into TELCLI_HOME first; ``{home}``
+    in an argument is replaced by that directory. ``env`` is added to the environment."""
+
+    args: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+    files: tuple[tuple[str, bytes], ...] = ()
+
+    @staticmethod
+    def of(*args: str, env: dict[str, str] | None = None, **files: bytes) -> Case:
+        return Case(tuple(args), tuple((env or {}).items()), tuple(files.items()))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    exit_code: int | None
+    stderr: str
+    traceback: str | None  # the uncaught exception, if any
+    hung: bool
+    seconds: float
+
+
+class Hang(BaseException):  # not an Exception: CliRunner must not catch it
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`Hang` in the main thread after ``seconds`` (SIGALRM; Unix only)."""
+
+    def alarm(signum: int, frame: object) -> None:
+        raise Hang
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _reject(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(401, json={"message": "fuzzing: rejected", "code": 20003})
+
+
+def run_case(case: Case, home: Path, *, timeout: float = CASE_TIMEOUT) -> Outcome:
+    """Run ``case`` in process with TELCLI_HOME=``home`` (reused between cases)."""
+    import traceback
+
+    from telcli.cli.app import app
+    from telcli.context import AppContext
+
+    for name, data in case.files:
+        (home / name).write_bytes(data)
+    env = {**os.environ, **CREDENTIALS, "TELCLI_HOME": str(home), **dict(case.env)}
+    args = [a.replace("{home}", str(home)) for a in case.args]
+    ctx = AppContext(env=env, transport=httpx.MockTransport(_reject))
+    start = time.perf_counter()
+    try:
+        with time_limit(timeout):
+            result = CliRunner().invoke(app, args, obj=ctx, env=dict(case.env))
+    except Hang:
+        return Outcome(None, "", None, True, time.perf_counter() - start)
+    finally:
+        for name, _ in case.files:
+            (home / name).unlink(missing_ok=True)
+    error = result.exception
+    trace = None
+    if error is not None and not isinstance(error, SystemExit):
+        trace = "".join(traceback.format_exception(error))
+    return Outcome(result.exit_code, result.stderr, trace, False, time.perf_counter() - start)
+
+
+def problem(outcome: Outcome, allowed: frozenset[int] = DOCUMENTED) -> str | None:
+    """What is wrong with an outcome, or None: the property every surface must hold."""
+    if outcome.hung:
+        return "hung"
+    if outcome.traceback is not None:
+        return "traceback:\n" + outcome.traceback
+    if "Traceback (most recent call last)" in outcome.stderr:
+        return "traceback on stderr:\n" + outcome.stderr
+    if outcome.exit_code not in allowed:
+        return f"exit {outcome.exit_code} is not documented:\n{outcome.stderr}"
+    return None
+
+
+# -- building blocks --------------------------------------------------------------------------
+
+# Bytes that are not UTF-8, as Python hands them over in argv and the environment (PEP 383).
+undecodable = st.binary(min_size=1, max_size=12).map(lambda b: b.decode("utf-8", "surrogateescape"))
+NASTY = [
+    "",
+    " ",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "1e308",
+    "1e999",
+    "0",
+    "-1",
+    "99999999999999999999999",
+    "../..",
+    "../../IncomingPhoneNumbers",
+    "US?x=1#",
+    "U\x00",
+    "\r\n",
+    "\udcff",
+    "U\udcff",
+    "é",
+    "UK",
+    "XX",
+    "%2e%2e",
+    "http://[::1",
+    "x" * 5000,
+]
+junk = st.one_of(st.sampled_from(NASTY), st.text(max_size=20), undecodable)
+# Options text may not start with "-" (it would read as another flag: a usage error, fine,
+# but it tests Click rather than telcli).
+arg = junk.filter(lambda s: not s.startswith("-") or s in NASTY)
+number_text = st.one_of(
+    st.sampled_from(NASTY),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**30), 10**30).map(str),
+    st.text(alphabet="0123456789.e+-naif", max_size=12),
+)
+
+# -- YAML documents ---------------------------------------------------------------------------
+
+_TAGS = [
+    "!!float",
+    "!!int",
+    "!!bool",
+    "!!timestamp",
+    "!!str",
+    "!!null",
+    "!!binary",
+    "!!set",
+    "!!omap",
+    "!!python/name:os.system",
+    "!!python/object/apply:os.system",
+    "!custom",
+]
+_yaml_scalar = st.one_of(
+    st.sampled_from(
+        [".nan", ".inf", "-.inf", "0", "-1", "20", "1.0e+999", "true", "maybe", "~", "''"]
+    ),
+    # values that are valid for some key, so generated documents also get past the first one
+    st.sampled_from(
+        [
+            "[twilio, telnyx]",
+            "[telnyx]",
+            "GB",
+            "us",
+            "false",
+            "0.5",
+            "http://127.0.0.1:9",
+            '["+1415555"]',
+            "{failures: 2, window: 10}",
+            "{telnyx: 'http://[::1'}",
+            "staging",
+        ]
+    ),
+    st.integers().map(str),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=15).map(repr),
+    st.tuples(st.sampled_from(_TAGS), st.sampled_from(["abc", "2020-13-45", "maybe", "1", ""])).map(
+        " ".join
+    ),
+)
+_yaml_value = st.recursive(
+    _yaml_scalar,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.lists(
+            st.tuples(st.sampled_from(["a", "failures", "window", "telnyx"]), inner), max_size=3
+        ).map(lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}"),
+    ),
+    max_leaves=6,
+)
+
+
+def _nested(depth: int, flow: bool) -> str:
+    if flow:
+        return "a: " + "[" * depth + "]" * depth + "\n"
+    return "".join("  " * i + "k:\n" for i in range(depth))
+
+
+def yaml_documents(keys: list[str]) -> st.SearchStrategy[bytes]:
+    """Documents over ``keys`` (plus junk keys and non-scalar keys) with hostile values, deep
+    nesting, aliases, duplicates and raw bytes that are not UTF-8."""
+    key = st.one_of(st.sampled_from([*keys, "? [a, b]", "<<", "&a x", "*a"]), st.text(max_size=8))
+    mapping = st.lists(st.tuples(key, _yaml_value), max_size=6).map(
+        lambda kv: "".join(f"{k}: {v}\n" for k, v in kv)
+    )
+    # Only schema keys, each once: documents that get past the first key more often.
+    schema = st.lists(
+        st.tuples(st.sampled_from(keys), _yaml_value), unique_by=lambda kv: kv[0], max_size=4
+    ).map(lambda kv: "".join(f"{k}: {v}\n" for k, v in kv))
+    return st.one_of(
+        schema.map(str.encode),
+        mapping.map(str.encode),
+        st.tuples(st.integers(1, 3000), st.booleans()).map(lambda d: _nested(*d).encode()),
+        st.binary(max_size=200),
+        st.tuples(mapping, st.binary(max_size=8)).map(lambda t: t[0].encode() + t[1]),
+        st.sampled_from(
+            [b"a: &x [*x]\n", b"providers: &x [*x]\n", b"a: 1\n---\nb: 2\n", b"\xef\xbb\xbfa: 1\n"]
+        ),
+    )
+
+
+CONFIG_KEYS = [
+    "providers",
+    "default_country",
+    "sandbox",
+    "timeout",
+    "deadline",
+    "base_urls",
+    "test",
+    "default_profile",
+    "profiles",
+    "breaker",
+]
+ADDRESS_KEYS = [
+    "customer_name",
+    "business_name",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "friendly_name",
+]
+
+
+# -- the surfaces -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Surface:
+    """One way input enters telcli: generated cases, and pinned ones with the exit code each
+    must give (None: any documented code)."""
+
+    name: str
+    cases: st.SearchStrategy[Case]
+    pinned: tuple[tuple[Case, int | None], ...] = field(default=())
+
+
+def _config_case(doc: bytes) -> Case:
+    return Case.of("auth", "status", "--offline", **{"config.yaml": doc})
+
+
+def _address_case(doc: bytes) -> Case:
+    return Case.of(
+        "addresses",
+        "create",
+        "-p",
+        "telnyx",
+        "--file",
+        "{home}/address.yaml",
+        **{"address.yaml": doc},
+    )
+
+
+_COUNTRY_COMMANDS = [
+    ("numbers", "search", "--limit", "1", "--country"),
+    ("numbers", "pricing", "--country"),
+    ("addresses", "list", "--country"),
+]
+_TEXT_OPTIONS = [
+    ("numbers", "search", "--locality"),
+    ("numbers", "search", "--region"),
+    ("numbers", "search", "--contains"),
+    ("numbers", "search", "--area-code"),
+    ("numbers", "buy", "--yes"),
+    ("numbers", "release", "--yes"),
+    ("addresses", "delete", "--yes"),
+    ("test", "sms", "--to", "+14155550100", "--yes", "--no-wait", "--body"),
+    ("test", "sms", "--body", "hi", "--yes", "--no-wait", "--to"),
+    ("test", "call", "--to", "+14155550100", "--yes", "--no-wait", "--say"),
+    ("vapi", "assign", "+14155550100", "--assistant"),
+    ("--profile",),
+]
+_ENV_VARS = [
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TELNYX_API_KEY",
+    "VAPI_API_KEY",
+    "TELCLI_PROFILE",
+    "TELCLI_KEYRING_TIMEOUT",
+    "TELCLI_TWILIO_BASE_URL",
+    "TELCLI_TELNYX_BASE_URL",
+    "TELCLI_VAPI_BASE_URL",
+    "TELCLI_SANDBOX_FAULTS",
+    "TELCLI_DEBUG",
+]
+
+
+def _text_case(prefix: tuple[str, ...], value: str) -> Case:
+    if prefix == ("--profile",):
+        return Case.of("--profile", value, "numbers", "list")
+    if prefix[-1] == "--yes":  # a positional argument after the options
+        return Case.of(*prefix, "--", value)
+    return Case.of(*prefix, value)
+
+
+def _env_case(name: str, value: str, command: str) -> Case:
+    args = {
+        "search": ("numbers", "search", "--limit", "1"),
+        "status": ("auth", "status"),
+        "logout": ("auth", "logout", "vapi"),
+    }[command]
+    return Case.of(*args, env={name: value})
+
+
+def _duration_case(where: str, value: str) -> Case:
+    if where == "--timeout":
+        return Case.of("--timeout", value, "numbers", "list")
+    if where == "test --timeout":
+        return Case.of(
+            "test",
+            "sms",
+            "--to",
+            "+14155550100",
+            "--body",
+            "hi",
+            "--yes",
+            "--no-wait",
+            "--timeout",
+            value,
+        )
+    if where == "TELCLI_KEYRING_TIMEOUT":
+        value = value.replace("\x00", "")  # no environment can hold a NUL
+        return Case.of("auth", "logout", "vapi", env={"TELCLI_KEYRING_TIMEOUT": value})
+    return _config_case(f"{where}: {value}\n".encode("utf-8", "surrogateescape"))
+
+
+SURFACES: dict[str, Surface] = {
+    s.name: s
+    for s in [
+        Surface(
+            "config",
+            yaml_documents(CONFIG_KEYS).map(_config_case),
+            pinned=tuple(
+                (_config_case(doc), 3)
+                for doc in [
+                    b"timeout: !!float abc\n",
+                    b"sandbox: !!bool maybe\n",
+                    b"deadline: !!timestamp 2020-13-45\n",
+                    b"timeout: !!python/name:os.system ''\n",
+                    b"? [a, b]\n: 1\n",
+                    _nested(2000, flow=True).encode(),
+                    _nested(2000, flow=False).encode(),
+                    b"timeout: .nan\n",
+                    b"deadline: .nan\n",
+                    b"default_country: XX\n",
+                    b"providers: [twilio]\ndefault_country: U\xff\n",
+                ]
+            ),
+        ),
+        Surface(
+            "address-yaml",
+            yaml_documents(ADDRESS_KEYS).map(_address_case),
+            pinned=tuple(
+                (_address_case(doc), 3)
+                for doc in [
+                    b"street: \xff\xfe\n",
+                    b"\xff",
+                    _nested(2000, flow=True).encode(),
+                    _nested(2000, flow=False).encode(),
+                    b"? [a, b]\n: 1\n",
+                    b"country: UK\n",
+                    b"city: !!python/name:os.system ''\n",
+                ]
+            ),
+        ),
+        Surface(
+            "country",
+            st.tuples(
+                st.sampled_from(_COUNTRY_COMMANDS),
+                st.one_of(arg, st.sampled_from(sorted(ISO_3166_ALPHA2)).map(str.lower)),
+            ).map(lambda t: Case.of(*t[0], t[1])),
+            pinned=tuple(
+                (Case.of(*_COUNTRY_COMMANDS[0], value), 2)
+                for value in [
+                    "../../IncomingPhoneNumbers",
+                    "../..",
+                    "US?x=1#",
+                    "U\x01",
+                    "XX",
+                    "UK",
+                    "U\udcff",
+                ]
+            ),
+        ),
+        Surface(
+            "durations",
+            st.tuples(
+                st.sampled_from(
+                    ["--timeout", "test --timeout", "TELCLI_KEYRING_TIMEOUT", "timeout", "deadline"]
+                ),
+                number_text,
+            ).map(lambda t: _duration_case(*t)),
+            pinned=tuple(
+                (_duration_case(where, value), 3 if where in ("timeout", "deadline") else 2)
+                for where in [
+                    "--timeout",
+                    "test --timeout",
+                    "TELCLI_KEYRING_TIMEOUT",
+                    "timeout",
+                    "deadline",
+                ]
+                for value in ["nan", "inf", "1e308", "0", "-1"]
+                if not (where in ("timeout", "deadline") and value in ("nan", "inf"))
+            )
+            + tuple(
+                (_config_case(f"{k}: {v}\n".encode()), 3)
+                for k in ("timeout", "deadline")
+                for v in (".nan", ".inf")
+            ),
+        ),
+        Surface(
+            "argv-encoding",
+            st.tuples(st.sampled_from(_TEXT_OPTIONS), arg).map(lambda t: _text_case(*t)),
+            pinned=(
+                (Case.of("numbers", "search", "--country", "U\udcff"), 2),
+                (Case.of("numbers", "search", "--locality", "\udcff"), 2),
+                (_text_case(_TEXT_OPTIONS[7], "hi\udcff"), 2),
+                (Case.of("--profile", "a\udcff", "numbers", "list"), 2),
+                (
+                    Case.of(
+                        "test",
+                        "call",
+                        "--to",
+                        "+14155550100",
+                        "--yes",
+                        "--twiml",
+                        "{home}/t.xml",
+                        **{"t.xml": b"<Response><Say>\xe9</Say></Response>"},
+                    ),
+                    2,
+                ),
+            ),
+        ),
+        Surface(
+            "env-encoding",
+            st.tuples(
+                st.sampled_from(_ENV_VARS),
+                junk.filter(lambda s: "\x00" not in s),  # no environment can hold a NUL
+                st.sampled_from(["search", "status", "logout"]),
+            ).map(lambda t: _env_case(*t)),
+            pinned=(
+                (
+                    Case.of(
+                        "numbers", "search", "-p", "twilio", env={"TWILIO_AUTH_TOKEN": "\udcff"}
+                    ),
+                    4,
+                ),
+                (Case.of("numbers", "search", "-p", "telnyx", env={"TELNYX_API_KEY": "KEYé"}), 4),
+                (_env_case("TELCLI_KEYRING_TIMEOUT", "nan", "logout"), 2),
+                (_env_case("TELCLI_TELNYX_BASE_URL", "http://[::1", "search"), 2),
+            ),
+        ),
+    ]
+}
