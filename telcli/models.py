@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, NewType, TypeVar
+from typing import Any, TypeVar
 
-E164 = NewType("E164", str)
+# E164 is defined in phone.py (which needs nothing from this module) and re-exported here.
+from telcli.phone import E164, international_format, national_format
+
 T = TypeVar("T")
 
 
@@ -109,8 +111,6 @@ class AvailableNumber:
     address_requirement: AddressRequirement = AddressRequirement.none
 
     def to_json(self) -> dict[str, Any]:
-        from telcli.phone import international_format, national_format
-
         return {
             "phone_number": self.phone_number,
             "national_format": national_format(self.phone_number),
@@ -178,8 +178,6 @@ class OwnedNumber:
     tenant: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        from telcli.phone import international_format, national_format
-
         return {
             "phone_number": self.phone_number,
             "national_format": national_format(self.phone_number),

@@ -1,11 +1,17 @@
-"""Phone-number parsing and formatting (phonenumbers is imported lazily: it is heavy)."""
+"""Phone-number parsing and formatting (phonenumbers is imported lazily: it is heavy).
+
+Below the models: ``models`` formats numbers with these functions, so nothing here imports
+``models`` (``E164`` lives here and ``models`` re-exports it).
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal, NewType
 
 from telcli.errors import UsageProblem
-from telcli.models import E164, NumberType
+
+E164 = NewType("E164", str)
 
 
 def parse_e164(text: str, default_country: str | None = None) -> E164:
@@ -85,14 +91,15 @@ def national_significant(number: str) -> str:
     return phonenumbers.national_significant_number(phonenumbers.parse(number, None))
 
 
-def likely_type(number: str) -> NumberType:
-    """The NumberType a carrier most likely lists this number under (for quoting a buy)."""
+def likely_type(number: str) -> Literal["local", "mobile", "toll-free"]:
+    """The ``models.NumberType`` value a carrier most likely lists this number under (for
+    quoting a buy)."""
     import phonenumbers
     from phonenumbers import PhoneNumberType
 
     kind = phonenumbers.number_type(phonenumbers.parse(number, None))
     if kind == PhoneNumberType.TOLL_FREE:
-        return NumberType.toll_free
+        return "toll-free"
     if kind == PhoneNumberType.MOBILE:
-        return NumberType.mobile
-    return NumberType.local
+        return "mobile"
+    return "local"

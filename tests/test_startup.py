@@ -116,3 +116,12 @@ def test_webhook_help_loads_no_verb_module_and_a_verb_loads_only_its_own():
     }
     assert "telcli.cli.webhook_signing" in loaded
     assert not loaded & {"telcli.cli.webhook_captures", "telcli.cli.webhook_replay"}
+
+
+def test_the_low_modules_stand_alone():
+    """Layering (issue 16): phone.py sits below models.py (no import circle), and the pure SMS
+    segment calculator below both the services and the sandbox that use it."""
+    phone = _loaded_after("import telcli.phone")
+    assert "telcli.models" not in phone
+    segments = _loaded_after("import telcli.segments")
+    assert [m for m in segments if m.startswith("telcli.") and m != "telcli.segments"] == []

@@ -115,11 +115,8 @@ def test_sms(
         notify=out.note,
         tenant=tenant_value(tenant),
     )
-    from telcli.services.segments import analyze
-
-    info = analyze(body)
-    price, currency = _sms_price(senders[0], dests[0])
-    cost = svc.estimate(info, price, len(dests))
+    quote = svc.quote_sms(senders[0], dests, body)
+    info, cost, currency = quote.segments, quote.cost, quote.currency
     out.detail(
         {
             "to": ", ".join(dests),
@@ -230,10 +227,9 @@ def test_call(
     out = app_ctx.output(json=json_)
     dests, caller = _destinations(app_ctx, to, from_, force)
     if assistant:
-        from telcli.providers import load_provider
-
-        vapi = load_provider("vapi", app_ctx.provider_settings("vapi"))
-        senders = [svc.assistant_sender(vapi, assistant, caller, tenant=tenant_value(tenant))]
+        senders = [
+            svc.assistant_sender(app_ctx.vapi(), assistant, caller, tenant=tenant_value(tenant))
+        ]
     else:
         senders = svc.pick_senders(
             app_ctx.carriers(provider, notify=out.note),
@@ -361,21 +357,6 @@ def _account(app_ctx: AppContext, provider: str) -> str:
         who = f"API key ending {key[-4:]}" if len(key) > 8 else "API key"
         who = f"org of the {who}" if provider == "vapi" else who
     return f"profile {app_ctx.profile_name!r}, {provider} {who}"
-
-
-def _sms_price(sender: Any, to: str) -> tuple[Any, str | None]:
-    """Price per segment from the carrier when it publishes one (Twilio Pricing v1)."""
-    from telcli.errors import TelcliError
-    from telcli.services.failover import unguarded
-
-    lookup = getattr(unguarded(sender.carrier), "sms_price", None)
-    if not callable(lookup):
-        return None, None
-    try:
-        found: tuple[Any, str | None] = lookup(to)
-        return found
-    except TelcliError:
-        return None, None
 
 
 @contextmanager

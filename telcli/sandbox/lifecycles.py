@@ -333,7 +333,7 @@ def twilio_message_create(
     state: SandboxState, request: Request, params: dict[str, str]
 ) -> Response:
     """CreateMessage: To, From, Body and/or MediaUrl, StatusCallback. 201 with status queued."""
-    from telcli.services.segments import analyze
+    from telcli.segments import analyze
 
     form = request.form_items
     fields = dict(form)
@@ -606,7 +606,7 @@ def _telnyx_message(a: Activity, now: float) -> dict[str, Any]:
 
 def telnyx_message_send(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
     """SendMessage: from, to, text and/or media_urls, webhook_url."""
-    from telcli.services.segments import analyze
+    from telcli.segments import analyze
 
     body = tx._body(request)
     to = tx._optional_string(body, "to") or ""

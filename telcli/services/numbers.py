@@ -123,7 +123,7 @@ def quote(
     from telcli.phone import country_of, likely_type
 
     country = country_of(phone_number) or "US"
-    first = likely_type(phone_number)
+    first = NumberType(likely_type(phone_number))
     types = [first, *(t for t in NumberType if t != first)]
     unavailable: list[tuple[CarrierProvider, ProviderUnavailable]] = []
     for carrier in carriers:

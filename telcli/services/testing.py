@@ -30,8 +30,8 @@ from telcli.errors import (
     UsageProblem,
 )
 from telcli.models import Attempt, CallResult, MessageResult
+from telcli.segments import SegmentInfo, analyze
 from telcli.services import failover
-from telcli.services.segments import SegmentInfo, analyze
 
 Notify = Callable[[str], None]
 Update = Callable[[str, str], None]  # (destination, status text)
@@ -923,3 +923,30 @@ def run_all(
 
 def estimate(segments: SegmentInfo, price: Decimal | None, recipients: int) -> Decimal | None:
     return None if price is None else price * segments.segments * recipients
+
+
+@dataclass(frozen=True)
+class SmsQuote:
+    """What a test SMS will be before it is sent: its encoding and segments, the carrier's
+    price per segment where it publishes one, and the estimated total."""
+
+    segments: SegmentInfo
+    price: Decimal | None
+    currency: str | None
+    cost: Decimal | None
+
+
+def quote_sms(sender: Sender, to: Sequence[str], body: str) -> SmsQuote:
+    """Encoding, segments and estimated cost of sending ``body`` from ``sender`` to every
+    number in ``to`` (priced for the first; Twilio Pricing v1 publishes SMS prices, a lookup
+    that fails leaves the price unknown rather than stopping the test)."""
+    info = analyze(body)
+    price: Decimal | None = None
+    currency: str | None = None
+    lookup = getattr(failover.unguarded(sender.carrier), "sms_price", None)
+    if callable(lookup) and to:
+        try:
+            price, currency = lookup(to[0])
+        except TelcliError:
+            price, currency = None, None
+    return SmsQuote(info, price, currency, estimate(info, price, len(to)))

@@ -479,3 +479,29 @@ def test_losing_track_after_the_send_keeps_the_result_and_the_error_code(state):
         == "sent, but its status could not be followed: twilio rejected the credentials"
     )
     assert len(carrier.sent) == 1
+
+
+def test_quote_sms_prices_every_segment_for_every_recipient():
+    from decimal import Decimal
+
+    from telcli.services.testing import Sender, quote_sms
+
+    class Priced:
+        name = "twilio"
+
+        def sms_price(self, to: str) -> tuple[Decimal, str]:
+            assert to == "+14155550100"
+            return Decimal("0.0079"), "USD"
+
+    class Unpriced:
+        name = "telnyx"
+
+    quote = quote_sms(Sender(Priced(), "+14155550199"), ["+14155550100", "+14155550101"], "ж" * 71)
+    assert (quote.segments.encoding, quote.segments.segments) == ("UCS-2", 2)
+    assert (quote.price, quote.currency, quote.cost) == (
+        Decimal("0.0079"),
+        "USD",
+        Decimal("0.0316"),
+    )
+    unknown = quote_sms(Sender(Unpriced(), "+14155550199"), ["+14155550100"], "hi")
+    assert (unknown.segments.segments, unknown.cost) == (1, None)

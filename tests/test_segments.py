@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from telcli.services.segments import GSM7_BASIC, GSM7_EXTENDED, analyze
+from telcli.segments import GSM7_BASIC, GSM7_EXTENDED, analyze
 
 
 @pytest.mark.parametrize(
