@@ -406,6 +406,20 @@ class AppContext:
             )
         return found
 
+    @property
+    def command_prefix(self) -> str:
+        """``telcli`` plus the global options in effect that the next command needs too
+        (``--profile NAME``, ``--sandbox``): every hint and fix command runs as printed."""
+        import shlex
+
+        parts = ["telcli"]
+        profile = self.profile or self.env.get(envvars.TELCLI_PROFILE)
+        if profile:
+            parts += ["--profile", shlex.quote(profile)]
+        if self.sandbox_flag or _truthy(self.env.get(envvars.TELCLI_SANDBOX)):
+            parts.append("--sandbox")
+        return " ".join(parts)
+
     def output(self, *, json: bool = False) -> Output:
         from telcli.output.console import Output
 
@@ -415,4 +429,5 @@ class AppContext:
             stdout_isatty=self.stdout_isatty,
             stderr_isatty=self.stderr_isatty,
             color=color,
+            command_prefix=self.command_prefix,
         )

@@ -18,6 +18,7 @@ from telcli.cli.options import (
 )
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
+from telcli.models import ProviderChoice
 
 app = TelcliTyper(
     help="Create, list and delete regulatory addresses (Twilio Addresses, Telnyx addresses).",
@@ -60,10 +61,19 @@ def addresses_create(
             " customer_reference): its purchases use it by default, others never do.",
         ),
     ] = None,
-    provider: ProviderOpt = None,
+    provider: Annotated[
+        ProviderChoice | None,
+        typer.Option(
+            "--provider",
+            "-p",
+            metavar="PROVIDER",
+            case_sensitive=False,
+            help="Create it at twilio or telnyx (default: the first configured provider).",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Create a regulatory address from flags or a YAML file.
+    """Create a regulatory address from flags or a YAML file; an identical one is reused.
 
     Example: telcli addresses create --file office.yaml --provider twilio --tenant acme-dental
     """
@@ -92,9 +102,14 @@ def addresses_create(
         address = replace(address, tenant=TenantTag(tenant))
     out = app_ctx.output(json=json_)
     carrier = _one_carrier(app_ctx, provider, out)
-    created = svc.create(carrier, address, state=app_ctx.state, profile=app_ctx.ledger_profile)
-    out.item(created, ADDRESSES)
-    out.success(f"Created address {created.id} at {created.provider}")
+    result, created = svc.ensure(
+        carrier, address, state=app_ctx.state, profile=app_ctx.ledger_profile
+    )
+    out.item(result, ADDRESSES)
+    if created:
+        out.success(f"Created address {result.id} at {result.provider}")
+    else:
+        out.note(f"address {result.id} at {result.provider} exists with these fields; reused it")
 
 
 @app.command("list")
@@ -147,9 +162,13 @@ def addresses_delete(
 
     app_ctx: AppContext = ctx.obj
     out = app_ctx.output(json=json_)
-    carrier, address = svc.locate(
-        app_ctx.carriers(provider, notify=out.note), address_id, notify=out.note
+    found = svc.locate(
+        app_ctx.carriers(provider, notify=out.note), address_id, notify=out.note, missing_ok=True
     )
+    if found is None:
+        out.note(f"no address {address_id} exists: nothing to delete")
+        return
+    carrier, address = found
     out.detail({"address": address_id, "provider": address.provider, "name": address.customer_name})
     confirm(app_ctx, f"Delete address {address_id} at {address.provider}?", yes=yes)
     svc.delete(carrier, address, state=app_ctx.state, profile=app_ctx.ledger_profile)

@@ -53,7 +53,14 @@ def audit(
         tenants = load_plan(plan, default_providers=app_ctx.settings.providers).tenants
         without_vapi = {t.id for t in tenants if t.assistant is None}
     carriers = app_ctx.carriers(provider, notify=out.note)
-    found = svc.audit(carriers, vapi, tenant=tenant, notify=out.note, without_vapi=without_vapi)
+    found = svc.audit(
+        carriers,
+        vapi,
+        tenant=tenant,
+        telcli=app_ctx.command_prefix,
+        notify=out.note,
+        without_vapi=without_vapi,
+    )
     out.rows(found, DRIFT)
     require_complete(found)
     if found:

@@ -16,16 +16,19 @@ from typer.core import TyperGroup
 from telcli.errors import ExitCode, PartialFailure, TelcliError, UsageProblem
 
 
-def render_error(exc: TelcliError, *, debug: bool = False) -> None:
-    """Print ``error: …`` and ``hint: …`` to stderr; a traceback only with --debug."""
+def render_error(exc: TelcliError, *, debug: bool = False, prefix: str = "telcli") -> None:
+    """Print ``error: …`` and ``hint: …`` to stderr; a traceback only with --debug. Commands
+    quoted in them get the global options in effect (``prefix``), so they run as printed."""
+    from telcli.output.console import runnable
+
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
-    print(f"error: {exc.message}", file=sys.stderr)
+    print(f"error: {runnable(exc.message, prefix)}", file=sys.stderr)
     if exc.hint:
-        print(f"hint: {exc.hint}", file=sys.stderr)
+        print(f"hint: {runnable(exc.hint, prefix)}", file=sys.stderr)
 
 
-def _debug_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+def _app_ctx_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     from telcli.context import AppContext
 
     # Typer hands callbacks its click Context, a base class of ``typer.Context`` (so an
@@ -33,8 +36,8 @@ def _debug_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     for value in (*args, *kwargs.values()):
         obj = getattr(value, "obj", None)
         if isinstance(obj, AppContext):
-            return obj.debug
-    return False
+            return obj
+    return None
 
 
 def check_text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -91,7 +94,11 @@ class TelcliTyper(typer.Typer):
                     check_text(a, kw)
                     return fn(*a, **kw)
                 except TelcliError as exc:
-                    render_error(exc, debug=_debug_of(a, kw))
+                    app_ctx = _app_ctx_of(a, kw)
+                    if app_ctx is None:
+                        render_error(exc)
+                    else:
+                        render_error(exc, debug=app_ctx.debug, prefix=app_ctx.command_prefix)
                     raise typer.Exit(int(exc.exit_code)) from None
                 except KeyboardInterrupt:
                     print("interrupted", file=sys.stderr)

@@ -25,6 +25,24 @@ def _vapi(app_ctx: AppContext):  # type: ignore[no-untyped-def]
     return app_ctx.vapi()
 
 
+def _owns(app_ctx: AppContext):  # type: ignore[no-untyped-def]
+    """Does this profile own a number? None when that cannot be told (no carrier answers):
+    hints then never suggest importing a number that may not be ours."""
+    from telcli.errors import ProviderRejected, TelcliError
+    from telcli.services import numbers as numbers_svc
+
+    def owns(number: str) -> bool | None:
+        try:
+            numbers_svc.locate(app_ctx.carriers(None), number)
+        except ProviderRejected:
+            return False
+        except TelcliError:
+            return None
+        return True
+
+    return owns
+
+
 def _views():  # type: ignore[no-untyped-def]
     from telcli.output import views
 
@@ -91,7 +109,12 @@ def vapi_assign(
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
     updated = svc.assign(
-        _vapi(app_ctx), e164, assistant, state=app_ctx.state, profile=app_ctx.ledger_profile
+        _vapi(app_ctx),
+        e164,
+        assistant,
+        state=app_ctx.state,
+        profile=app_ctx.ledger_profile,
+        owns=_owns(app_ctx),
     )
     out.item(updated, _views().VAPI_NUMBERS)
     out.success(f"Assigned {updated.assistant_name or updated.assistant_id} to {e164}")
@@ -110,7 +133,11 @@ def vapi_unassign(ctx: typer.Context, number: NumberArg, json_: JsonOpt = False)
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
     updated = svc.unassign(
-        _vapi(app_ctx), e164, state=app_ctx.state, profile=app_ctx.ledger_profile
+        _vapi(app_ctx),
+        e164,
+        state=app_ctx.state,
+        profile=app_ctx.ledger_profile,
+        owns=_owns(app_ctx),
     )
     out.item(updated, _views().VAPI_NUMBERS)
     out.success(f"{e164} has no assistant now")
@@ -130,8 +157,18 @@ def vapi_remove(
     app_ctx: AppContext = ctx.obj
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
-    confirm(app_ctx, f"Remove {e164} from VAPI? Its calls will no longer reach VAPI.", yes=yes)
-    removed = svc.remove(_vapi(app_ctx), e164, state=app_ctx.state, profile=app_ctx.ledger_profile)
+    removed = svc.remove(
+        _vapi(app_ctx),
+        e164,
+        confirm=lambda _n: confirm(
+            app_ctx, f"Remove {e164} from VAPI? Its calls will no longer reach VAPI.", yes=yes
+        ),
+        state=app_ctx.state,
+        profile=app_ctx.ledger_profile,
+    )
+    if removed is None:
+        out.note(f"{e164} is not in VAPI: nothing to remove")
+        return
     out.item(removed, _views().VAPI_NUMBERS)
     out.success(f"Removed {e164} from VAPI")
 

@@ -4,11 +4,21 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 from telcli.output.views import Column, cell
+
+
+def runnable(text: str, prefix: str) -> str:
+    """``text`` with every quoted command (`` `telcli numbers list` ``) given the global
+    options in effect (``prefix``, e.g. ``telcli --sandbox --profile acme``), so a hint runs
+    as printed."""
+    if prefix == "telcli" or "`telcli" not in text:
+        return text
+    return re.sub(r"`telcli(?=[ `])", lambda _: "`" + prefix, text)
 
 
 def _to_json(item: Any) -> Any:
@@ -54,6 +64,7 @@ class Output:
         color: bool = True,
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
+        command_prefix: str = "telcli",
     ) -> None:
         self.json_mode = json_mode
         self.stdout_isatty = stdout_isatty
@@ -61,6 +72,7 @@ class Output:
         self.color = color
         self._stdout = stdout
         self._stderr = stderr
+        self.command_prefix = command_prefix  # `telcli` and the global options in effect
 
     # Streams are looked up at call time so CliRunner's captured streams are honoured.
     @property
@@ -189,6 +201,7 @@ class Output:
     # --- messages (stderr) ---------------------------------------------------------------
 
     def _say(self, prefix: str, message: str) -> None:
+        message = runnable(message, self.command_prefix)
         self.err.write(f"{prefix}{message}\n")
         self.err.flush()
 

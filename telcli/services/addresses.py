@@ -121,6 +121,42 @@ def create_command(address: AddressInput, provider: str) -> str:
     return shlex.join(parts)
 
 
+_SAME = ("street", "city", "region", "postal_code", "country")
+
+
+def _norm(value: object) -> str:
+    return " ".join(str(value or "").split()).casefold()
+
+
+def same_place(existing: Address, wanted: AddressInput) -> bool:
+    """Whether ``existing`` is the address ``wanted`` describes: the same fields (case and
+    spacing aside) for the same tenant. The label (friendly name) does not make it another
+    address: a regulator, and `numbers buy`, would see two of the same."""
+    tenant = wanted.tenant.id if wanted.tenant is not None else None
+
+    def names(a: Address | AddressInput) -> set[str]:
+        # Telnyx keeps a customer name as business_name too: compare the names given.
+        return {_norm(n) for n in (a.customer_name, a.business_name) if n}
+
+    return (
+        existing.tenant == tenant
+        and names(existing) == names(wanted)
+        and all(_norm(getattr(existing, key)) == _norm(getattr(wanted, key)) for key in _SAME)
+    )
+
+
+def ensure(
+    carrier: CarrierProvider, address: AddressInput, *, state: Any = None, profile: str = ""
+) -> tuple[Address, bool]:
+    """``address`` at ``carrier``: the one it already holds (:func:`same_place`), else a new
+    one (:func:`create`). Idempotent, so a re-run never makes the duplicate that later stops
+    `numbers buy --yes` with "2 addresses fit". Returns the address and whether it is new."""
+    existing = next((a for a in carrier.list_addresses(None) if same_place(a, address)), None)
+    if existing is not None:
+        return existing, False
+    return create(carrier, address, state=state, profile=profile), True
+
+
 def create(
     carrier: CarrierProvider, address: AddressInput, *, state: Any = None, profile: str = ""
 ) -> Address:
@@ -171,10 +207,11 @@ def list_addresses(
 
 
 def locate(
-    carriers: Sequence[Any], address_id: str, *, notify: Notify = _quiet
-) -> tuple[Any, Address]:
+    carriers: Sequence[Any], address_id: str, *, notify: Notify = _quiet, missing_ok: bool = False
+) -> tuple[Any, Address] | None:
     """Which carrier holds the address ``address_id``; ProviderRejected (exit 5) when none
-    does, ProviderUnavailable (exit 6) when a carrier that could not be asked might."""
+    does (None with ``missing_ok``: every carrier answered and none has it),
+    ProviderUnavailable (exit 6) when a carrier that could not be asked might."""
     found = failover.each(
         carriers, lambda c: c.list_addresses(None), what="address lookup", notify=notify
     )
@@ -193,6 +230,8 @@ def locate(
             sent=False,
             hint="retry later; `telcli providers status` shows each provider's health",
         )
+    if missing_ok:
+        return None
     raise ProviderRejected(
         f"no address {address_id} at " + " or ".join(str(c.name) for c in carriers),
         provider=",".join(str(c.name) for c in carriers),
@@ -248,7 +287,7 @@ def pick(
     without a tenant, only untagged ones. Another tenant's address is never picked.
     """
     if explicit:
-        return explicit
+        return _checked(carrier, offer, explicit)
     requirement = offer.address_requirement
     if requirement is AddressRequirement.none:
         return None
@@ -293,6 +332,30 @@ def pick(
         provider=str(carrier.name),
         hint=f"create one first: `{command}`, then buy again",
     )
+
+
+def _checked(carrier: CarrierProvider, offer: AvailableNumber, address_id: str) -> str:
+    """``--address`` as the purchase will need it: held by the offering carrier and of the
+    country the number requires. ProviderRejected (exit 5), as the carrier would refuse it,
+    checked before any money moves (and for `--dry-run`)."""
+    held = {a.id: a for a in carrier.list_addresses(None)}
+    address = held.get(address_id)
+    if address is None:
+        raise ProviderRejected(
+            f"address {address_id} is not at {carrier.name}, which offers {offer.phone_number}",
+            provider=str(carrier.name),
+            hint=f"see them with `telcli addresses list --provider {carrier.name}`",
+        )
+    requirement = offer.address_requirement
+    if not matches(requirement, offer.country, address):
+        where = "in" if requirement is AddressRequirement.local else "outside"
+        raise ProviderRejected(
+            f"address {address_id} is in {address.country}; {offer.phone_number} needs one"
+            f" {where} {offer.country}",
+            provider=str(carrier.name),
+            hint=f"see them with `telcli addresses list --provider {carrier.name}`",
+        )
+    return address_id
 
 
 def _label(address: Address) -> str:

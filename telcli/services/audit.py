@@ -39,17 +39,17 @@ def _wired(number: OwnedNumber) -> bool:
     )
 
 
-def _webhook_fix(number: OwnedNumber) -> str:
+def _webhook_fix(telcli: str, number: OwnedNumber) -> str:
     if str(number.provider) == "telnyx":
-        return f"telcli numbers configure {number.phone_number} --connection-id ID"
-    return f"telcli numbers configure {number.phone_number} --voice-url URL --sms-url URL"
+        return f"{telcli} numbers configure {number.phone_number} --connection-id ID"
+    return f"{telcli} numbers configure {number.phone_number} --voice-url URL --sms-url URL"
 
 
-def _tenant_fix(e164: str, number: OwnedNumber, imported: VapiNumber) -> str:
+def _tenant_fix(telcli: str, e164: str, number: OwnedNumber, imported: VapiNumber) -> str:
     from telcli.tenancy import vapi_name
 
     name = f"'{vapi_name(number.tenant, None)}'" if number.tenant else "NAME"
-    return f"telcli vapi import {e164} --assistant {imported.assistant_id or 'ID'} --name {name}"
+    return f"{telcli} vapi import {e164} --assistant {imported.assistant_id or 'ID'} --name {name}"
 
 
 def audit(
@@ -57,13 +57,15 @@ def audit(
     vapi: Any,
     *,
     tenant: str | None = None,
+    telcli: str = "telcli",
     notify: Notify = _quiet,
     without_vapi: Collection[str] = (),
 ) -> Listing[Drift]:
     """Every drift finding, sorted by number then kind (with ``tenant``: that tenant's);
     ``errors`` names the carriers that could not be listed (their numbers are not judged).
     ``without_vapi``: tenants a plan keeps out of VAPI (``vapi: false``), whose numbers are
-    not "not in VAPI" drift."""
+    not "not in VAPI" drift. Fix commands start with ``telcli``: the program and the global
+    options the caller runs with (``telcli --sandbox``)."""
     # Everything is listed even for one tenant: a number VAPI names for the tenant may be
     # owned under another (tenant_mismatch), which is not the same as not owned at all.
     listed = failover.each(
@@ -88,7 +90,7 @@ def audit(
                     str(number.provider),
                     f"{number.provider} records tenant {number.tenant or '(none)'}, VAPI's name"
                     f" {imported.tenant or '(none)'}",
-                    _tenant_fix(e164, number, imported),
+                    _tenant_fix(telcli, e164, number, imported),
                 )
             )
     for e164, number in owned.items():
@@ -101,7 +103,7 @@ def audit(
                     "not_in_vapi",
                     carrier,
                     f"owned at {carrier}, not imported into VAPI",
-                    f"telcli vapi import {e164} --assistant ID",
+                    f"{telcli} vapi import {e164} --assistant ID",
                 )
             )
         if imported is None and not _wired(number):
@@ -111,7 +113,7 @@ def audit(
                     "no_webhook",
                     carrier,
                     "no voice or SMS webhook is configured",
-                    _webhook_fix(number),
+                    _webhook_fix(telcli, number),
                 )
             )
         elif imported is not None and imported.assistant_id is None:
@@ -121,7 +123,7 @@ def audit(
                     "no_assistant",
                     carrier,
                     "in VAPI without an assistant: calls are not answered",
-                    f"telcli vapi assign {e164} --assistant ID",
+                    f"{telcli} vapi assign {e164} --assistant ID",
                 )
             )
     for e164, imported in in_vapi.items():
@@ -133,7 +135,7 @@ def audit(
                 "not_owned",
                 imported.carrier,
                 f"in VAPI, but {imported.carrier} no longer owns it",
-                f"telcli vapi remove {e164} --yes",
+                f"{telcli} vapi remove {e164} --yes",
             )
         )
     order = ("not_owned", "tenant_mismatch", "not_in_vapi", "no_assistant", "no_webhook")

@@ -385,7 +385,7 @@ def pick_senders(
         f"this profile owns no {capability}-capable number to send from"
         + (f" (none of its {owned} numbers has {capability})" if owned else ""),
         hint="buy one (`telcli numbers search --capability "
-        f"{capability}`, then `telcli numbers buy`) or pass --from with --provider",
+        f"{capability}`, then `telcli numbers buy NUMBER`) or pass --from with --provider",
     )
 
 
@@ -547,7 +547,8 @@ def assistant_sender(
     if number_id is None:
         raise UsageProblem(
             f"{from_} is not imported into VAPI",
-            hint=f"import it first: `telcli vapi import {from_}`",
+            hint="call from an imported number (`telcli vapi numbers`), or import one this"
+            " profile owns (`telcli numbers list`) with `telcli vapi import NUMBER --assistant ID`",
         )
     return Sender(AssistantCaller(vapi, assistant_id, number_id), from_)
 

@@ -111,13 +111,23 @@ def list_assistants(vapi: VapiApi) -> list[Assistant]:
     return sorted(vapi.list_assistants(), key=lambda a: ((a.name or "").lower(), a.id))
 
 
-def find(vapi: VapiApi, phone_number: str) -> VapiNumber:
+Owns = Callable[[str], bool | None]  # does this profile own the number? None: cannot tell
+
+
+def find(vapi: VapiApi, phone_number: str, *, owns: Owns | None = None) -> VapiNumber:
+    """The number in VAPI. ProviderRejected (exit 5) when it is not there, with a hint that
+    suggests importing it only when ``owns`` says this profile owns it."""
     number = vapi.find_number(phone_number)
     if number is None:
+        owned = owns(phone_number) if owns is not None else None
+        if owned:
+            hint = f"import it first: `telcli vapi import {phone_number} --assistant ID`"
+        elif owned is False:
+            hint = "this profile does not own it either; `telcli numbers list` shows what it owns"
+        else:
+            hint = "`telcli vapi numbers` lists the imported numbers"
         raise ProviderRejected(
-            f"{phone_number} is not imported into VAPI",
-            provider="vapi",
-            hint=f"import it first: `telcli vapi import {phone_number} --assistant ID`",
+            f"{phone_number} is not imported into VAPI", provider="vapi", hint=hint
         )
     return number
 
@@ -243,21 +253,32 @@ def _tenant_name(tenant: str, name: str | None) -> str:
 
 
 def assign(
-    vapi: VapiApi, phone_number: str, assistant: str, *, state: Any = None, profile: str = ""
+    vapi: VapiApi,
+    phone_number: str,
+    assistant: str,
+    *,
+    state: Any = None,
+    profile: str = "",
+    owns: Owns | None = None,
 ) -> VapiNumber:
     """Point ``phone_number`` at ``assistant`` (ledgered as ``vapi.assign``)."""
     from telcli.storage.state import operation
 
     with operation(state, "vapi.assign", "vapi", profile, phone_number) as step:
         chosen = resolve_assistant(vapi, assistant)
-        number = find(vapi, phone_number)
+        number = find(vapi, phone_number, owns=owns)
         updated = vapi.update_number(number, {"assistantId": chosen.id})
         step.result_id, step.detail = updated.id, {"assistant_id": chosen.id}
     return replace(updated, assistant_name=chosen.name)
 
 
 def unassign(
-    vapi: VapiApi, phone_number: str, *, state: Any = None, profile: str = ""
+    vapi: VapiApi,
+    phone_number: str,
+    *,
+    state: Any = None,
+    profile: str = "",
+    owns: Owns | None = None,
 ) -> VapiNumber:
     """Detach the assistant (``assistantId: null``, which VAPI accepts though the spec types
     it as a string). Idempotent: a number without an assistant is returned as it is.
@@ -265,7 +286,7 @@ def unassign(
     from telcli.storage.state import operation
 
     with operation(state, "vapi.unassign", "vapi", profile, phone_number) as step:
-        number = find(vapi, phone_number)
+        number = find(vapi, phone_number, owns=owns)
         step.result_id = number.id
         if number.assistant_id is None:
             step.detail = {"unchanged": True}
@@ -274,13 +295,25 @@ def unassign(
     return replace(updated, assistant_id=None, assistant_name=None)
 
 
-def remove(vapi: VapiApi, phone_number: str, *, state: Any = None, profile: str = "") -> VapiNumber:
+def remove(
+    vapi: VapiApi,
+    phone_number: str,
+    *,
+    confirm: Callable[[VapiNumber], None] | None = None,
+    state: Any = None,
+    profile: str = "",
+) -> VapiNumber | None:
     """Remove a number from VAPI (PhoneNumberController_remove); the carrier keeps it.
-    Ledgered as ``vapi.remove``."""
+    Idempotent: None when it is not in VAPI (nothing asked, nothing done). ``confirm`` sees
+    the number before it goes. Ledgered as ``vapi.remove``."""
     from telcli.storage.state import operation
 
+    number = vapi.find_number(phone_number)
+    if number is None:
+        return None
+    if confirm is not None:
+        confirm(number)
     with operation(state, "vapi.remove", "vapi", profile, phone_number) as step:
-        number = find(vapi, phone_number)
         vapi.delete_number(number)
         step.result_id = number.id
     return number

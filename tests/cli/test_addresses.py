@@ -22,6 +22,8 @@ FLAGS = [
     "--country",
     "za",
 ]
+# Another address at the same place (a second one is created, not reused).
+OTHER_STREET = ["2 Long St" if x == "1 Long St" else x for x in FLAGS]
 
 
 @pytest.fixture
@@ -83,10 +85,11 @@ def test_delete_asks_on_a_tty(sb):
     assert sb("addresses", "list", "--json").stdout.strip() == "[]"
 
 
-def test_unknown_address_is_exit_5(sb):
-    result = sb("addresses", "delete", "AD" + "0" * 32, "--yes")
-    assert result.exit_code == 5
-    assert "no address AD" in result.stderr and "telcli addresses list" in result.stderr
+def test_deleting_an_address_already_gone_succeeds_with_a_note(sb):
+    result = sb("addresses", "delete", "AD" + "0" * 32, "--yes", "--json")
+    assert result.exit_code == 0, result
+    assert result.stdout == ""
+    assert f"no address AD{'0' * 32} exists: nothing to delete" in result.stderr
 
 
 def test_create_from_yaml_file_with_flag_override(sb, tmp_path):
@@ -183,6 +186,10 @@ def test_provider_validation_errors_are_shown_field_by_field(telcli, make_ctx, r
             },
         )
     )
+    # Nothing identical exists yet, so it is created (addresses create reuses an identical one).
+    respx_mock.get("https://api.telnyx.com/v2/addresses").mock(
+        return_value=httpx.Response(200, json={"data": [], "meta": {"total_pages": 1}})
+    )
     ctx = make_ctx(env={"TELNYX_API_KEY": "KEY0123456789abcdef"})
     result = telcli("addresses", "create", "-p", "telnyx", *FLAGS, ctx=ctx)
     assert result.exit_code == 5
@@ -210,8 +217,9 @@ def test_buy_without_an_address_stops_with_the_create_command(sb, provider):
     assert result.exit_code == 5 and result.stdout == ""
     assert f"{number} needs a regulatory address in ZA and {provider} has none" in result.stderr
     assert (
-        f"`telcli addresses create --provider {provider} --customer-name NAME --street STREET"
-        " --city CITY --region REGION --postal-code CODE --country ZA`" in result.stderr
+        f"`telcli --sandbox addresses create --provider {provider} --customer-name NAME"
+        " --street STREET --city CITY --region REGION --postal-code CODE --country ZA`"
+        in result.stderr
     )
     assert sb("numbers", "list", "--json").stdout.strip() == "[]"
 
@@ -230,7 +238,7 @@ def test_buy_uses_the_one_matching_address(sb, provider):
 
 def test_several_matches_need_address_without_a_tty_and_are_offered_on_one(sb):
     first = json.loads(sb("addresses", "create", "-p", "twilio", *FLAGS, "--json").stdout)
-    second = json.loads(sb("addresses", "create", "-p", "twilio", *FLAGS, "--json").stdout)
+    second = json.loads(sb("addresses", "create", "-p", "twilio", *OTHER_STREET, "--json").stdout)
     number = _za_number(sb, "twilio")
 
     refused = sb("numbers", "buy", number, "--yes")
@@ -250,11 +258,20 @@ def test_several_matches_need_address_without_a_tty_and_are_offered_on_one(sb):
 
 def test_explicit_address_wins(sb):
     sb("addresses", "create", "-p", "twilio", *FLAGS)
+    chosen = json.loads(sb("addresses", "create", "-p", "twilio", *OTHER_STREET, "--json").stdout)[
+        "id"
+    ]
     number = _za_number(sb, "twilio")
-    chosen = "AD" + "ab" * 16
     result = sb("numbers", "buy", number, "--address", chosen, "--yes", "--json")
     assert result.exit_code == 0, result
     assert json.loads(result.stdout)["address_id"] == chosen
+
+
+def test_an_explicit_address_the_provider_does_not_hold_buys_nothing(sb):
+    number = _za_number(sb, "twilio")
+    result = sb("numbers", "buy", number, "--address", "AD" + "ab" * 16, "--yes")
+    assert result.exit_code == 5 and "is not at twilio" in result.stderr
+    assert sb("numbers", "list", "--json").stdout.strip() == "[]"
 
 
 def test_numbers_without_requirement_need_no_address(sb):

@@ -137,7 +137,7 @@ def test_tenant_scope_and_mismatches():
 def test_audit_tenant_flag_reaches_the_service(telcli, monkeypatch):
     seen = {}
 
-    def fake_audit(carriers, vapi, *, tenant=None, notify=None, without_vapi=()):
+    def fake_audit(carriers, vapi, *, tenant=None, notify=None, without_vapi=(), **_):
         seen["tenant"] = tenant
         return []
 

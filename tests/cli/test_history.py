@@ -150,8 +150,9 @@ def test_failures_and_reconciled_outcomes_are_told_apart(sb):
 
 
 def test_formats_round_trip(sb):
-    for _ in range(3):
-        assert sb("addresses", "create", "--provider", "telnyx", *ADDRESS).exit_code == 0
+    for i in range(3):  # three different addresses (an identical one would be reused)
+        street = ["--street", f"{i} Main St"]
+        assert sb("addresses", "create", "-p", "telnyx", *ADDRESS, *street).exit_code == 0
     rows = history(sb)
     ndjson = sb("history", "--format", "ndjson").stdout.splitlines()
     assert [json.loads(line) for line in ndjson] == rows
@@ -171,8 +172,9 @@ def test_formats_round_trip(sb):
 
 
 def test_limit_keeps_the_newest_and_says_so(sb):
-    for _ in range(3):
-        assert sb("addresses", "create", "--provider", "telnyx", *ADDRESS).exit_code == 0
+    for i in range(3):  # three different addresses (an identical one would be reused)
+        street = ["--street", f"{i} Main St"]
+        assert sb("addresses", "create", "-p", "telnyx", *ADDRESS, *street).exit_code == 0
     everything = history(sb)
     two = sb("history", "--json", "--limit", "2")
     assert [r["id"] for r in json.loads(two.stdout)] == [r["id"] for r in everything[:2]]

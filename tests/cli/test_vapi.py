@@ -106,7 +106,7 @@ def test_unknown_assistant_and_unimported_number_are_exit_5(sb):
     missing = sb("vapi", "assign", number, "-a", "Receptionist")
     assert missing.exit_code == 5
     assert f"{number} is not imported into VAPI" in missing.stderr
-    assert f"telcli vapi import {number} --assistant ID" in missing.stderr
+    assert f"`telcli --sandbox vapi import {number} --assistant ID`" in missing.stderr
 
 
 def test_import_of_a_number_nobody_owns_is_exit_5(sb):

@@ -52,12 +52,12 @@ def test_address_buy_import_assign_audit_release(sb, provider):
     before = sb("audit", "--json")
     assert before.exit_code == 7
     assert [(d["kind"], d["fix"]) for d in json.loads(before.stdout)] == [
-        ("not_in_vapi", f"telcli vapi import {number} --assistant ID"),
+        ("not_in_vapi", f"telcli --sandbox vapi import {number} --assistant ID"),
         (
             "no_webhook",
-            f"telcli numbers configure {number} --connection-id ID"
+            f"telcli --sandbox numbers configure {number} --connection-id ID"
             if provider == "telnyx"
-            else f"telcli numbers configure {number} --voice-url URL --sms-url URL",
+            else f"telcli --sandbox numbers configure {number} --voice-url URL --sms-url URL",
         ),
     ]
 
@@ -75,7 +75,7 @@ def test_address_buy_import_assign_audit_release(sb, provider):
     assert drift.exit_code == 7
     assert drift.stdout == (
         f"{number}\t{provider}\tno_assistant\tin VAPI without an assistant: calls are not"
-        f" answered\ttelcli vapi assign {number} --assistant ID\n"
+        f" answered\ttelcli --sandbox vapi assign {number} --assistant ID\n"
     )
 
     ok(sb("numbers", "release", number, "--yes"))
@@ -87,7 +87,7 @@ def test_address_buy_import_assign_audit_release(sb, provider):
             "kind": "not_owned",
             "provider": provider,
             "detail": f"in VAPI, but {provider} no longer owns it",
-            "fix": f"telcli vapi remove {number} --yes",
+            "fix": f"telcli --sandbox vapi remove {number} --yes",
         }
     ]
     ok(sb("vapi", "remove", number, "--yes"))
@@ -100,7 +100,7 @@ def test_audit_table_on_a_tty(sb):
     table = sb("audit", tty=True)
     assert table.exit_code == 7
     assert table.stdout.splitlines()[0].split() == ["Number", "Provider", "Drift", "Detail", "Fix"]
-    assert "telcli vapi import" in table.stdout
+    assert "telcli --sandbox vapi import" in table.stdout
 
 
 def test_a_configured_number_outside_vapi_has_only_one_finding(sb):

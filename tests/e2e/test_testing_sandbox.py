@@ -747,7 +747,7 @@ def test_assistant_call_from_a_number_not_in_vapi(sb, imported):
     )
     assert result.exit_code == 2
     assert "+14155550100 is not imported into VAPI" in result.stderr
-    assert "telcli vapi import +14155550100" in result.stderr
+    assert "`telcli --sandbox vapi import NUMBER --assistant ID`" in result.stderr
 
 
 @pytest.mark.parametrize(

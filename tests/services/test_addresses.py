@@ -56,10 +56,13 @@ def test_no_requirement_needs_no_address_and_no_lookup():
     assert carrier.asked == 0
 
 
-def test_explicit_address_wins_without_a_lookup():
-    carrier = Carrier()
-    assert svc.pick(carrier, offer(AddressRequirement.local), explicit="ADx") == "ADx"
-    assert carrier.asked == 0
+def test_explicit_address_wins_once_checked():
+    carrier = Carrier(address("ADza", "ZA"), address("ADza2", "ZA"), address("ADgb", "GB"))
+    assert svc.pick(carrier, offer(AddressRequirement.local), explicit="ADza2") == "ADza2"
+    with pytest.raises(ProviderRejected, match="address ADgb is in GB"):
+        svc.pick(carrier, offer(AddressRequirement.local), explicit="ADgb")
+    with pytest.raises(ProviderRejected, match="address ADx is not at twilio"):
+        svc.pick(carrier, offer(AddressRequirement.none), explicit="ADx")
 
 
 @pytest.mark.parametrize(
