@@ -12,6 +12,8 @@ import typer
 from telcli.cli.base import TelcliTyper
 from telcli.cli.options import JsonOpt, tenant_value
 from telcli.cli.webhook_common import (
+    MAX_ID,
+    MAX_LIMIT,
     ApiKeyOpt,
     EventOpt,
     LimitOpt,
@@ -24,6 +26,7 @@ from telcli.cli.webhook_common import (
     SidOpt,
     SinceOpt,
     WebhookScheme,
+    at_option,
     capture_filter,
     signing_keys,
 )
@@ -88,7 +91,8 @@ def webhook_import(
 def webhook_export(
     ctx: typer.Context,
     ids: Annotated[
-        list[int] | None, typer.Argument(help="Capture ids; default: every match.")
+        list[int] | None,
+        typer.Argument(min=1, max=MAX_ID, help="Capture ids; default: every match."),
     ] = None,
     provider: ProviderFilterOpt = None,
     event: EventOpt = None,
@@ -122,7 +126,10 @@ def webhook_list(
     sid: SidOpt = None,
     since: SinceOpt = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="At most this many (newest first).")
+        int,
+        typer.Option(
+            "--limit", "-n", min=1, max=MAX_LIMIT, help="At most this many (newest first)."
+        ),
     ] = 50,
     source: Annotated[str | None, typer.Option("--source", help="listen, import or pull.")] = None,
     tenant: Annotated[
@@ -162,7 +169,9 @@ def webhook_list(
 @app.command("show")
 def webhook_show(
     ctx: typer.Context,
-    capture_id: Annotated[int, typer.Argument(metavar="ID", help="The capture id (webhook list).")],
+    capture_id: Annotated[
+        int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="The capture id (webhook list).")
+    ],
     secret: SecretOpt = None,
     public_key: PublicKeyOpt = None,
     private_key: PrivateKeyOpt = None,
@@ -175,7 +184,7 @@ def webhook_show(
     ] = None,
     at: Annotated[
         float | None,
-        typer.Option("--at", metavar="UNIX", help="Judge time windows as of this time."),
+        at_option("Judge time windows as of this Unix time."),
     ] = None,
     json_: JsonOpt = False,
 ) -> None:

@@ -3,10 +3,11 @@ reading bodies, keys and plans (the CLI owns that I/O)."""
 
 from __future__ import annotations
 
+import math
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +18,18 @@ if TYPE_CHECKING:
     from telcli.webhooks.vapi import HmacPlan
 
 PS_NOTE = "Secrets given on the command line are visible to other local users in `ps`"
+_MAX_UNIX = 2**34  # the year 2514: far enough for any capture, small enough for datetime
+
+
+def _unix_time(value: float | None) -> float | None:
+    # NaN compares false with everything, so a window check "as of NaN" would always pass.
+    if value is not None and not (math.isfinite(value) and 0 <= value <= _MAX_UNIX):
+        raise typer.BadParameter(f"{value} is not a Unix time in seconds (e.g. 1700000000)")
+    return value
+
+
+def at_option(help_text: str) -> Any:
+    return typer.Option("--at", metavar="UNIX", callback=_unix_time, help=help_text)
 
 
 class WebhookScheme(StrEnum):
@@ -115,7 +128,12 @@ SinceOpt = Annotated[
         "--since", help="Only captures received since a time (ISO-8601) or ago (15m, 2h, 7d)."
     ),
 ]
-LimitOpt = Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")]
+# SQLite integers are 64-bit: larger ids and limits are usage errors (exit 2), not overflows.
+MAX_ID = 2**63 - 1
+MAX_LIMIT = 10**9
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", "-n", min=1, max=MAX_LIMIT, help="At most this many.")
+]
 PrivateKeyOpt = Annotated[
     str | None,
     typer.Option(

@@ -9,6 +9,8 @@ import typer
 from telcli.cli.base import TelcliTyper
 from telcli.cli.options import JsonOpt
 from telcli.cli.webhook_common import (
+    MAX_ID,
+    MAX_LIMIT,
     ApiKeyOpt,
     PlanOpt,
     PrivateKeyOpt,
@@ -38,8 +40,10 @@ def _replay_filter(ids: list[int], filters: list[str]):  # -> CaptureFilter
             )
         values[key] = value
     limit = values.get("limit")
-    if limit is not None and not limit.isdigit():
-        raise UsageProblem(f"--filter limit={limit!r} is not a number")
+    if limit is not None and not (
+        limit.isascii() and limit.isdigit() and 0 < int(limit) <= MAX_LIMIT
+    ):
+        raise UsageProblem(f"--filter limit={limit[:20]!r} is not a number from 1 to {MAX_LIMIT}")
     return capture_filter(
         values.get("provider"),
         values.get("event"),
@@ -67,7 +71,10 @@ def _parse_sets(items: list[str]) -> tuple[tuple[str, str], ...]:
 @app.command("replay")
 def webhook_replay(
     ctx: typer.Context,
-    ids: Annotated[list[int] | None, typer.Argument(metavar="[ID]...", help="Capture ids.")] = None,
+    ids: Annotated[
+        list[int] | None,
+        typer.Argument(metavar="[ID]...", min=1, max=MAX_ID, help="Capture ids."),
+    ] = None,
     filter_: Annotated[
         list[str] | None,
         typer.Option(
@@ -106,6 +113,14 @@ def webhook_replay(
     api_key: ApiKeyOpt = None,
     plan: PlanOpt = None,
     scheme: SchemeOverrideOpt = None,
+    strip_credentials: Annotated[
+        bool,
+        typer.Option(
+            "--strip-credentials",
+            help="Drop captured Authorization, Proxy-Authorization and Cookie headers (sent"
+            " as captured otherwise, with a warning when --to is another host).",
+        ),
+    ] = False,
     fresh_idempotency_token: Annotated[
         bool,
         typer.Option(
@@ -157,6 +172,7 @@ def webhook_replay(
     out = app_ctx.output(json=json_)
     if not to:
         raise UsageProblem("--to URL is required", hint="e.g. --to http://127.0.0.1:3000")
+    bare_to, basic_auth = engine.receiver_credentials(to)  # a bad URL fails before any work
     if not ids and not filter_:
         raise UsageProblem(
             "name the captures to replay: IDs, or --filter KEY=VALUE",
@@ -177,7 +193,9 @@ def webhook_replay(
         out.rows([], REPLAYS)
         return
     opts = engine.ReplayOptions(
-        to=to,
+        to=bare_to,
+        basic_auth=basic_auth,
+        strip_credentials=strip_credentials,
         sign_url=sign_url,
         resign=resign,
         keys=signing_keys(secret, None, private_key, api_key, plan),
@@ -191,12 +209,9 @@ def webhook_replay(
         expect=engine.Expectation.parse(expect_status),
         timeout=request_timeout,
     )
-    for warning in engine.warnings_for(captures, opts):
-        out.warn(warning)
     total = len(captures) * (2 if twice else 1)
-    log = app_ctx.debug_log(
-        tuple(v for v in (opts.keys.secret, opts.keys.private_key, opts.keys.api_key) if v)
-    )
+    secrets = (opts.keys.secret, opts.keys.private_key, opts.keys.api_key, *(basic_auth or ()))
+    log = app_ctx.debug_log(tuple(v for v in secrets if v))
     with _progress(out, total, enabled=app_ctx.stderr_isatty and total >= 20) as advance:
 
         def on_result(result) -> None:
@@ -205,7 +220,11 @@ def webhook_replay(
                 answer = result.status if result.error is None else result.error
                 log(f"http: POST {result.url} -> {answer} ({result.latency_ms or 0:.0f} ms)")
 
-        results = engine.replay(captures, opts, on_result=on_result)
+        def warn() -> None:  # once every request is prepared: no warning before a usage error
+            for warning in engine.warnings_for(captures, opts):
+                out.warn(warning)
+
+        results = engine.replay(captures, opts, on_result=on_result, before_send=warn)
     out.rows(results, REPLAYS)
     failed = [r for r in results if not r.ok]
     if failed:

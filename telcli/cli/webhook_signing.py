@@ -20,6 +20,7 @@ from telcli.cli.webhook_common import (
     UrlOpt,
     VariantOpt,
     WebhookScheme,
+    at_option,
     credentials,
     from_env,
     key_text,
@@ -146,11 +147,7 @@ def webhook_verify(
     plan: PlanOpt = None,
     at: Annotated[
         float | None,
-        typer.Option(
-            "--at",
-            metavar="UNIX",
-            help="Judge time windows as of this Unix time (to check an old capture).",
-        ),
+        at_option("Judge time windows as of this Unix time (to check an old capture)."),
     ] = None,
     tolerance: Annotated[
         int | None,

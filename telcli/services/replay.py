@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote_plus, urlsplit, urlunsplit
+from urllib.parse import quote_plus, unquote, urlsplit, urlunsplit
 
 from telcli.errors import UsageProblem
 from telcli.services.webhooks import Keys, end_to_end
@@ -80,6 +80,8 @@ class ReplayOptions:
     twice: bool = False
     expect: Expectation = field(default_factory=Expectation)
     timeout: float = 30.0
+    strip_credentials: bool = False  # drop captured Authorization, Proxy-Authorization, Cookie
+    basic_auth: tuple[str, str] | None = None  # from --to's user:password@ (receiver_credentials)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +125,45 @@ class ReplayResult:
 # --- preparing one request -----------------------------------------------------------------
 
 
+MAX_URL = 2048
+CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+def _receiver(to: str, flag: str = "--to") -> Any:
+    """``to`` split, after checking it is a usable http(s) URL (UsageProblem otherwise)."""
+    shown = to if len(to) <= 80 else to[:77] + "..."
+    bad = UsageProblem(
+        f"{flag} {shown!r} is not an http(s) URL", hint="e.g. --to http://127.0.0.1:3000"
+    )
+    if len(to) > MAX_URL or any(ord(ch) < 33 or ord(ch) == 127 for ch in to):
+        raise bad
+    try:
+        dest = urlsplit(to)
+        port = dest.port  # ValueError when out of range or not a number
+    except ValueError:
+        raise bad from None
+    if dest.scheme not in ("http", "https") or not dest.hostname:
+        raise bad
+    if port == 0:
+        raise bad
+    return dest
+
+
+def receiver_credentials(to: str) -> tuple[str, tuple[str, str] | None]:
+    """``--to`` without any ``user:password@`` in it, and those credentials (to send as Basic
+    auth: in the URL they would be printed in the results and sent inside the Host header)."""
+    dest = _receiver(to)
+    if dest.username is None and dest.password is None:
+        return to, None
+    host = dest.netloc.rpartition("@")[2]
+    bare = urlunsplit((dest.scheme, host, dest.path, dest.query, dest.fragment))
+    return bare, (unquote(dest.username or ""), unquote(dest.password or ""))
+
+
 def target_url(to: str, captured: str) -> str:
     """Where to send a capture: ``--to``'s scheme and host; its path and query when it has
     them, else the captured path and query byte for byte (Twilio signs the query)."""
-    dest = urlsplit(to)
-    if dest.scheme not in ("http", "https") or not dest.netloc:
-        raise UsageProblem(
-            f"--to {to!r} is not an http(s) URL", hint="e.g. --to http://127.0.0.1:3000"
-        )
+    dest = _receiver(to)
     orig = urlsplit(captured)
     path = dest.path if dest.path not in ("", "/") else (orig.path or "/")
     query = dest.query if dest.query else orig.query
@@ -173,6 +206,8 @@ def _json_value(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+    except RecursionError:
+        raise UsageProblem("--set: the value is nested too deeply") from None
 
 
 def _set_json(body: bytes, path: str, value: str) -> bytes:
@@ -180,6 +215,8 @@ def _set_json(body: bytes, path: str, value: str) -> bytes:
         data = json.loads(body)
     except ValueError:
         raise UsageProblem("--set: the body is not JSON") from None
+    except RecursionError:
+        raise UsageProblem("--set: the body is nested too deeply to edit") from None
     node = data
     keys = path.split(".")
     for i, key in enumerate(keys):
@@ -199,7 +236,11 @@ def _set_json(body: bytes, path: str, value: str) -> bytes:
         else:
             raise UsageProblem(f"--set {path}: {key!r} is inside a value that is not an object")
     # An edited JSON body is re-serialized compactly; unedited bodies are never touched.
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    except RecursionError:
+        raise UsageProblem(f"--set {path[:40]}: the result is nested too deeply") from None
+    return text.encode("utf-8", "surrogateescape")
 
 
 def edit_body(capture: Capture, sets: Sequence[tuple[str, str]]) -> bytes:
@@ -293,7 +334,21 @@ def prepare(capture: Capture, opts: ReplayOptions, *, now: float | None = None) 
             else v,
         )
         for n, v in end_to_end(capture.headers)
+        if not (opts.strip_credentials and n.lower() in CREDENTIAL_HEADERS)
     ]
+    if opts.basic_auth is not None:
+        if any(n.lower() == "authorization" for n, _ in headers):
+            raise UsageProblem(
+                f"capture {capture.id} carries its own Authorization header, which the"
+                " credentials in --to would replace",
+                hint="remove user:password@ from --to, or drop the captured header with"
+                " --strip-credentials",
+            )
+        import base64
+
+        user, password = opts.basic_auth
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        headers.append(("Authorization", f"Basic {token}"))
     if opts.fresh_idempotency:
         fresh: dict[str, str] = {}
         for name, _value in headers:
@@ -399,13 +454,17 @@ async def replay_async(
     opts: ReplayOptions,
     *,
     on_result: Callable[[ReplayResult], None] | None = None,
+    before_send: Callable[[], None] | None = None,
     transport: Any = None,
     now: Callable[[], float] = time.time,
 ) -> list[ReplayResult]:
-    """Replay ``captures`` (in the given order); results in the same order."""
+    """Replay ``captures`` (in the given order); results in the same order. ``before_send``
+    runs once every request is prepared (so after any usage error) and before the first send."""
     from telcli.transport import build_async_client
 
     prepared = [prepare(c, opts, now=now()) for c in captures]  # usage errors before any send
+    if before_send is not None:
+        before_send()
     offsets = _offsets(captures, opts.speed) if opts.preserve_timing else None
     results: list[list[ReplayResult]] = [[] for _ in captures]
     queue = iter(range(len(captures)))
@@ -461,7 +520,17 @@ def warnings_for(
 
     seen: dict[str, None] = {}
     clock = time.time() if now is None else now
+    to_host = (urlsplit(opts.to).hostname or "").lower()
     for c in captures:
+        if not opts.strip_credentials:
+            carried = sorted({n for n, _ in c.headers if n.lower() in CREDENTIAL_HEADERS})
+            from_host = (urlsplit(c.url).hostname or "").lower()
+            if carried and from_host != to_host:
+                seen[
+                    f"captured credential headers ({', '.join(carried)}) go to {to_host}, not"
+                    f" {from_host or 'the captured host'} where they were sent; pass"
+                    " --strip-credentials to drop them"
+                ] = None
         scheme = opts.scheme or c.provider
         keyed = opts.keys.any_for(scheme) and (scheme != "telnyx" or bool(opts.keys.private_key))
         resign = keyed if opts.resign is None else opts.resign

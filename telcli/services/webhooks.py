@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -220,6 +221,8 @@ class ImportResult:
 
 
 _REQUEST_LINE = re.compile(rb"^([A-Z]+) (\S+) HTTP/1\.[01]\r?$")
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
 def detect_format(data: bytes) -> str:
@@ -231,7 +234,7 @@ def detect_format(data: bytes) -> str:
     if head.startswith(b"{"):
         try:
             whole = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return "ndjson"
         if isinstance(whole, dict) and isinstance(whole.get("log"), dict):
             return "har"
@@ -318,6 +321,36 @@ def _pairs(value: Any, name: str, where: str) -> tuple[Header, ...]:
     return tuple(out)
 
 
+def _status(value: Any, name: str, where: str) -> int | None:
+    """An HTTP status as recorded: None, or an integer 100-999 (HAR may give it as text)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 999:
+        raise _fail(name, where, f"response status {value!r:.40} is not an HTTP status")
+    return value
+
+
+def _latency(value: Any, name: str, where: str) -> float | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value < 1e12
+    ):
+        raise _fail(name, where, f"latency_ms {value!r:.40} is not a duration in milliseconds")
+    return float(value)
+
+
+def _text(value: Any, key: str, name: str, where: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise _fail(name, where, f"{key} must be a string")
+
+
 def _b64(value: Any, name: str, where: str) -> bytes:
     if not isinstance(value, str):
         raise _fail(name, where, "body_b64 must be a base64 string")
@@ -332,7 +365,7 @@ def _time(value: Any, name: str, where: str) -> str:
         return ""  # unknown: the import time is filled in after fingerprinting
     try:
         return iso(parse_time(str(value)))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # malformed, or beyond datetime's range
         raise _fail(name, where, f"received_at {value!r:.40} is not an ISO-8601 time") from None
 
 
@@ -355,6 +388,8 @@ def _parse_ndjson(data: bytes, name: str) -> Iterator[Capture]:
         except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
             why = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
             raise _fail(name, where, f"not JSON ({why})") from None
+        except RecursionError:
+            raise _fail(name, where, "JSON nested too deeply") from None
         if not isinstance(obj, dict):
             raise _fail(name, where, "each line must be a JSON object")
         for key in ("method", "url"):
@@ -363,16 +398,15 @@ def _parse_ndjson(data: bytes, name: str) -> Iterator[Capture]:
         response = None
         raw = obj.get("response")
         if isinstance(raw, dict):
-            status = raw.get("status")
-            if status is not None and not isinstance(status, int):
-                raise _fail(name, where, "response.status must be an integer")
             response = CapturedResponse(
-                status=status,
+                status=_status(raw.get("status"), name, where),
                 headers=_pairs(raw.get("headers", []), name, where),
                 body=_body(raw, name, where),
-                latency_ms=raw.get("latency_ms"),
-                error=raw.get("error"),
+                latency_ms=_latency(raw.get("latency_ms"), name, where),
+                error=_text(raw.get("error"), "response.error", name, where),
             )
+        elif raw is not None:
+            raise _fail(name, where, "response must be an object")
         yield Capture(
             method=obj["method"].upper(),
             url=obj["url"],
@@ -394,13 +428,20 @@ def _har_body(container: Any, name: str, where: str) -> bytes:
     if not isinstance(container, dict):
         return b""
     text = container.get("text")
-    if text is None and container.get("params"):
+    params = container.get("params")
+    if text is None and params:
         from urllib.parse import quote_plus
 
+        if not isinstance(params, list) or not all(
+            isinstance(p, dict)
+            and isinstance(p.get("name", ""), str)
+            and isinstance(p.get("value", ""), str)
+            for p in params
+        ):
+            raise _fail(name, where, "postData.params must be a list of {name, value} strings")
         # Only the parsed params were recorded: rebuild the form (not byte-exact by nature).
         return "&".join(
-            f"{quote_plus(p.get('name', ''))}={quote_plus(p.get('value', ''))}"
-            for p in container["params"]
+            f"{quote_plus(p.get('name', ''))}={quote_plus(p.get('value', ''))}" for p in params
         ).encode("utf-8")
     if not isinstance(text, str):
         return b""
@@ -410,14 +451,24 @@ def _har_body(container: Any, name: str, where: str) -> bytes:
 
 
 def _parse_har(data: bytes, name: str) -> Iterator[Capture]:
-    log = json.loads(data).get("log", {})
-    entries = log.get("entries")
+    try:
+        whole = json.loads(data)
+    except (ValueError, RecursionError):
+        raise _fail(name, "", "not a HAR file (not JSON)") from None
+    log = whole.get("log") if isinstance(whole, dict) else None
+    entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
         raise _fail(name, "log", "a HAR file needs log.entries")
     for index, entry in enumerate(entries):
         where = f"entry {index}"
         request = entry.get("request") if isinstance(entry, dict) else None
-        if not isinstance(request, dict) or not request.get("url") or not request.get("method"):
+        if (
+            not isinstance(request, dict)
+            or not isinstance(request.get("url"), str)
+            or not isinstance(request.get("method"), str)
+            or not request["url"]
+            or not request["method"]
+        ):
             raise _fail(name, where, "missing request.method or request.url")
         # HTTP/2 pseudo-headers (":authority") are not HTTP/1.1 headers.
         headers = tuple(
@@ -425,17 +476,19 @@ def _parse_har(data: bytes, name: str) -> Iterator[Capture]:
         )
         response = None
         raw = entry.get("response")
-        if isinstance(raw, dict) and raw.get("status"):
+        # HAR records "no response" as status 0.
+        if isinstance(raw, dict) and raw.get("status") not in (None, 0, "0", ""):
             response = CapturedResponse(
-                status=int(raw["status"]),
+                status=_status(raw["status"], name, where),
                 headers=tuple(
                     h
                     for h in _pairs(raw.get("headers", []), name, where)
                     if not h[0].startswith(":")
                 ),
                 body=_har_body(raw.get("content"), name, where),
-                latency_ms=float(entry["time"])
-                if isinstance(entry.get("time"), int | float)
+                # HAR's "time" is -1 when unknown.
+                latency_ms=_latency(entry["time"], name, where)
+                if isinstance(entry.get("time"), int | float) and entry["time"] >= 0
                 else None,
             )
         yield Capture(
@@ -485,10 +538,10 @@ def _parse_http(data: bytes, name: str) -> Iterator[Capture]:
         if "chunked" in lookup.get("transfer-encoding", "").lower():
             body, pos = _dechunk(data, pos, name, where)
         elif "content-length" in lookup:
-            try:
-                size = int(lookup["content-length"])
-            except ValueError:
-                raise _fail(name, where, "Content-Length is not a number") from None
+            length = lookup["content-length"].strip()
+            if not _DIGITS.fullmatch(length):
+                raise _fail(name, where, f"Content-Length {length[:20]!r} is not a number")
+            size = int(length)
             if pos + size > len(data):
                 raise _fail(name, where, f"body is shorter than Content-Length {size}")
             body, pos = data[pos : pos + size], pos + size
@@ -509,10 +562,10 @@ def _dechunk(data: bytes, pos: int, name: str, where: str) -> tuple[bytes, int]:
         end = data.find(b"\n", pos)
         if end < 0:
             raise _fail(name, where, "truncated chunked body")
-        try:
-            size = int(data[pos:end].split(b";")[0].strip(), 16)
-        except ValueError:
-            raise _fail(name, where, "bad chunk size") from None
+        field = data[pos:end].split(b";")[0].strip()
+        if not _CHUNK_SIZE.fullmatch(field):
+            raise _fail(name, where, f"bad chunk size {field[:20]!r}")
+        size = int(field, 16)
         pos = end + 1
         if size == 0:
             while True:  # trailers, then the blank line
@@ -521,6 +574,8 @@ def _dechunk(data: bytes, pos: int, name: str, where: str) -> tuple[bytes, int]:
                 pos = len(data) if end < 0 else end + 1
                 if not line:
                     return bytes(out), pos
+        if pos + size > len(data):
+            raise _fail(name, where, "truncated chunked body")
         out += data[pos : pos + size]
         pos += size
         if data[pos : pos + 2] == b"\r\n":
@@ -654,16 +709,16 @@ def since_filter(value: str | None, *, now: float | None = None) -> str | None:
     import time
     from datetime import UTC, datetime, timedelta
 
-    m = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", value)
-    if m:
-        seconds = int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
-        base = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-        return iso(base - timedelta(seconds=seconds))
+    m = re.fullmatch(r"\s*([0-9]{1,12})\s*([smhd])\s*", value)
     try:
+        if m:
+            seconds = int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+            base = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+            return iso(base - timedelta(seconds=seconds))
         return iso(parse_time(value))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # malformed, or before year 1
         raise UsageProblem(
-            f"--since {value!r} is neither a time nor a duration",
+            f"--since {value[:40]!r} is neither a time nor a duration",
             hint="e.g. --since 2h, --since 2026-11-22T10:00:00Z",
         ) from None
 

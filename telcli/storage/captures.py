@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -147,36 +148,62 @@ _COLUMNS = (
 )
 
 
-def _pairs(text: str | None) -> tuple[Header, ...]:
-    if not text:
+# Reading is defensive: a row written by an older telcli, or by hand, with a value of the wrong
+# type is shown with that field empty rather than breaking every list, show and export.
+
+
+def _pairs(text: Any) -> tuple[Header, ...]:
+    try:
+        pairs = json.loads(text) if text else []
+        return tuple((str(k), str(v)) for k, v in pairs)
+    except (ValueError, TypeError, RecursionError):
         return ()
-    return tuple((str(k), str(v)) for k, v in json.loads(text))
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _ms_or_none(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else b""
 
 
 def _row(r: Sequence[Any]) -> Capture:
     response = None
     if r[11] is not None or r[15] is not None:
         response = CapturedResponse(
-            status=r[11],
+            status=_int_or_none(r[11]),
             headers=_pairs(r[12]),
-            body=bytes(r[13] or b""),
-            latency_ms=r[14],
-            error=r[15],
+            body=_bytes(r[13]),
+            latency_ms=_ms_or_none(r[14]),
+            error=_str_or_none(r[15]),
         )
     return Capture(
         id=r[0],
-        received_at=r[1],
-        source=r[2],
-        method=r[3],
-        url=r[4],
+        received_at=str(r[1] or ""),
+        source=str(r[2] or ""),
+        method=str(r[3] or ""),
+        url=str(r[4] or ""),
         headers=_pairs(r[5]),
-        body=bytes(r[6]),
-        provider=r[7],
-        event_type=r[8],
-        sid=r[9],
-        forwarded_to=r[10],
+        body=_bytes(r[6]),
+        provider=_str_or_none(r[7]),
+        event_type=_str_or_none(r[8]),
+        sid=_str_or_none(r[9]),
+        forwarded_to=_str_or_none(r[10]),
         response=response,
-        fingerprint=r[16],
+        fingerprint=_str_or_none(r[16]),
     )
 
 

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import re
 from typing import Any
 
@@ -171,10 +172,12 @@ def _time_checks(claims: dict[str, Any], now: float, leeway: int) -> list[Check]
     follow PyJWT: expired when ``exp <= now - leeway``, early when ``nbf > now + leeway``."""
 
     def number(name: str) -> float | None:
+        # The token is attacker-controlled: "exp": 1e999 parses as infinity; not a time.
         value = claims.get(name)
-        return (
-            float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-        )
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value) if abs(value) < 1e15 else math.inf
+            return number if math.isfinite(number) else None
+        return None
 
     out: list[Check] = []
     exp = number("exp")

@@ -90,6 +90,7 @@ class HmacPlan:
         """Build from the openapi ``HMACAuthenticationPlan`` (camelCase keys; ``type`` and
         ``secretKey`` are ignored). Unknown keys raise UsageProblem."""
         names = {f.name: f.name for f in fields(cls)}
+        defaults = {f.name: f.default for f in fields(cls)}
         camel = {re.sub(r"_(\w)", lambda m: m.group(1).upper(), n): n for n in names}
         kwargs: dict[str, Any] = {}
         for key, value in plan.items():
@@ -98,6 +99,11 @@ class HmacPlan:
             name = camel.get(key) or names.get(key)
             if name is None:
                 raise UsageProblem(f"unknown HMAC plan field {key!r}")
+            default = defaults[name]
+            wanted = (bool,) if isinstance(default, bool) else (str,)
+            if not isinstance(value, wanted) and not (default is None and value is None):
+                kind = "true or false" if wanted == (bool,) else "a string"
+                raise UsageProblem(f"HMAC plan field {key!r} must be {kind}, not {value!r:.40}")
             kwargs[name] = value
         return cls(**kwargs)
 
