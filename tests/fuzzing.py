@@ -380,6 +380,157 @@ def _duration_case(where: str, value: str) -> Case:
     return _config_case(f"{where}: {value}\n".encode("utf-8", "surrogateescape"))
 
 
+# -- webhook surfaces: import formats, sign/verify, replay/list/show/export options ------------
+
+_JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+def _json_bytes(value: object) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+_NDJSON_RECORDS = st.fixed_dictionaries(
+    {"method": st.sampled_from(["POST", "GET", ""]), "url": st.sampled_from(["http://x/a", "x"])},
+    optional={
+        "headers": _JSONISH,
+        "body": _JSONISH,
+        "body_b64": _JSONISH,
+        "received_at": _JSONISH | st.sampled_from(["99999-01-01T00:00:00Z", "0001-01-01"]),
+        "response": st.fixed_dictionaries(
+            {},
+            optional={
+                "status": _JSONISH | st.sampled_from([2**63, "abc", [200]]),
+                "latency_ms": _JSONISH,
+                "error": _JSONISH,
+                "headers": _JSONISH,
+                "body": _JSONISH,
+            },
+        ),
+    },
+).map(lambda r: _json_bytes(r) + b"\n")
+_HAR_FILES = st.fixed_dictionaries(
+    {
+        "request": st.fixed_dictionaries(
+            {"method": st.just("POST"), "url": st.just("http://x/")},
+            optional={"headers": _JSONISH, "postData": _JSONISH},
+        )
+    },
+    optional={"response": _JSONISH, "time": _JSONISH, "startedDateTime": _JSONISH},
+).map(lambda e: _json_bytes({"log": {"entries": [e]}}))
+_RAW_HTTP = st.tuples(
+    st.sampled_from(["Content-Length", "Transfer-Encoding"]),
+    st.one_of(st.sampled_from(["-44", "-1", "0x10", "1e3", "chunked", " 5 "]), junk),
+    st.sampled_from(["-3", "ffff", "0", "zz", "5;ext"]),
+    st.binary(max_size=40),
+).map(
+    lambda t: (
+        f"POST /a HTTP/1.1\r\nHost: x\r\n{t[0]}: {t[1]}\r\n\r\n".encode("utf-8", "surrogateescape")
+        + (t[2].encode() + b"\r\n" if t[0] == "Transfer-Encoding" else b"")
+        + t[3]
+    )
+)
+
+
+def _import_case(data: bytes, fmt: str | None) -> Case:
+    options = ("--format", fmt) if fmt else ()
+    return Case.of("webhook", "import", "{home}/in.capture", *options, **{"in.capture": data})
+
+
+def _verify_case(scheme: str, header: str, at: str | None, body: bytes) -> Case:
+    key = ("--public-key", "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+    creds = key if scheme == "telnyx" else ("--secret", "s3cret", "--api-key", "k")
+    at_args = ("--at", at) if at is not None else ()
+    return Case.of(
+        "webhook",
+        "verify",
+        "-s",
+        scheme,
+        "-b",
+        "{home}/body",
+        *creds,
+        "--url",
+        "http://x/",
+        "-H",
+        header,
+        *at_args,
+        body=body,
+    )
+
+
+def _sign_case(scheme: str, timestamp: str, plan: bytes) -> Case:
+    return Case.of(
+        "webhook",
+        "sign",
+        "-s",
+        scheme,
+        "-b",
+        "{home}/body",
+        "--secret",
+        "s3cret",
+        "--api-key",
+        "k",
+        "--url",
+        "http://x/",
+        "--timestamp",
+        timestamp,
+        *(("--variant", "hmac", "--plan", "{home}/plan.json") if scheme == "vapi" else ()),
+        body=b"{}",
+        **{"plan.json": plan},
+    )
+
+
+def _forged_livekit() -> Case:
+    """A LiveKit token whose (attacker-controlled) exp claim is the JSON number 1e999."""
+    import base64
+    import hashlib
+    import hmac
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    body = b'{"event":"room_started"}'
+    sha = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    head = b64(b'{"alg":"HS256","typ":"JWT"}')
+    claims = b64(f'{{"iss":"k","sha256":"{sha}","nbf":0,"exp":1e999}}'.encode())
+    sig = b64(hmac.new(b"s3cret", f"{head}.{claims}".encode(), hashlib.sha256).digest())
+    return _verify_case("livekit", f"Authorization: {head}.{claims}.{sig}", None, body)
+
+
+_REPLAY_TO = "http://127.0.0.1:9/"
+
+
+def _option_case(where: str, value: str) -> Case:
+    return {
+        "list --since": Case.of("webhook", "list", "--since", value),
+        "list --limit": Case.of("webhook", "list", "--limit", value),
+        "export ids": Case.of("webhook", "export", "--", value),
+        "show id": Case.of("webhook", "show", "--", value),
+        "replay --to": Case.of("webhook", "replay", "1", "--to", value),
+        "replay --filter": Case.of("webhook", "replay", "--filter", value, "--to", _REPLAY_TO),
+        "replay --set": Case.of(
+            "webhook", "replay", "--filter", "limit=1", "--to", _REPLAY_TO, "--set", value
+        ),
+    }[where]
+
+
+_OPTION_PLACES = [
+    "list --since",
+    "list --limit",
+    "export ids",
+    "show id",
+    "replay --to",
+    "replay --filter",
+    "replay --set",
+]
+
 SURFACES: dict[str, Surface] = {
     s.name: s
     for s in [
@@ -504,6 +655,158 @@ SURFACES: dict[str, Surface] = {
                 (Case.of("numbers", "search", "-p", "telnyx", env={"TELNYX_API_KEY": "KEYé"}), 4),
                 (_env_case("TELCLI_KEYRING_TIMEOUT", "nan", "logout"), 2),
                 (_env_case("TELCLI_TELNYX_BASE_URL", "http://[::1", "search"), 2),
+            ),
+        ),
+        Surface(
+            "webhook-import",
+            st.tuples(
+                st.one_of(st.binary(max_size=300), _NDJSON_RECORDS, _HAR_FILES, _RAW_HTTP),
+                st.sampled_from([None, "ndjson", "har", "http"]),
+            ).map(lambda t: _import_case(*t)),
+            pinned=tuple(
+                (_import_case(data, fmt), 2)
+                for data, fmt in [
+                    (
+                        b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\n",
+                        None,
+                    ),
+                    (b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: -44\r\n\r\nab", None),
+                    (
+                        _json_bytes(
+                            {
+                                "log": {
+                                    "entries": [
+                                        {
+                                            "request": {"method": "POST", "url": "x"},
+                                            "response": {"status": "abc"},
+                                        }
+                                    ]
+                                }
+                            }
+                        ),
+                        None,
+                    ),
+                    (
+                        _json_bytes(
+                            {
+                                "log": {
+                                    "entries": [
+                                        {
+                                            "request": {
+                                                "method": "POST",
+                                                "url": "x",
+                                                "postData": {"params": [1]},
+                                            }
+                                        }
+                                    ]
+                                }
+                            }
+                        ),
+                        None,
+                    ),
+                    (b"[1, 2]", "har"),
+                    (
+                        _json_bytes(
+                            {"method": "POST", "url": "x", "received_at": "99999-01-01T00:00:00Z"}
+                        ),
+                        None,
+                    ),
+                    (
+                        _json_bytes({"method": "POST", "url": "x", "response": {"status": 2**63}}),
+                        None,
+                    ),
+                    (
+                        _json_bytes(
+                            {
+                                "method": "POST",
+                                "url": "x",
+                                "response": {"status": 200, "latency_ms": "slow"},
+                            }
+                        ),
+                        None,
+                    ),
+                    (
+                        _json_bytes(
+                            {
+                                "method": "POST",
+                                "url": "x",
+                                "response": {"status": 200, "error": {"a": 1}},
+                            }
+                        ),
+                        None,
+                    ),
+                ]
+            ),
+        ),
+        Surface(
+            "webhook-sign-verify",
+            st.one_of(
+                st.tuples(
+                    st.sampled_from(["twilio", "telnyx", "vapi", "livekit", "hmac-sha256"]),
+                    junk,
+                    st.one_of(st.none(), number_text),
+                    st.binary(max_size=120),
+                ).map(lambda t: _verify_case(*t)),
+                st.tuples(
+                    st.sampled_from(["twilio", "vapi", "livekit", "hmac-sha256"]),
+                    number_text,
+                    st.one_of(_JSONISH.map(_json_bytes), st.binary(max_size=40)),
+                ).map(lambda t: _sign_case(*t)),
+            ),
+            pinned=(
+                (_verify_case("twilio", "X-Twilio-Signature: a", "inf", b"a=1"), 2),
+                (_verify_case("twilio", "X-Twilio-Signature: a", "nan", b"a=1"), 2),
+                (_forged_livekit(), 5),
+                (_sign_case("vapi", "1700000000", b'{"signatureEncoding": 5}'), 2),
+                (_sign_case("vapi", "1700000000", b'{"includeTimestamp": "yes"}'), 2),
+                (
+                    Case.of(
+                        "webhook",
+                        "sign",
+                        "-s",
+                        "twilio",
+                        "-b",
+                        "{home}/body",
+                        "--url",
+                        "http://x/",
+                        "--secret",
+                        "s\udcff",
+                        body=b"a=1",
+                    ),
+                    2,
+                ),
+            ),
+        ),
+        Surface(
+            "webhook-options",
+            st.tuples(
+                st.sampled_from(_OPTION_PLACES),
+                st.one_of(
+                    arg,
+                    number_text,
+                    st.integers(-(2**70), 2**70).map(str),
+                    st.builds(lambda p: f"http://127.0.0.1:{p}/", st.integers(-5, 10**6)),
+                    st.builds(
+                        lambda k, v: f"{k}={v}",
+                        st.sampled_from(["limit", "since", "provider", "a.b", ""]),
+                        junk,
+                    ),
+                ),
+            ).map(lambda t: _option_case(*t)),
+            pinned=tuple(
+                (_option_case(where, value), 2)
+                for where, value in [
+                    ("replay --to", "http://127.0.0.1:99999"),
+                    ("replay --to", "http://[::1"),
+                    ("replay --to", "http://ex\x07ample.com/"),
+                    ("replay --to", "http://" + "a" * 65_000 + ".com/"),
+                    ("list --since", "9999999999d"),
+                    ("list --limit", "99999999999999999999999"),
+                    ("replay --filter", "limit="),
+                    ("replay --filter", "limit=99999999999999999999"),
+                    ("show id", str(2**63)),
+                    ("export ids", str(2**64)),
+                ]
             ),
         ),
     ]

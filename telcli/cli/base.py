@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -51,11 +52,16 @@ def check_text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     for name, value in kwargs.items():
         for item in value if isinstance(value, list | tuple) else (value,):
             if isinstance(item, str) and undecodable(item) is not None:
+                flag = _flag((*args, *kwargs.values()), name)
+                # A secret's value is never echoed, not even the part that is not UTF-8.
+                what = flag if _SECRET_NAME.search(name) else f"{flag} {shown(item)}"
                 raise UsageProblem(
-                    f"{_flag((*args, *kwargs.values()), name)} {shown(item)} is not valid UTF-8"
-                    " text",
+                    f"{what} is not valid UTF-8 text",
                     hint="pass text in UTF-8 (check the encoding of the terminal or script)",
                 )
+
+
+_SECRET_NAME = re.compile(r"secret|key|token|password|credential", re.IGNORECASE)
 
 
 def _flag(values: tuple[Any, ...], name: str) -> str:
