@@ -217,6 +217,7 @@ class TenantPlan:
     connection_id: str | None = None
     messaging_profile_id: str | None = None
     blocked: bool = False  # a carrier could not be listed: what the tenant holds is unknown
+    in_vapi: dict[str, str] = field(default_factory=dict)  # held number -> VAPI id, as listed
 
     @property
     def tenant(self) -> str:
@@ -435,6 +436,11 @@ def plan(
             if not change.is_empty():
                 tp.configure.append((number.phone_number, change))
         if tp.assistant is not None and holdings.vapi is not None:
+            tp.in_vapi = {
+                n.phone_number: holdings.vapi[n.phone_number].id
+                for n in tp.held
+                if n.phone_number in holdings.vapi
+            }
             for number in tp.held:
                 action = _vapi_action(spec, number.phone_number, tp, holdings.vapi)
                 if action:
@@ -720,6 +726,13 @@ def _apply_tenant(
 ) -> TenantResult:
     spec = tp.spec
     result = TenantResult(spec.id, spec.name)
+    if tp.in_sync and not tp.blocked:
+        # Nothing to change: no lease, no journal entry, no request (a re-run of a converged
+        # plan costs the discovery only).
+        result.status = "done"
+        result.numbers = _numbers_json(tp, tp.held, tp.in_vapi)
+        progress(spec.id, "-", "", "done")
+        return result
     lease = Lease(deps.state, deps.profile, spec.id, deps.host)
     holder = lease.take()
     if holder is not None:
@@ -750,6 +763,21 @@ def _apply_tenant(
         lease.release()
     progress(spec.id, "-", "", result.status)
     return result
+
+
+def _numbers_json(
+    tp: TenantPlan, held: Sequence[OwnedNumber], vapi_ids: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    assistant = tp.assistant.name if tp.assistant else None
+    return [
+        {
+            "phone_number": n.phone_number,
+            "provider": str(n.provider),
+            "vapi_id": vapi_ids.get(n.phone_number),
+            "assistant": assistant if n.phone_number in vapi_ids else None,
+        }
+        for n in sorted(held, key=lambda n: n.phone_number)
+    ]
 
 
 def _journal(deps: Deps, step: str, provider: str, tenant: str, detail: dict[str, Any]) -> int:
@@ -798,15 +826,7 @@ def _converge(
     vapi_ids = _import_vapi(tp, deps, result, progress, held)
     if spec.test is not None and bought:
         _prove(tp, deps, result, progress, bought)
-    result.numbers = [
-        {
-            "phone_number": n.phone_number,
-            "provider": str(n.provider),
-            "vapi_id": vapi_ids.get(n.phone_number),
-            "assistant": tp.assistant.name if tp.assistant and n.phone_number in vapi_ids else None,
-        }
-        for n in sorted(numbers.values(), key=lambda n: n.phone_number)
-    ]
+    result.numbers = _numbers_json(tp, list(numbers.values()), vapi_ids)
     if len(held) < spec.numbers:
         raise TelcliError(
             f"holds {len(held)} of {spec.numbers} numbers: "
@@ -1004,6 +1024,9 @@ def _import_vapi(
     ids: dict[str, str] = {}
     for number in held:
         e164 = number.phone_number
+        if e164 not in todo and e164 in tp.in_vapi:
+            ids[e164] = tp.in_vapi[e164]  # listed as it should be when the plan was made
+            continue
         existing = None if e164 in todo else vapi.find_number(e164)
         if (
             existing is not None

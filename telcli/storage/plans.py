@@ -232,7 +232,8 @@ def _parse(text: str, path: Path, default_providers: tuple[str, ...]) -> Plan:
         # YAML refuses tabs there, so a space keeps every line and column where it was.
         text = text.replace("\t", " ")
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        # libyaml (when PyYAML has it) composes a large plan several times faster.
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -295,7 +296,7 @@ def _value(node: Any) -> Any:
     """A scalar node's Python value (safe_load semantics: 1 is int, "1" is str)."""
     import yaml
 
-    return yaml.safe_load(yaml.serialize(node))
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
 
 
 def _mapping(
