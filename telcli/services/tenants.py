@@ -857,6 +857,14 @@ def _ensure_addresses(
     spec = tp.spec
     out: dict[str, str] = {}
     wanted = {str(o.provider) for o in buy}
+    needing = {str(o.provider) for o in buy if o.address_requirement is not AddressRequirement.none}
+    missing = needing - {a.provider for a in tp.addresses}
+    if missing:
+        # Buying without the address would be refused (or, worse, attach another's): stop.
+        raise TelcliError(
+            next((p for p in tp.problems if "regulatory address" in p), "")
+            or f"{', '.join(sorted(missing))}: no address for {spec.id}"
+        )
     for step in tp.addresses:
         if step.provider not in wanted:
             continue

@@ -165,3 +165,18 @@ def test_fail_fast_leaves_tenants_not_started_pending(deps, carriers):
     results = svc.apply(plans, deps, concurrency=1, fail_fast=True)
     assert [r.status for r in results] == ["failed", "pending", "pending"]
     assert results[1].error == "not started: --fail-fast"
+
+
+def test_a_number_needing_an_address_the_tenant_lacks_is_never_bought(deps, carriers):
+    from telcli.models import AddressRequirement
+
+    twilio, _ = carriers
+    twilio.inventory = [
+        offer("+442071234567", country="GB", address_requirement=AddressRequirement.any)
+    ]
+    twilio.list_addresses = lambda country=None: []
+    (plan,) = svc.plan([spec(country="GB", providers=("twilio",))], deps)
+    assert "needs a regulatory address for GB numbers" in plan.problems[0]
+    (result,) = svc.apply([plan], deps)
+    assert result.status == "failed" and "add `address:`" in result.error
+    assert bought(twilio) == []
