@@ -214,14 +214,9 @@ def load_plan(path: Path, *, default_providers: Sequence[str] = PROVIDERS) -> Pl
     """Read and validate the plan at ``path``. ``default_providers`` is the profile's provider
     order, used for tenants whose plan names none. Raises ConfigError (exit 3)."""
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}",
-            hint="pass the path of a plan file (YAML or JSON)",
-        ) from None
-    return _parse(text, path, tuple(default_providers))
+    from telcli.storage.yamlfile import read_text
+
+    return _parse(read_text(path), path, tuple(default_providers))
 
 
 def _parse(text: str, path: Path, default_providers: tuple[str, ...]) -> Plan:
@@ -231,16 +226,10 @@ def _parse(text: str, path: Path, default_providers: tuple[str, ...]) -> Plan:
         # JSON: a tab may only stand between tokens (inside strings it must be escaped), and
         # YAML refuses tabs there, so a space keeps every line and column where it was.
         text = text.replace("\t", " ")
-    try:
-        # libyaml (when PyYAML has it) composes a large plan several times faster.
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(
-            f"{where}: not valid YAML or JSON: {problem}", hint="see the plan format in README"
-        ) from None
+    from telcli.storage.yamlfile import compose_text
+
+    # Bounded in size and depth, libyaml when present (storage/yamlfile.py).
+    root = compose_text(path, text)
     problems = _Problems(path)
     if root is None or not isinstance(root, yaml.MappingNode):
         line = 1 if root is None else root.start_mark.line + 1
@@ -249,7 +238,7 @@ def _parse(text: str, path: Path, default_providers: tuple[str, ...]) -> Plan:
     version = top.get("version")
     if version is None:
         problems.add(root, "version", "missing; add `version: 1` at the top")
-    elif _value(version[1]) != 1:
+    elif _value(version[1], problems, "version") not in (1, _BAD):
         problems.add(version[1], "version", f"unsupported version {version[1].value!r}; use 1")
     defaults: dict[str, tuple[Any, Any]] = {}
     if "defaults" in top:
@@ -292,11 +281,19 @@ def _is_null(node: Any) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")
 
 
-def _value(node: Any) -> Any:
-    """A scalar node's Python value (safe_load semantics: 1 is int, "1" is str)."""
-    import yaml
+_BAD = object()  # a value whose tag or text is invalid (the problem is recorded)
 
-    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+def _value(node: Any, problems: _Problems, key: str) -> Any:
+    """A scalar node's Python value (safe_load semantics: 1 is int, "1" is str), with the
+    YAML core schema's tags only; anything else is recorded as a problem and gives _BAD."""
+    from telcli.storage.yamlfile import construct
+
+    try:
+        return construct(node)
+    except ValueError as exc:
+        problems.add(node, key, str(exc))
+        return _BAD
 
 
 def _mapping(
@@ -338,7 +335,9 @@ def _text(node: Any, problems: _Problems, key: str, *, allow_int: bool = False) 
     if not isinstance(node, yaml.ScalarNode) or _is_null(node):
         problems.add(node, key, "must be text")
         return None
-    value = _value(node)
+    value = _value(node, problems, key)
+    if value is _BAD:
+        return None
     if (
         isinstance(value, bool)
         or not isinstance(value, str | int)
@@ -446,7 +445,9 @@ def _setting(key: str, node: Any, problems: _Problems, dotted: str) -> Any:
     if key in ("locality", "region"):
         return _text(node, problems, dotted)
     if key == "numbers":
-        value = _value(node) if isinstance(node, yaml.ScalarNode) else None
+        value = _value(node, problems, dotted) if isinstance(node, yaml.ScalarNode) else None
+        if value is _BAD:
+            return None
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= NUMBERS_MAX:
             problems.add(node, dotted, f"must be a whole number from 1 to {NUMBERS_MAX}")
             return None
@@ -464,7 +465,9 @@ def _setting(key: str, node: Any, problems: _Problems, dotted: str) -> Any:
                 names.append(text)
         return tuple(dict.fromkeys(names))
     if key == "max_monthly_price":
-        raw = _value(node) if isinstance(node, yaml.ScalarNode) else None
+        raw = _value(node, problems, dotted) if isinstance(node, yaml.ScalarNode) else None
+        if raw is _BAD:
+            return None
         try:
             if isinstance(raw, bool) or not isinstance(raw, str | int | float):
                 raise InvalidOperation
@@ -497,7 +500,10 @@ def _setting(key: str, node: Any, problems: _Problems, dotted: str) -> Any:
             problems.add(node, dotted, "name connection and/or messaging_profile")
         return TelnyxWiring(**values)
     if key == "vapi":
-        if isinstance(node, yaml.ScalarNode) and _value(node) is False:
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":bool"):
+            if _value(node, problems, dotted) is not False:
+                problems.add(node, dotted, "must be false or a mapping with assistant")
+                return None
             return False
         sub = _sub(node, problems, dotted, ("assistant",))
         if sub is None:

@@ -249,7 +249,12 @@ def problems_of(home, text):
             "2: defaults.webhooks: Telnyx has no per-number webhook URLs",
         ),
         ("version: 1\ntenants: [{id: a, telnyx: {app: x}}]\n", "2: tenants[a].telnyx.app: unknown"),
-        ("version: 1\ntenants: [{id: a, vapi: true}]\n", "2: tenants[a].vapi: must be a mapping"),
+        ("version: 1\ntenants: [{id: a, vapi: true}]\n", "2: tenants[a].vapi: must be false or a"),
+        (
+            "version: 1\ntenants: [{id: a, numbers: !!python/name:os.system x}]\n",
+            "2: tenants[a].numbers: unsupported tag",
+        ),
+        ("version: 1\ntenants: [{id: a, numbers: !!int x}]\n", "2: tenants[a].numbers: invalid"),
         ("version: 1\ntenants: [{id: a, vapi: {}}]\n", "2: tenants[a].vapi: needs assistant"),
         (
             "version: 1\ntenants: [{id: a, vapi: {assistant: ''}}]\n",
@@ -302,7 +307,7 @@ def test_every_problem_is_listed_at_once(home):
 def test_unreadable_and_invalid_files(home):
     with pytest.raises(ConfigError, match="cannot read"):
         load_plan(home / "absent.yaml")
-    with pytest.raises(ConfigError, match=r"plan.yaml:3: not valid YAML or JSON"):
+    with pytest.raises(ConfigError, match=r"plan.yaml:3: invalid YAML"):
         load_plan(write(home, "version: 1\ntenants: [\n"))
     with pytest.raises(PlanError, match=r"plan.yaml:1: expected a mapping"):
         load_plan(write(home, "- 1\n"))
