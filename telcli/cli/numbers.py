@@ -197,8 +197,14 @@ def numbers_release(
     out = app_ctx.output(json=json_)
     carrier, owned = svc.locate(app_ctx.carriers(provider, notify=out.note), e164, notify=out.note)
     if not dry_run:
-        out.detail({"number": e164, "provider": owned.provider, "id": owned.id})
-        confirm(app_ctx, f"Release {e164} at {owned.provider}? It may not be recoverable.", yes=yes)
+        detail = {"number": e164, "provider": owned.provider, "id": owned.id}
+        out.detail({**detail, "tenant": owned.tenant} if owned.tenant else detail)
+        whose = f" (tenant {owned.tenant})" if owned.tenant else ""
+        confirm(
+            app_ctx,
+            f"Release {e164}{whose} at {owned.provider}? It may not be recoverable.",
+            yes=yes,
+        )
     result = svc.release(
         carrier, owned, state=app_ctx.state, profile=app_ctx.ledger_profile, dry_run=dry_run
     )

@@ -342,7 +342,12 @@ def release(
     if dry_run:
         return Release(owned.phone_number, owned.provider, owned.id, dry_run=True)
     entry = state.ledger_begin(
-        "release", str(carrier.name), profile, owned.phone_number, {"id": owned.id}
+        "release",
+        str(carrier.name),
+        profile,
+        owned.phone_number,
+        {"id": owned.id},
+        tenant=owned.tenant,
     )
     try:
         carrier.release(owned)

@@ -276,3 +276,20 @@ def test_numbers_tag_adopts_moves_and_clears(sb, provider):
 def test_numbers_tag_needs_exactly_one_of_tenant_or_clear(sb, args):
     result = sb("numbers", "tag", "+14155550123", *args)
     assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_releasing_a_tenants_number_names_the_tenant_and_is_in_its_history(telcli):
+    [number] = _numbers(lambda *a: telcli("--sandbox", *a), "twilio", 1)
+    bought = telcli("--sandbox", "numbers", "buy", number, "--tenant", "acme-dental", "--yes")
+    assert bought.exit_code == 0, bought
+
+    declined = telcli("--sandbox", "numbers", "release", number, tty=True, input="n\n")
+    assert f"Release {number} (tenant acme-dental) at twilio?" in declined.stderr
+    released = telcli("--sandbox", "numbers", "release", number, "--yes")
+    assert released.exit_code == 0, released
+
+    history = telcli("--sandbox", "history", "--tenant", "acme-dental", "--json")
+    assert [(e["action"], e["target"]) for e in json.loads(history.stdout)] == [
+        ("release", number),
+        ("buy", number),
+    ]
