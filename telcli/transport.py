@@ -332,12 +332,11 @@ def _pace(policy: RetryPolicy, deadline: Deadline, provider: str, log: DebugLog 
         grant = pacer.acquire(None if remaining is None else max(remaining, 0.0))
         if grant is None:
             slot = pacer.next_slot()
-            why = (
-                f"every request to the account is paused for {slot.wait:.1f} s after a 429"
-                if slot.paused
-                else f"the next request slot is {slot.wait:.1f} s away at {slot.rate:.1f}"
-                " requests/s"
-            )
+            why = f"the next request slot is {slot.wait:.1f} s away at {slot.rate:.1f} requests/s"
+            if slot.paused:
+                why = f"every request to the account is paused for {slot.paused:.1f} s after a 429"
+                if slot.wait > slot.paused + 0.05:
+                    why += f" (its next free slot is {slot.wait:.1f} s away)"
             raise ProviderUnavailable(
                 f"{provider} rate limit: {why}, past the command's deadline"
                 f" ({max(remaining or 0.0, 0.0):.1f} s left)",

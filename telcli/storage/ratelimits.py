@@ -75,7 +75,7 @@ class Grant:
     at: float
     wait: float
     rate: float
-    paused: bool  # the slot was pushed back by a 429's pause
+    paused: float  # seconds of a 429's pause still in force when asked (0: none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +322,7 @@ class Pacer:
                 state.previous_count, state.window_count = state.window_count, 0
             state.window_count += 1
             state.ceiling, state.rate, state.updated_at = self.ceiling, rate, now
-            paused = state.paused_until > now and at == state.paused_until
+            paused = max(0.0, state.paused_until - now)
             self._save(conn, state)
         return Grant(at, at - now, rate, paused)
 
@@ -330,7 +330,7 @@ class Pacer:
         """When the next slot would be, without reserving it (for messages)."""
         with self._row() as (_conn, state, now):
             rate, at = self._slot(state, now)  # nothing is saved
-        return Grant(at, at - now, rate, state.paused_until > now and at == state.paused_until)
+        return Grant(at, at - now, rate, max(0.0, state.paused_until - now))
 
     def paused_until(self) -> float:
         """When the account's pause ends (0 when not paused): one read, no lock taken."""

@@ -76,10 +76,10 @@ def test_a_429_pauses_every_user_of_the_account_for_retry_after(tmp_path, clock)
     grant = a.acquire()
     a.throttled(grant, retry_after=5)
     later = b.acquire()
-    assert later.paused and later.wait == pytest.approx(5.0)
+    assert later.paused == pytest.approx(5.0) and later.wait == pytest.approx(5.0)
     assert b.paused_until() == pytest.approx(clock.now + 5)
     assert b.acquire(max_wait=4.0) is None
-    assert b.next_slot().paused
+    assert b.next_slot().paused == pytest.approx(5.0)
     one.close()
     two.close()
 
