@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import httpx
 
     from telcli.output.console import Output
+    from telcli.output.progress import Activity
     from telcli.providers.base import ProviderSettings
     from telcli.storage.breakers import Breakers
     from telcli.storage.captures import CaptureStore
@@ -313,7 +314,17 @@ class AppContext:
         pacer = self.ratelimits.pacer(
             provider, self.ledger_profile, account_id(provider, credentials), ceiling
         )
-        return replace(self.retry_policy, pacer=pacer)
+        return replace(self.retry_policy, pacer=pacer, busy=self.spinner and self.spinner.waiting)
+
+    @cached_property
+    def spinner(self) -> Activity | None:
+        """The spinner every provider request runs under (transport.send): on a terminal's
+        stderr only, never when it is piped or ``TERM=dumb``."""
+        if not self.stderr_isatty or self.env.get("TERM") == "dumb":
+            return None
+        from telcli.output.progress import Activity
+
+        return Activity(lambda: sys.stderr)
 
     @cached_property
     def retry_policy(self) -> RetryPolicy:

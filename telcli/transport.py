@@ -12,6 +12,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -172,6 +173,10 @@ class RetryPolicy:
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     random: Callable[[], float] = field(default=random.random, repr=False)
     pacer: Pacer | None = field(default=None, repr=False, compare=False)
+    # Around each request, retries included: the CLI's spinner (output/progress.py) on a TTY.
+    busy: Callable[[str], AbstractContextManager[Any]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def backoff(self, retry: int, *, throttled: bool = False) -> float:
         """The pause before retry number ``retry`` (1-based), with full jitter.
@@ -264,6 +269,21 @@ def send(
     read timeouts and dropped connections leave the outcome unknown (``sent=True``).
     """
     policy = retry or getattr(client, "retry_policy", None) or NO_RETRY
+    if policy.busy is None:
+        return _send(client, method, url, provider, idempotent, policy, kwargs)
+    with policy.busy(provider):
+        return _send(client, method, url, provider, idempotent, policy, kwargs)
+
+
+def _send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    provider: str,
+    idempotent: bool | None,
+    policy: RetryPolicy,
+    kwargs: dict[str, Any],
+) -> httpx.Response:
     log: DebugLog | None = getattr(client, "debug_log", None)
     if idempotent is None:
         idempotent = method.upper() in IDEMPOTENT_METHODS

@@ -367,13 +367,20 @@ def _progress(
     if not app_ctx.stderr_isatty:
         yield lambda _dest, _status: None
         return
+    from contextlib import nullcontext
+
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     console = Console(file=out.err, no_color=not out.color)
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
-    ) as progress:
+    # This display replaces the network spinner (output/progress.py) while it runs.
+    quiet = app_ctx.spinner.quiet() if app_ctx.spinner else nullcontext()
+    with (
+        quiet,
+        Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+        ) as progress,
+    ):
         tasks = {d: progress.add_task(f"{d}  starting") for d in dests}
 
         def update(dest: str, status: str) -> None:
