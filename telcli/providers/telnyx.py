@@ -406,7 +406,7 @@ class TelnyxProvider:
         try:
             body = self._request(
                 "GET",
-                f"/phone_numbers/{number.id}/messaging",
+                f"/phone_numbers/{segment(number.id)}/messaging",
                 f"messaging settings of {number.phone_number}",
             )
         except ProviderRejected:
@@ -715,10 +715,35 @@ class TelnyxProvider:
 
     def fetch_call(self, call_id: str, *, to: str = "", from_: str = "") -> CallResult:
         """RetrieveCallStatus (GET /calls/{call_control_id}). It says whether the call is
-        alive and, once over, how long it lasted; Telnyx reports why a call ended only in the
-        call.hangup webhook, so an ended call that never connected reads as no-answer."""
+        alive and, once over, how long it lasted, but not why it ended: for an ended call
+        that never connected, the leg's call.hangup event (ListCallEvents) gives the cause,
+        so busy, failed and canceled are told from no-answer."""
         data = self._request("GET", f"/calls/{segment(call_id)}", f"status of call {call_id}")
-        return _call_result(data.get("data") or {}, to=to, from_=from_)
+        result = _call_result(data.get("data") or {}, to=to, from_=from_)
+        if result.answered is False and result.leg_id:
+            cause = self.hangup_cause(result.leg_id)
+            if cause:
+                result = replace(
+                    result, status=_HANGUP_STATUS.get(cause, "failed"), carrier_status=cause
+                )
+        return result
+
+    def hangup_cause(self, leg_id: str) -> str | None:
+        """The ``hangup_cause`` of a call leg's call.hangup event (ListCallEvents filtered by
+        ``filter[leg_id]``), or None while there is none. A CallEvent's ``metadata`` is free
+        form in the spec ("includes raw event"): the cause is looked for at any depth."""
+        body = self._request(
+            "GET",
+            "/call_events",
+            f"events of call leg {leg_id}",
+            params=[("filter[leg_id]", leg_id), ("page[size]", "50")],
+        )
+        for event in body.get("data") or []:
+            if isinstance(event, dict) and event.get("name") == "call.hangup":
+                cause = _find_key(event.get("metadata"), "hangup_cause")
+                if isinstance(cause, str) and cause:
+                    return cause
+        return None
 
     def webhook_deliveries(
         self,
@@ -911,6 +936,37 @@ def _message(record: dict[str, Any], *, to: str = "", from_: str = "") -> Messag
         created_at=_time(record.get("received_at")),
         updated_at=_time(record.get("completed_at") or record.get("sent_at")),
     )
+
+
+# CallHangup payload.hangup_cause (the spec's enum) -> Twilio's vocabulary, for a call that was
+# never answered; a cause the spec does not list reads failed.
+_HANGUP_STATUS = {
+    "user_busy": "busy",
+    "timeout": "no-answer",
+    "no_answer": "no-answer",
+    "normal_clearing": "no-answer",
+    "time_limit": "no-answer",
+    "originator_cancel": "canceled",
+    "call_rejected": "failed",
+    "not_found": "failed",
+    "unspecified": "failed",
+}
+
+
+def _find_key(value: Any, key: str, depth: int = 6) -> Any:
+    """The first ``key`` in nested dicts/lists, breadth first, at most ``depth`` levels."""
+    level = [value]
+    for _ in range(depth):
+        nested: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                if key in item:
+                    return item[key]
+                nested.extend(item.values())
+            elif isinstance(item, list):
+                nested.extend(item)
+        level = nested
+    return None
 
 
 def _call_result(record: dict[str, Any], *, to: str = "", from_: str = "") -> CallResult:

@@ -27,7 +27,7 @@ which every sandbox account may send and call from (Twilio's magic test From num
 Operation names for the fault injector: ``twilio.messages.create``, ``twilio.messages.fetch``,
 ``twilio.messages.list``, ``twilio.calls.create``, ``twilio.calls.fetch``,
 ``twilio.calls.list``, ``telnyx.messages.send``, ``telnyx.messages.fetch``,
-``telnyx.calls.dial``, ``telnyx.calls.fetch``.
+``telnyx.calls.dial``, ``telnyx.calls.fetch``, ``telnyx.call_events.list``.
 """
 
 from __future__ import annotations
@@ -692,6 +692,76 @@ def _telnyx_call(a: Activity, now: float) -> dict[str, Any]:
     return record
 
 
+_CALL_EVENTS = {"ringing": "call.initiated", "in-progress": "call.answered"}
+
+
+def _call_event_name(status: str) -> str:
+    return _CALL_EVENTS.get(status, "call.hangup" if status in _FINAL else "")
+
+
+def _telnyx_call_payload(a: Activity, offset: float, status: str, event: str) -> dict[str, Any]:
+    """The ``payload`` of a call.* webhook (CallInitiated, CallAnswered, CallHangup)."""
+    d = a.data
+    payload: dict[str, Any] = {
+        "call_control_id": a.id,
+        "call_leg_id": d["leg"],
+        "call_session_id": d["session"],
+        "client_state": None,
+        "connection_id": d["connection_id"],
+        "from": d["from"],
+        "to": d["to"],
+        "direction": "outgoing",
+        "state": {"call.initiated": "bridging", "call.answered": "answered"}.get(event, "hangup"),
+    }
+    if event == "call.hangup":
+        payload["hangup_cause"] = _HANGUP_CAUSE[status]
+        payload["hangup_source"] = "callee"
+        payload["end_time"] = _iso(a.at(offset))
+    return payload
+
+
+def telnyx_call_events(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """ListCallEvents: the call.* events each call has reached so far, oldest first, as
+    CallEvent records (type ``webhook``; ``metadata.event`` is the webhook's ``data``, raw
+    event as sent). filter[leg_id], filter[application_session_id], filter[name]; paged."""
+    f = tx._deep_object(request.query_items).get("filter", {})
+    f = f if isinstance(f, dict) else {}
+    leg = tx._text(f.get("leg_id"), "filter[leg_id]")
+    session = tx._text(f.get("application_session_id"), "filter[application_session_id]")
+    name = tx._text(f.get("name"), "filter[name]")
+    now = clock()
+    events: list[dict[str, Any]] = []
+    for a in reversed(_all(state, tx.PROVIDER, "call")):
+        if (leg and a.data["leg"] != leg) or (session and a.data["session"] != session):
+            continue
+        reached, _ = a.step_at(now)
+        for offset, status in a.outcome.steps[1:]:
+            event = _call_event_name(status)
+            if not event or offset > reached or (name and event != name):
+                continue
+            when = _iso(a.at(offset))
+            raw = {
+                "record_type": "event",
+                "event_type": event,
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{a.id}/{event}")),
+                "occurred_at": when,
+                "payload": _telnyx_call_payload(a, offset, status, event),
+            }
+            events.append(
+                {
+                    "record_type": "call_event",
+                    "call_leg_id": a.data["leg"],
+                    "call_session_id": a.data["session"],
+                    "event_timestamp": when,
+                    "name": event,
+                    "type": "webhook",
+                    "metadata": {"event": raw},
+                }
+            )
+    page, meta = tx._page(request, events)
+    return json_response(200, {"data": page, "meta": meta})
+
+
 def telnyx_call_dial(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
     """DialCall: connection_id, to, from required; webhook_url gets the call.* events."""
     body = tx._body(request)
@@ -720,30 +790,12 @@ def telnyx_call_dial(state: SandboxState, request: Request, params: dict[str, st
     if url:
         steps = []
         for offset, status in a.outcome.steps[1:]:
-            event = {"ringing": "call.initiated", "in-progress": "call.answered"}.get(
-                status, "call.hangup" if status in _FINAL else ""
-            )
+            event = _call_event_name(status)
             if not event:
                 continue
 
             def make(offset: float = offset, status: str = status, event: str = event) -> Any:
-                payload: dict[str, Any] = {
-                    "call_control_id": a.id,
-                    "call_leg_id": data["leg"],
-                    "call_session_id": data["session"],
-                    "client_state": None,
-                    "connection_id": data["connection_id"],
-                    "from": from_,
-                    "to": to,
-                    "direction": "outgoing",
-                    "state": {"call.initiated": "bridging", "call.answered": "answered"}.get(
-                        event, "hangup"
-                    ),
-                }
-                if event == "call.hangup":
-                    payload["hangup_cause"] = _HANGUP_CAUSE[status]
-                    payload["hangup_source"] = "callee"
-                    payload["end_time"] = _iso(a.at(offset))
+                payload = _telnyx_call_payload(a, offset, status, event)
                 body, headers = callbacks.telnyx_request(url, event, payload, meta=False)
                 return url, body, headers
 
@@ -776,6 +828,7 @@ TELNYX_ROUTES = [
     route("GET", "/v2/messages/{id}", "telnyx.messages.fetch", telnyx_message_fetch),
     route("POST", "/v2/calls", "telnyx.calls.dial", telnyx_call_dial),
     route("GET", "/v2/calls/{call_control_id}", "telnyx.calls.fetch", telnyx_call_fetch),
+    route("GET", "/v2/call_events", "telnyx.call_events.list", telnyx_call_events),
 ]
 
 

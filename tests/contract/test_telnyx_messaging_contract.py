@@ -82,3 +82,13 @@ def test_webhook_deliveries_with_every_filter(telnyx, recorder):
     captures = [c for r in records for c in delivery_captures(r)]
     assert captures and all(c.method == "POST" and c.url for c in captures)
     assert all(c.body.startswith(b'{"data":') for c in captures)
+
+
+def test_call_events_of_a_leg(telnyx, recorder):
+    # ListCallEvents filtered by leg (a UUID, as the spec's filter[leg_id] format says): how an
+    # unanswered call's hangup cause is found. The spec's example event is a call.hangup.
+    telnyx.hangup_cause("308fe500-5213-11e9-ace7-02420a0f0668")
+    recorder.assert_clean()
+    ((request, response),) = recorder.exchanges
+    assert request.url.path == "/call_events" and response.status_code == 200
+    assert response.json()["data"][0]["name"] == "call.hangup"

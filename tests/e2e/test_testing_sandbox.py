@@ -291,7 +291,13 @@ def test_min_duration_fails_a_short_call(sb):
     ("to", "expect", "status", "code"),
     [
         ("+14155550123", "completed", "completed", 0),
-        ("+15005550003", "no-answer", "no-answer", 0),  # Telnyx reports no hangup cause
+        # The README's magic numbers hold for Telnyx too: the cause comes from the leg's
+        # call.hangup event (ListCallEvents); all of these read no-answer before.
+        ("+15005550003", "busy", "busy", 0),
+        ("+15005550003", "completed", "busy", 5),
+        ("+15005550002", "failed", "failed", 0),
+        ("+15005550007", "canceled", "canceled", 0),
+        ("+15005550004", "no-answer", "no-answer", 0),
         ("+15005550005", "completed", "queued", 7),
     ],
 )
@@ -317,6 +323,9 @@ def test_telnyx_call_outcomes(sb, to, expect, status, code):
     data = json.loads(result.stdout)[0]
     assert data["status"] == status and data["id"].startswith("v3:")
     assert data["session_id"] and data["leg_id"]
+    causes = {"busy": "user_busy", "failed": "call_rejected", "canceled": "originator_cancel"}
+    if status in causes:
+        assert data["carrier_status"] == causes[status]
 
 
 def test_telnyx_call_without_connection_is_a_usage_error(sb):
@@ -598,7 +607,7 @@ def test_telnyx_callbacks_verify_with_the_official_sdk(telcli, receiver, fast):
         receiver.url,
         "--wait",
         "--expect",
-        "no-answer",
+        "busy",  # the hangup cause the callback carries, which telcli now reads too
         "--yes",
     )
     assert result.exit_code == 0, result

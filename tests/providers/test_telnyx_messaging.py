@@ -182,8 +182,71 @@ def test_fetch_call_classifies_retrieve_call_status(respx_mock, data, status, du
         "call_session_id": "s",
     }
     route = respx_mock.get(f"{API}/calls/{CALL_ID}").respond(200, json={"data": {**body, **data}})
+    if status == "no-answer":  # ended unanswered: the leg's events are asked why (none yet)
+        respx_mock.get(f"{API}/call_events").respond(200, json={"data": [], "meta": {}})
     result = make().fetch_call(CALL_ID, to="+14155550123", from_="+19705555098")
     assert (result.status, result.duration, result.to) == (status, duration, "+14155550123")
     assert route.calls.last.request.url.raw_path.decode().endswith(CALL_ID.replace(":", "%3A")) or (
         route.calls.last.request.url.path.endswith(CALL_ID)
     )
+
+
+LEG = "308fe500-5213-11e9-ace7-02420a0f0668"
+
+
+def _hangup(cause: str | None, *, nested: bool = True) -> dict:
+    """A ListCallEvents answer: call.initiated, then call.hangup carrying ``cause`` in its
+    metadata (the raw event, as the sandbox sends it, or flat)."""
+    payload = {"call_leg_id": LEG, "hangup_cause": cause, "sip_hangup_cause": "486"}
+    metadata = {"event": {"event_type": "call.hangup", "payload": payload}} if nested else payload
+    base = {"record_type": "call_event", "call_leg_id": LEG, "call_session_id": "s"}
+    return {
+        "data": [
+            {**base, "name": "call.initiated", "type": "webhook", "metadata": {}},
+            {**base, "name": "call.hangup", "type": "webhook", "metadata": metadata},
+        ],
+        "meta": {"page_number": 1, "total_pages": 1},
+    }
+
+
+@pytest.mark.parametrize(
+    ("cause", "status"),
+    [
+        ("user_busy", "busy"),
+        ("call_rejected", "failed"),
+        ("not_found", "failed"),
+        ("originator_cancel", "canceled"),
+        ("timeout", "no-answer"),
+        ("no_answer", "no-answer"),
+        ("something_new", "failed"),
+    ],
+)
+def test_an_unanswered_call_reads_its_hangup_cause_from_the_call_events(respx_mock, cause, status):
+    # Issue 13: RetrieveCallStatus cannot say why a call ended, so busy, failed and canceled
+    # all read no-answer; the leg's call.hangup event (ListCallEvents) has the cause.
+    ended = {"is_alive": False, "end_time": "2026-11-22T05:00:08Z", "call_duration": 0}
+    record = {"call_control_id": CALL_ID, "call_leg_id": LEG, "call_session_id": "s", **ended}
+    respx_mock.get(f"{API}/calls/{CALL_ID}").respond(200, json={"data": record})
+    events = respx_mock.get(f"{API}/call_events").respond(
+        200, json=_hangup(cause, nested=cause != "timeout")
+    )
+
+    result = make().fetch_call(CALL_ID)
+
+    assert (result.status, result.carrier_status, result.answered) == (status, cause, False)
+    assert dict(events.calls.last.request.url.params) == {
+        "filter[leg_id]": LEG,
+        "page[size]": "50",
+    }
+
+
+def test_an_answered_call_needs_no_events_and_a_missing_cause_stays_no_answer(respx_mock):
+    answered = {"is_alive": False, "end_time": "2026-11-22T05:00:08Z", "call_duration": 4}
+    base = {"call_control_id": CALL_ID, "call_leg_id": LEG, "call_session_id": "s"}
+    route = respx_mock.get(f"{API}/calls/{CALL_ID}")
+    route.respond(200, json={"data": {**base, **answered}})
+    assert make().fetch_call(CALL_ID).status == "completed"  # respx: no call_events request
+
+    route.respond(200, json={"data": {**base, **answered, "call_duration": 0}})
+    respx_mock.get(f"{API}/call_events").respond(200, json=_hangup(None))
+    assert make().fetch_call(CALL_ID).status == "no-answer"

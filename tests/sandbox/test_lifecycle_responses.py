@@ -1,6 +1,7 @@
 """The sandbox's message and call responses validate strictly against the official specs
 (Twilio CreateMessage/FetchMessage/ListMessage/CreateCall/FetchCall/ListCall, Telnyx
-SendMessage/GetMessage/DialCall/RetrieveCallStatus), at every step of their lifecycles."""
+SendMessage/GetMessage/DialCall/RetrieveCallStatus/ListCallEvents), at every step of their
+lifecycles."""
 
 from __future__ import annotations
 
@@ -85,9 +86,32 @@ def test_telnyx_messages_and_calls_match_the_spec(telnyx: httpx.Client, at) -> N
             at(seconds)
             call_id = data["data"]["call_control_id"]
             _record(checked, "RetrieveCallStatus", telnyx.get(f"/calls/{call_id}"), 200)
+            leg = {"filter[leg_id]": data["data"]["call_leg_id"]}
+            _record(checked, "ListCallEvents", telnyx.get("/call_events", params=leg), 200)
     _check("telnyx_v2.json", checked)
     missing = telnyx.post("/calls", json={"from": FROM, "to": "+14155550123"})
     assert missing.status_code == 422
+
+
+def test_telnyx_call_events_tell_why_a_call_ended(telnyx: httpx.Client, at) -> None:
+    # ListCallEvents by leg: the events reached so far, the call.hangup one with its cause.
+    at(0)
+    body = {"connection_id": "1494404757140276705", "from": FROM, "to": "+15005550003"}
+    call = telnyx.post("/calls", json=body).json()["data"]
+    other = telnyx.post("/calls", json={**body, "to": "+14155550123"}).json()["data"]
+
+    def events(seconds: float) -> list[dict]:
+        at(seconds)
+        leg = {"filter[leg_id]": call["call_leg_id"]}
+        return telnyx.get("/call_events", params=leg).json()["data"]
+
+    assert [e["name"] for e in events(0.5)] == []
+    assert [e["name"] for e in events(1.5)] == ["call.initiated"]
+    final = events(30)
+    assert [e["name"] for e in final] == ["call.initiated", "call.hangup"]
+    assert {e["call_leg_id"] for e in final} == {call["call_leg_id"]} != {other["call_leg_id"]}
+    hangup = final[-1]["metadata"]["event"]
+    assert (hangup["event_type"], hangup["payload"]["hangup_cause"]) == ("call.hangup", "user_busy")
 
 
 def test_twilio_messaging_price_matches_the_spec(pricing: httpx.Client) -> None:
