@@ -19,7 +19,7 @@ from telcli.cli.options import (
     tenant_value,
 )
 from telcli.context import AppContext
-from telcli.errors import OutcomeUnknown, UsageProblem
+from telcli.errors import OutcomeUnknown, PartialFailure, UsageProblem
 from telcli.models import Capability, NumberType
 
 app = TelcliTyper(help="Search, price, buy and manage phone numbers.", no_args_is_help=True)
@@ -148,6 +148,13 @@ def numbers_buy(
         out.note(f"dry run: {e164} is available from {offer.provider}; nothing was bought")
     else:
         out.success(f"Bought {e164} from {result.provider} (id {result.number.id})")
+        if tenant is not None and result.number.tenant != tenant:
+            # Telnyx: the order carried the tenant, but the number does not show it yet and
+            # writing it failed. Bought, but not as asked: a script must not read success.
+            raise PartialFailure(
+                f"{e164} was bought, but {result.provider} does not show tenant {tenant} on it",
+                hint=f"tag it: `telcli numbers tag {e164} --tenant {tenant}`",
+            )
         _remember(app_ctx, [result.number])
 
 

@@ -229,3 +229,23 @@ def test_end_of_input_at_the_prompt_means_no_and_buys_nothing(run, fakes):
     result = run("numbers", "buy", N1, tty=True, input="")
     assert result.exit_code == 1 and fakes[0].purchases == 0
     assert "aborted: nothing was changed" in result.stderr
+
+
+def test_buy_for_a_tenant_passes_it_and_an_untagged_result_is_exit_7(run, fakes, monkeypatch):
+    bought = run("numbers", "buy", N1, "--tenant", "acme-dental", "--yes", "--json")
+    assert bought.exit_code == 0, bought
+    assert json.loads(bought.stdout)["tenant"] == "acme-dental"
+    assert fakes[0].owned[N1].tenant == "acme-dental"
+
+    # A provider that bought the number but does not show the tenant on it (Telnyx, when the
+    # order's reference did not reach the number and writing it failed).
+    untagged = FakeCarrier.purchase
+
+    def purchase(self, phone_number, *, address_id=None, tenant=None):
+        return untagged(self, phone_number, address_id=address_id)
+
+    monkeypatch.setattr(FakeCarrier, "purchase", purchase)
+    result = run("numbers", "buy", N2, "--tenant", "acme-dental", "--yes", "--json")
+    assert result.exit_code == 7, result
+    assert json.loads(result.stdout)["tenant"] is None  # what was bought is still reported
+    assert f"numbers tag {N2} --tenant acme-dental" in result.stderr
