@@ -435,6 +435,8 @@ def plan(
             change = config_changes(number, desired_config(spec, str(number.provider), tp))
             if not change.is_empty():
                 tp.configure.append((number.phone_number, change))
+        if tp.assistant is not None and holdings.vapi is None and "vapi" in holdings.unreachable:
+            tp.problems.append(f"VAPI could not be listed: {holdings.unreachable['vapi']}")
         if tp.assistant is not None and holdings.vapi is not None:
             tp.in_vapi = {
                 n.phone_number: holdings.vapi[n.phone_number].id

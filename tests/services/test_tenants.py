@@ -180,3 +180,23 @@ def test_a_number_needing_an_address_the_tenant_lacks_is_never_bought(deps, carr
     (result,) = svc.apply([plan], deps)
     assert result.status == "failed" and "add `address:`" in result.error
     assert bought(twilio) == []
+
+
+def test_a_vapi_that_cannot_be_listed_is_never_taken_as_in_sync(deps, carriers):
+    from telcli.models import Assistant
+
+    twilio, _ = carriers
+    twilio.owned["+14155550903"] = OwnedNumber(
+        ProviderName.twilio, E164("+14155550903"), "PN1", tenant="acme"
+    )
+
+    class DownVapi:
+        def list_assistants(self):
+            return [Assistant("asst-1", "Receptionist")]
+
+        def list_numbers(self):
+            raise ProviderUnavailable("vapi 503", provider="vapi")
+
+    deps.vapi = DownVapi
+    (plan,) = svc.plan([spec(providers=("twilio",), assistant="Receptionist")], deps)
+    assert not plan.in_sync and plan.problems == ["VAPI could not be listed: vapi 503"]
