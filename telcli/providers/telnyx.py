@@ -404,11 +404,11 @@ class TelnyxProvider:
         "mms": ...}; a set is there only when the number can do it. A number Telnyx has no
         messaging settings for (4xx) can do neither."""
         try:
-            body = self._request(
-                "GET",
-                f"/phone_numbers/{segment(number.id)}/messaging",
-                f"messaging settings of {number.phone_number}",
-            )
+            path = f"/phone_numbers/{segment(number.id)}/messaging"
+        except UsageProblem:
+            return frozenset()  # a record without a usable id: nothing to ask about
+        try:
+            body = self._request("GET", path, f"messaging settings of {number.phone_number}")
         except ProviderRejected:
             return frozenset()
         data = body.get("data") if isinstance(body.get("data"), dict) else {}

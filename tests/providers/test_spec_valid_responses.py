@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 from typing import Any
 
 import httpx
@@ -44,8 +45,10 @@ def serve(routes: dict[tuple[str, str], Any]) -> Callable[[httpx.Request], httpx
 
     def handler(request: httpx.Request) -> httpx.Response:
         key = (request.url.host, request.url.path)
-        assert key in routes, f"unexpected request {request.method} {request.url}"
-        return httpx.Response(200, json=routes[key])
+        # A path may hold a `*` for an id (fnmatch), e.g. /v2/phone_numbers/*/messaging.
+        found = next((k for k in routes if k[0] == key[0] and fnmatchcase(key[1], k[1])), None)
+        assert found, f"unexpected request {request.method} {request.url}"
+        return httpx.Response(200, json=routes[found])
 
     return handler
 
@@ -125,12 +128,20 @@ def test_twilio_addresses_list(run, page):
     run({("api.twilio.com", f"{ACC}/Addresses.json"): body}, "addresses", "list", "-p", "twilio")
 
 
-# ListPhoneNumbers
+# ListPhoneNumbers, GetRequirementGroups (purchase addresses) and
+# GetPhoneNumberMessagingSettings (capabilities)
 @SETTINGS
 @given(page=st.data())
 def test_telnyx_numbers_list(run, page):
-    body = page.draw(specs.body(TELNYX, specs.response_schema(TELNYX, "/phone_numbers")))
-    run({("api.telnyx.com", "/v2/phone_numbers"): body}, "numbers", "list", "-p", "telnyx")
+    def draw(path: str) -> Any:
+        return page.draw(specs.body(TELNYX, specs.response_schema(TELNYX, path)))
+
+    routes = {
+        ("api.telnyx.com", "/v2/phone_numbers"): draw("/phone_numbers"),
+        ("api.telnyx.com", "/v2/requirement_groups"): draw("/requirement_groups"),
+        ("api.telnyx.com", "/v2/phone_numbers/*/messaging"): draw("/phone_numbers/{id}/messaging"),
+    }
+    run(routes, "numbers", "list", "-p", "telnyx")
 
 
 # ListAvailablePhoneNumbers (+ ListPhoneNumbersRegulatoryRequirements from its fixture)
