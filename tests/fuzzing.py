@@ -341,6 +341,21 @@ _ENV_VARS = [
 ]
 
 
+def _plan_case(doc: bytes) -> Case:
+    return Case.of("tenants", "plan", "{home}/plan.yaml", **{"plan.yaml": doc})
+
+
+def _plan_documents() -> st.SearchStrategy[bytes]:
+    """Whole hostile documents, and valid plans with one tenant whose settings are hostile."""
+    from telcli.storage.plans import TENANT_KEYS
+
+    tenant = st.lists(
+        st.tuples(st.sampled_from(TENANT_KEYS), _yaml_value), unique_by=lambda kv: kv[0], max_size=4
+    ).map(lambda kv: "".join(f"    {k}: {v}\n" for k, v in kv if k != "id"))
+    plans = tenant.map(lambda body: f"version: 1\ntenants:\n  - id: acme\n{body}".encode())
+    return st.one_of(plans, yaml_documents(["version", "defaults", "tenants"]))
+
+
 def _text_case(prefix: tuple[str, ...], value: str) -> Case:
     if prefix == ("--profile",):
         return Case.of("--profile", value, "numbers", "list")
@@ -567,6 +582,23 @@ SURFACES: dict[str, Surface] = {
                     b"? [a, b]\n: 1\n",
                     b"country: UK\n",
                     b"city: !!python/name:os.system ''\n",
+                ]
+            ),
+        ),
+        Surface(
+            "plan",
+            _plan_documents().map(_plan_case),
+            pinned=tuple(
+                (_plan_case(doc), 3)
+                for doc in [
+                    b"version: !!float abc\ntenants: [{id: a}]\n",
+                    b"version: 1\ntenants:\n  - id: !!python/name:os.system ''\n",
+                    b"version: 1\n? [a, b]\n: 1\ntenants: [{id: a}]\n",
+                    b"version: 1\ntenants: [{id: a, numbers: !!int x}]\n",
+                    b"version: 1\ntenants: [{id: a, country: !!timestamp 2020-13-45}]\n",
+                    b'version: 1\ntenants: [{id: "\xff"}]\n',
+                    b"version: 1\ntenants: " + b"[" * 2000 + b"]" * 2000 + b"\n",
+                    _nested(2000, flow=False).encode(),
                 ]
             ),
         ),
