@@ -55,7 +55,7 @@ Notify = Callable[[str], None]
 # progress(tenant, step, number, status): one line of the live table
 Progress = Callable[[str, str, str, str], None]
 
-STEPS = ("address", "buy", "configure", "vapi", "test")
+STEPS = ("address", "buy", "tag", "configure", "vapi", "test")
 LEASE_SECONDS = 300.0
 
 
@@ -101,7 +101,7 @@ class Holdings:
     listed (their numbers are unknown, so nothing may be bought while one is)."""
 
     numbers: dict[str, list[OwnedNumber]]
-    untagged: int
+    untagged: dict[str, OwnedNumber]  # phone number -> an owned number without a tenant
     vapi: dict[str, VapiNumber] | None
     unreachable: dict[str, str]
     ledger_mark: int = 0  # the journal's last entry id when this was taken
@@ -135,13 +135,13 @@ def discover(deps: Deps, *, vapi: bool = True) -> Holdings:
         if str(carrier.name) in errors:
             unreachable[str(carrier.name)] = errors[str(carrier.name)]
     by_tenant: dict[str, list[OwnedNumber]] = {}
-    untagged = 0
+    untagged: dict[str, OwnedNumber] = {}
     for _, numbers in found:
         for n in numbers:
             if n.tenant:
                 by_tenant.setdefault(n.tenant, []).append(n)
             else:
-                untagged += 1
+                untagged[n.phone_number] = n
     for numbers in by_tenant.values():
         numbers.sort(key=lambda n: (str(n.provider), n.phone_number))
     in_vapi: dict[str, VapiNumber] | None = None
@@ -218,6 +218,8 @@ class TenantPlan:
     messaging_profile_id: str | None = None
     blocked: bool = False  # a carrier could not be listed: what the tenant holds is unknown
     in_vapi: dict[str, str] = field(default_factory=dict)  # held number -> VAPI id, as listed
+    # Bought for this tenant (the journal says so) but shown untagged: tagged by apply.
+    retag: list[OwnedNumber] = field(default_factory=list)
 
     @property
     def tenant(self) -> str:
@@ -225,7 +227,9 @@ class TenantPlan:
 
     @property
     def in_sync(self) -> bool:
-        return not (self.buy or self.shortfall or self.configure or self.vapi or self.problems)
+        return not (
+            self.buy or self.shortfall or self.configure or self.vapi or self.problems or self.retag
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -247,6 +251,7 @@ class TenantPlan:
                 }
                 for p, a in self.vapi
             ],
+            "retag": [_held_json(n) for n in self.retag],
             "problems": list(self.problems),
             "in_sync": self.in_sync,
         }
@@ -408,8 +413,11 @@ def plan(
     demand = _demand(specs, holdings)
     addresses: dict[str, list[Address] | TelcliError] = {}
     plans = []
+    bought_for = _journal_purchases(deps, holdings)
     for spec in specs:
         tp = TenantPlan(spec=spec, held=list(holdings.of(spec.id)))
+        tp.retag = [n for n in bought_for.get(spec.id, []) if n not in tp.held]
+        tp.held += tp.retag
         tp.assistant = assistants.get(spec.assistant or "")
         tp.connection_id, tp.messaging_profile_id = telnyx_ids.get(spec.id, (None, None))
         if spec.assistant and vapi_api is None:
@@ -450,6 +458,19 @@ def plan(
             tp.vapi += [(o.phone_number, "import") for o in tp.buy]
         plans.append(tp)
     return plans
+
+
+def _journal_purchases(deps: Deps, holdings: Holdings) -> dict[str, list[OwnedNumber]]:
+    """Numbers the journal says were bought for a tenant that the provider shows untagged
+    (the tag did not stick): still that tenant's, never bought again, tagged by apply."""
+    if not holdings.untagged:
+        return {}
+    found: dict[str, list[OwnedNumber]] = {}
+    for e in deps.state.ledger_entries(op="tenant.buy", statuses=("succeeded",)):
+        owned = holdings.untagged.get(str(e.detail.get("number")))
+        if e.profile == deps.profile and owned is not None and owned not in found.get(e.target, []):
+            found.setdefault(e.target, []).append(owned)
+    return found
 
 
 def _telnyx_wiring(
@@ -814,6 +835,8 @@ def _converge(
     # it meanwhile: ask the providers again instead of trusting the plan.
     if deps.state.ledger_entries(target=spec.id, after=mark, limit=1):
         held = _refresh(deps, spec.id)
+        tagged = {n.phone_number for n in held}
+        held += [n for n in tp.retag if n.phone_number not in tagged]
         buy = buy[: max(0, spec.numbers - len(held))]
     if tp.problems and len(held) < spec.numbers and not buy:
         raise TelcliError("; ".join(tp.problems))
@@ -823,6 +846,7 @@ def _converge(
     bought = _buy(tp, deps, result, progress, buy, addresses, len(held), taken)
     held += bought
     lease.renew()
+    held = _retag(tp, deps, result, progress, held)
     _configure(tp, deps, result, progress, held)
     numbers = {n.phone_number: n for n in held}
     vapi_ids = _import_vapi(tp, deps, result, progress, held)
@@ -979,6 +1003,43 @@ def _buy(
         result.steps.append(StepResult("buy", "done", f"{offer.phone_number} at {provider}"))
         progress(spec.id, "buy", offer.phone_number, "bought")
     return bought
+
+
+def _retag(
+    tp: TenantPlan,
+    deps: Deps,
+    result: TenantResult,
+    progress: Progress,
+    held: Sequence[OwnedNumber],
+) -> list[OwnedNumber]:
+    """Record the tenant on its numbers the provider shows untagged (a tag that did not stick
+    at purchase); a number of another tenant is never moved."""
+    tag = TenantTag(tp.spec.id, tp.spec.name)
+    out = []
+    for number in held:
+        if number.tenant is None:
+            progress(tp.spec.id, "tag", number.phone_number, "tagging")
+            try:
+                number = numbers_svc.set_tenant(
+                    deps.carrier(str(number.provider)),
+                    number,
+                    tag,
+                    move=False,
+                    state=deps.state,
+                    profile=deps.profile,
+                )
+            except TelcliError as exc:
+                result.steps.append(
+                    StepResult("tag", "failed", f"{number.phone_number}: {exc.message}")
+                )
+                raise _Incomplete(
+                    f"{number.phone_number} was bought for {tp.spec.id} but is not tagged"
+                    f" ({exc.message}); apply again, or run `telcli numbers tag"
+                    f" {number.phone_number} --tenant {tp.spec.id}`"
+                ) from None
+            result.steps.append(StepResult("tag", "done", number.phone_number))
+        out.append(number)
+    return out
 
 
 def _configure(

@@ -200,3 +200,27 @@ def test_a_vapi_that_cannot_be_listed_is_never_taken_as_in_sync(deps, carriers):
     deps.vapi = DownVapi
     (plan,) = svc.plan([spec(providers=("twilio",), assistant="Receptionist")], deps)
     assert not plan.in_sync and plan.problems == ["VAPI could not be listed: vapi 503"]
+
+
+def test_a_purchase_whose_tag_did_not_stick_is_tagged_never_bought_again(deps, carriers):
+    twilio, _ = carriers
+    buy = twilio.purchase
+
+    def untagged_purchase(number, *, address_id=None, tenant=None):
+        return buy(number, address_id=address_id, tenant=None)  # the tag was lost
+
+    twilio.purchase = untagged_purchase
+    twilio.fail["set_tenant"] = [ProviderUnavailable("down", provider="twilio"), None]
+    (plan,) = svc.plan([spec(providers=("twilio",))], deps)
+    (first,) = svc.apply([plan], deps)
+    assert first.status == "pending" and "is not tagged" in first.error
+    assert twilio.owned["+14155550101"].tenant is None
+    (again,) = svc.plan([spec(providers=("twilio",))], deps)
+    assert again.buy == [] and [n.phone_number for n in again.retag] == ["+14155550101"]
+    (second,) = svc.apply([again], deps)
+    assert second.status == "done"
+    assert twilio.owned["+14155550101"].tenant == "acme" and bought(twilio) == ["+14155550101"]
+    # an untagged number the journal knows nothing of is never adopted
+    twilio.owned["+14155550999"] = OwnedNumber(ProviderName.twilio, E164("+14155550999"), "PN9")
+    (third,) = svc.plan([spec(numbers=2, providers=("twilio",))], deps)
+    assert third.retag == [] and [o.phone_number for o in third.buy] == ["+14155550103"]
