@@ -511,7 +511,7 @@ class TelnyxProvider:
         reference = "" if tenant is None else tenancy.telnyx_reference(tenant.id)
         body = self._request(
             "PATCH",
-            f"/phone_numbers/{number.id}",
+            f"/phone_numbers/{segment(number.id)}",
             f"tenant update of {number.phone_number}",
             json={"customer_reference": reference},
         )

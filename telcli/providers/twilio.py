@@ -414,7 +414,11 @@ class TwilioProvider:
             name = number.phone_number
         record = self._call(
             f"tenant update of {number.phone_number}",
-            lambda c: self._account(c).incoming_phone_numbers(number.id).update(friendly_name=name),
+            lambda c: (
+                self._account(c)
+                .incoming_phone_numbers(segment(number.id))
+                .update(friendly_name=name)
+            ),
         )
         return _owned(record)
 

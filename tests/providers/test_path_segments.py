@@ -93,3 +93,25 @@ def test_telnyx_and_vapi_ids_are_encoded() -> None:
         b"/v2/addresses/a%3Fb",
         b"/assistant/asst%231",
     ]
+
+
+def test_no_provider_interpolates_a_path_segment_by_hand() -> None:
+    """A source check, because the next endpoint added is where the next raw id slips in:
+    every ``{…}`` in an f-string path and every Twilio SDK context argument goes through
+    segment(). (Two slipped in with the tenant tags and were caught by this.)"""
+    import re
+    from pathlib import Path
+
+    import telcli.providers
+
+    raw_path = re.compile(r'f"/[^"]*\{(?!segment\()')
+    sdk_context = re.compile(
+        r"\.(?:accounts|incoming_phone_numbers|addresses|messages|calls|countries"
+        r"|available_phone_numbers)\((?!segment\(|\))"
+    )
+    found = []
+    for source in Path(telcli.providers.__file__).parent.glob("*.py"):
+        for number, line in enumerate(source.read_text().splitlines(), 1):
+            if raw_path.search(line) or sdk_context.search(line):
+                found.append(f"{source.name}:{number}: {line.strip()}")
+    assert found == []
