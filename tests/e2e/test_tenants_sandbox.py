@@ -294,3 +294,17 @@ def test_apply_on_a_tty_asks_and_draws_progress_on_stderr(sb, plan_file):
     assert "Buy 1 number(s)? [y/N]" in result.stderr
     assert "Tenant" in result.stderr and "bolt" in result.stderr  # the live table
     assert "bolt" in result.stdout and "done" in result.stdout
+
+
+def test_add_with_an_address_file_creates_the_tenants_address(sb, home):
+    address = home / "addr.yaml"
+    address.write_text(
+        "customer_name: Thandi Nkosi\nstreet: 12 Long Street\ncity: Cape Town\n"
+        "region: Western Cape\npostal_code: '8001'\ncountry: ZA\n"
+    )
+    result = sb("tenants", "add", "cape", "-c", "ZA", "-p", "twilio", "--address-file",
+                str(address), "--yes", "--json")  # fmt: skip
+    assert [r["status"] for r in js(result)] == ["done"]
+    (made,) = js(sb("addresses", "list", "--json"))
+    (number,) = owned(sb).values()
+    assert (made["tenant"], number["tenant"], number["address_id"]) == ("cape", "cape", made["id"])
