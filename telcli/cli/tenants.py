@@ -318,16 +318,7 @@ def tenants_status(
     if check and specs:
         plans = {p.tenant: p for p in svc.plan(specs, _deps(app_ctx, out))}
         for s in found:
-            p = plans[s.tenant]
-            s.check = (
-                "in sync"
-                if p.in_sync
-                else "; ".join(
-                    [*(f"buy {len(p.buy)}",) * bool(p.buy), *p.problems]
-                    + [f"configure {len(p.configure)}"] * bool(p.configure)
-                    + [f"vapi {len(p.vapi)}"] * bool(p.vapi)
-                )
-            )
+            s.check = plans[s.tenant].summary()
     out.rows(found, TENANT_STATUS, empty="no tenant has been applied yet")
     behind = [s.tenant for s in found if s.status != "done" or (check and s.check != "in sync")]
     if behind:

@@ -23,6 +23,8 @@ def _changes(p: Any) -> str:
     parts = []
     if p.addresses:
         parts.append(", ".join(f"address {a.action} at {a.provider}" for a in p.addresses))
+    if p.retag:
+        parts.append(f"tag {len(p.retag)}")
     if p.configure:
         parts.append(f"configure {len(p.configure)}")
     if p.vapi:

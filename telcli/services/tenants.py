@@ -231,6 +231,18 @@ class TenantPlan:
             self.buy or self.shortfall or self.configure or self.vapi or self.problems or self.retag
         )
 
+    def summary(self) -> str:
+        """``in sync``, or what apply would still do, e.g. ``buy 2; vapi 1``."""
+        if self.in_sync:
+            return "in sync"
+        counts = (
+            ("buy", self.buy),
+            ("tag", self.retag),
+            ("configure", self.configure),
+            ("vapi", self.vapi),
+        )
+        return "; ".join([f"{k} {len(v)}" for k, v in counts if v] + self.problems)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "tenant": self.spec.id,
