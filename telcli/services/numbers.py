@@ -73,11 +73,7 @@ def list_owned(
     """Owned numbers in carrier order, sorted by number within each carrier; with
     ``tenant``, only the numbers recorded for that tenant at the provider. ``errors`` names
     the carriers that could not be asked."""
-
-    def listing(carrier: CarrierProvider) -> list[OwnedNumber]:
-        return carrier.list_owned() if tenant is None else carrier.list_owned(tenant)
-
-    found = _each(carriers, listing, what="listing numbers", notify=notify)
+    found = _each(carriers, lambda c: c.list_owned(tenant), what="listing numbers", notify=notify)
     rows = [n for _, numbers in found for n in sorted(numbers, key=lambda n: n.phone_number)]
     return Listing(rows, found.errors)
 

@@ -329,11 +329,9 @@ def pick_senders(
         if owned is not None:
             _check_capable(owned, capability)
         return [Sender(carrier, from_, owned.connection_id if owned else None)]
-
-    def listing(carrier: Any) -> list[Any]:
-        return carrier.list_owned() if tenant is None else carrier.list_owned(tenant)
-
-    found = failover.each(carriers, listing, what="listing numbers", notify=notify)
+    found = failover.each(
+        carriers, lambda c: c.list_owned(tenant), what="listing numbers", notify=notify
+    )
     if from_:
         for carrier, numbers in found:
             for number in numbers:

@@ -60,7 +60,7 @@ class Messenger:
         if not self.can_list:
             self.find_messages = None  # type: ignore[assignment]
 
-    def list_owned(self) -> list[OwnedNumber]:
+    def list_owned(self, tenant: str | None = None) -> list[OwnedNumber]:
         return self.owned
 
     def find_owned(self, number: str) -> OwnedNumber | None:
