@@ -234,3 +234,13 @@ def test_history_over_an_old_ledger(sb, home):
         None,
         None,
     )
+
+
+def test_debug_shows_the_operation_id_the_ledger_keeps(sb):
+    result = sb("--debug", "addresses", "create", "--provider", "twilio", *ADDRESS)
+    assert result.exit_code == 0, result
+    said = re.search(r"^debug: operation (op_[0-9a-f]{12})$", result.stderr, re.M)
+    assert said, result.stderr
+    [row] = history(sb)
+    assert row["operation_id"] == said.group(1)
+    assert "debug: operation" not in sb("history").stderr  # only with --debug
