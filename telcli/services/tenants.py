@@ -991,13 +991,12 @@ def _buy(
             progress(spec.id, "buy", offer.phone_number, "unknown")
             raise _Incomplete(exc.message) from None
         except (ProviderRejected, ProviderUnavailable, AuthError) as exc:
-            provably_not = isinstance(exc, ProviderRejected | AuthError) or not getattr(
-                exc, "sent", True
-            )
+            # numbers.buy raises these only when nothing was bought (an ambiguous failure is
+            # reconciled first, else OutcomeUnknown above): another candidate is safe.
             _finish(deps, entry, "failed", error=exc.message)
             result.steps.append(StepResult("buy", "failed", f"{offer.phone_number}: {exc.message}"))
             progress(spec.id, "buy", offer.phone_number, "failed")
-            if not provably_not or replaced >= 3:
+            if replaced >= 3:
                 raise
             replaced += 1
             if isinstance(exc, ProviderUnavailable | AuthError):
