@@ -175,12 +175,15 @@ def create(
     except ProviderRejected as exc:
         detail = exc.message.split(": ", 1)[1] if ": " in exc.message else exc.message
         problems = [p.strip() for p in detail.split(";") if p.strip()]
+        request = f" (request {exc.request_id})" if exc.request_id else ""
         raise ProviderRejected(
-            f"{carrier.name} rejected the address:\n" + "\n".join(f"  {p}" for p in problems),
+            f"{carrier.name} rejected the address{request}:\n"
+            + "\n".join(f"  {p}" for p in problems),
             provider=str(carrier.name),
             status=exc.status,
             code=exc.code,
             hint="correct the fields named above and run the command again",
+            request_id=exc.request_id,
         ) from None
 
 

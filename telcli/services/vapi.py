@@ -140,7 +140,14 @@ def _clean(exc: TelcliError, secrets: Sequence[str]) -> TelcliError:
     if message == exc.message and hint == exc.hint:
         return exc
     if isinstance(exc, ProviderError):
-        return type(exc)(message, provider=exc.provider, status=exc.status, hint=hint)
+        return type(exc)(
+            message,
+            provider=exc.provider,
+            status=exc.status,
+            code=exc.code,
+            hint=hint,
+            request_id=exc.request_id,
+        )
     return type(exc)(message, hint=hint)
 
 

@@ -184,6 +184,7 @@ def test_provider_validation_errors_are_shown_field_by_field(telcli, make_ctx, r
                     },
                 ]
             },
+            headers={"x-request-id": "5b1c4d2e-8f9a-4b3c-9d1e-2f3a4b5c6d7e"},
         )
     )
     # Nothing identical exists yet, so it is created (addresses create reuses an identical one).
@@ -194,7 +195,7 @@ def test_provider_validation_errors_are_shown_field_by_field(telcli, make_ctx, r
     result = telcli("addresses", "create", "-p", "telnyx", *FLAGS, ctx=ctx)
     assert result.exit_code == 5
     assert result.stderr.splitlines()[:3] == [
-        "error: telnyx rejected the address:",
+        "error: telnyx rejected the address (request 5b1c4d2e-8f9a-4b3c-9d1e-2f3a4b5c6d7e):",
         "  Invalid parameter: street is bad",
         "  Invalid parameter: postal code bad",
     ]
