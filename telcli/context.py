@@ -344,6 +344,22 @@ class AppContext:
 
             self.__dict__["retry_policy"] = RetryPolicy(deadline=None, sleep=self.sleep)
 
+    @cached_property
+    def settle(self) -> Any:
+        """How this command settles a write whose answer was lost (services/settling.py):
+        the configured window, bounded by the same deadline as every request."""
+        from telcli.services.settling import Settle
+        from telcli.transport import clock_offset
+
+        return Settle(
+            window=self.settings.settle_window,
+            request_timeout=self.settings.timeout,
+            deadline=self.retry_policy.deadline,
+            clock_offset=clock_offset,
+            monotonic=self.monotonic,
+            sleep=self.sleep,
+        )
+
     def restart_deadline(self) -> None:
         policy = self.__dict__.get("retry_policy")
         if policy is not None and policy.deadline is not None:

@@ -111,6 +111,8 @@ DEFAULT_DEADLINE = 60.0
 # Each attempt of an idempotent request gets at least this long, even past the deadline, so
 # a last lookup (e.g. reconciling a purchase) is not cut to nothing.
 MIN_ATTEMPT_TIMEOUT = 1.0
+# A write is not sent with less than this left of the deadline (or of a shorter deadline).
+MIN_WRITE_TIME = 1.0
 
 
 class Deadline:
@@ -298,6 +300,7 @@ def _send(
         try:
             answer = _send_once(client, method, url, provider, idempotent, deadline, kwargs)
             _note_request_id(client, provider, answer)
+            _note_clock(provider, answer)
         except ProviderUnavailable as exc:
             sent = sent or exc.sent
             exc.sent = sent
@@ -377,6 +380,26 @@ def _pace(policy: RetryPolicy, deadline: Deadline, provider: str, log: DebugLog 
             return grant
 
 
+# How far each provider's clock is ahead of ours (seconds), from the last Date header it sent:
+# reconciliation matches only what was created after an intent, on the provider's clock.
+_CLOCK_OFFSETS: dict[str, float] = {}
+
+
+def _note_clock(provider: str, response: httpx.Response) -> None:
+    try:
+        sent = parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError, IndexError):
+        return
+    if sent is not None and sent.tzinfo is not None:
+        _CLOCK_OFFSETS[provider] = sent.timestamp() - time.time()
+
+
+def clock_offset(provider: str) -> float | None:
+    """Seconds ``provider``'s clock runs ahead of ours (negative: behind), from the ``Date``
+    header of its latest answer; None before it has answered."""
+    return _CLOCK_OFFSETS.get(provider)
+
+
 def _send_once(
     client: httpx.Client,
     method: str,
@@ -387,6 +410,17 @@ def _send_once(
     kwargs: dict[str, Any],
 ) -> httpx.Response:
     remaining = deadline.remaining()
+    if (
+        remaining is not None
+        and not idempotent
+        and remaining < min(MIN_WRITE_TIME, deadline.seconds or 0)
+    ):
+        # A write that cannot be waited for would only make an unknown outcome: not sent.
+        raise ProviderUnavailable(
+            f"not sent to {provider}: the command's time budget (--timeout) is used up",
+            provider=provider,
+            sent=False,
+        )
     if remaining is not None:
         kwargs = {
             **kwargs,
@@ -411,18 +445,18 @@ def _send_once(
 def _capped(timeout: Any, remaining: float, idempotent: bool) -> httpx.Timeout:
     """Shrink one attempt's timeouts to what is left of the command's deadline.
 
-    Only the connect and pool phases are cut for writes: cutting a write while the provider
-    is processing it would turn a slow success into an unknown outcome."""
+    Writes are cut too (--timeout bounds them): a write still unanswered at the deadline has
+    an unknown outcome, which the caller settles or reports (exit 7), never guesses."""
     base = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-    cap = max(remaining, MIN_ATTEMPT_TIMEOUT)
+    cap = max(remaining, MIN_ATTEMPT_TIMEOUT) if idempotent else max(remaining, 0.001)
 
     def cut(value: float | None) -> float:
         return cap if value is None else min(value, cap)
 
     return httpx.Timeout(
         connect=cut(base.connect),
-        read=cut(base.read) if idempotent else base.read,
-        write=cut(base.write) if idempotent else base.write,
+        read=cut(base.read),
+        write=cut(base.write),
         pool=cut(base.pool),
     )
 

@@ -136,3 +136,21 @@ class FakeCarrier:
 def notes() -> tuple[list[str], Callable[[str], None]]:
     lines: list[str] = []
     return lines, lines.append
+
+
+def fake_settle(window: float = 30.0, *, deadline: float | None = None, offset: Any = None) -> Any:
+    """A settle policy on a fake clock (sleeping moves it forward): waits take no time.
+    ``deadline``: seconds the command may take, counted on the same clock."""
+    from telcli.services.settling import Settle
+    from telcli.transport import Deadline
+    from tests.test_transport_retry import FakeClock
+
+    clock = FakeClock()
+    return Settle(
+        window=window,
+        request_timeout=20.0,
+        deadline=None if deadline is None else Deadline(deadline, clock=clock.monotonic),
+        clock_offset=lambda _: offset,
+        monotonic=clock.monotonic,
+        sleep=clock.sleep,
+    )

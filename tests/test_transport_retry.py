@@ -256,8 +256,37 @@ def test_each_attempt_is_cut_to_the_time_left(respx_mock, clock):
     send(c, "POST", URL, provider="example")
     get, post = seen
     assert get == {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}
-    # a write keeps its read/write timeouts: cutting them would make its outcome unknown
-    assert post == {"connect": 5.0, "read": 20.0, "write": 20.0, "pool": 5.0}
+    # --timeout bounds writes too: an answer later than that is settled by the caller
+    assert post == {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}
+
+
+def test_a_write_is_not_sent_without_time_left_to_wait_for_it(respx_mock, clock):
+    route = respx_mock.post(URL).mock(return_value=httpx.Response(200))
+    deadline_policy = policy(clock, seconds=5.0)
+    c = build_client(timeout=20.0, retry=deadline_policy)
+    assert deadline_policy.deadline is not None
+    deadline_policy.deadline.remaining()  # the clock starts
+    clock.now += 4.5
+    with pytest.raises(ProviderUnavailable) as caught:
+        send(c, "POST", URL, provider="example")
+    assert caught.value.sent is False and "time budget" in caught.value.message
+    assert route.call_count == 0
+    # a lookup still gets its minimum (it can only settle an outcome, never make one)
+    respx_mock.get(URL).mock(return_value=httpx.Response(200))
+    assert send(c, "GET", URL, provider="example").status_code == 200
+
+
+def test_the_provider_clock_offset_comes_from_its_date_header(respx_mock):
+    from email.utils import formatdate
+
+    from telcli.transport import clock_offset
+
+    ahead = formatdate(time.time() + 120, usegmt=True)
+    respx_mock.get(URL).mock(return_value=httpx.Response(200, headers={"Date": ahead}))
+    send(build_client(), "GET", URL, provider="skewed")
+    offset = clock_offset("skewed")
+    assert offset is not None and 118 < offset <= 121
+    assert clock_offset("never-answered") is None
 
 
 def test_retries_are_logged_with_debug(respx_mock, clock):

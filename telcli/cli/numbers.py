@@ -125,7 +125,26 @@ def numbers_buy(
     tag = TenantTag(tenant) if tenant is not None else None
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
-    carrier, offer = svc.quote(app_ctx.carriers(provider, notify=out.note), e164, notify=out.note)
+    carriers = app_ctx.carriers(provider, notify=out.note)
+    if not dry_run:
+        # An earlier run's purchase may still be in flight, or may have landed: settle it
+        # before quoting (a number it bought is no longer offered) and before any spend.
+        earlier = svc.earlier_purchase(
+            carriers,
+            e164,
+            state=app_ctx.state,
+            profile=app_ctx.ledger_profile,
+            settle=app_ctx.settle,
+            notify=out.note,
+        )
+        if earlier is not None:
+            out.item(earlier, _views().PURCHASE)
+            out.success(
+                f"{e164} was already bought by an earlier run from {earlier.provider}"
+                f" (id {earlier.number.id}); nothing more was spent"
+            )
+            return
+    carrier, offer = svc.quote(carriers, e164, notify=out.note)
     address_id = _address_for(app_ctx, carrier, offer, address, out, tenant)
     if not dry_run:
         detail = {**_offer_detail(offer), "address": address_id or offer.address_requirement}
@@ -142,6 +161,7 @@ def numbers_buy(
         tries=3,
         retry=app_ctx.retry_policy,
         tenant=tag,
+        settle=app_ctx.settle,
     )
     out.item(result, _views().PURCHASE)
     if dry_run:
@@ -242,10 +262,17 @@ def numbers_reconcile(
         state=app_ctx.state,
         profile=app_ctx.ledger_profile,
         providers=scope,
+        settle=app_ctx.settle,
         notify=out.note,
     )
     out.rows(settled, _views().SETTLEMENTS, empty="nothing to reconcile: the ledger is settled")
+    in_flight = [s for s in settled if s.status == "unknown" and s.note.startswith("may still")]
     unknown = sorted({s.provider for s in settled if s.status == "unknown"})
+    if in_flight and len(in_flight) == sum(s.status == "unknown" for s in settled):
+        raise OutcomeUnknown(
+            f"{len(in_flight)} purchase(s) may still be in flight ({in_flight[0].note})",
+            hint="run `telcli numbers reconcile` again after that time",
+        )
     if unknown:
         count = sum(s.status == "unknown" for s in settled)
         raise OutcomeUnknown(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telcli.errors import (
@@ -32,6 +33,7 @@ from telcli.models import (
 )
 from telcli.providers.base import CarrierProvider
 from telcli.services import failover
+from telcli.services.settling import Settle, await_landing
 
 if TYPE_CHECKING:
     from telcli.transport import RetryPolicy
@@ -181,24 +183,115 @@ def _unknown_hint(provider: str) -> str:
     )
 
 
-def _reconcile_purchase(
-    carrier: CarrierProvider, phone_number: str, state: Any, entry_id: int
-) -> OwnedNumber | None:
-    """After an ambiguous failure: does the account own the number now? None when it
-    provably does not; raises OutcomeUnknown (ledger: unknown) when even that cannot be told.
+def _owned_now(carrier: CarrierProvider, phone_number: str) -> Callable[[], OwnedNumber | None]:
+    """The lookup that settles a purchase. It bypasses the circuit breaker: the failure
+    being settled may just have opened it, and this lookup decides whether money was spent."""
+    return lambda: failover.unguarded(carrier).find_owned(phone_number)
 
-    The lookup bypasses the circuit breaker: the failure being settled may just have opened
-    it, and this one request is what decides whether money was spent."""
-    try:
-        owned: OwnedNumber | None = failover.unguarded(carrier).find_owned(phone_number)
-    except TelcliError as exc:
-        state.ledger_finish(entry_id, "unknown", detail={"error": exc.message})
-        raise OutcomeUnknown(
-            f"the purchase of {phone_number} from {carrier.name} may or may not have gone "
-            f"through, and {carrier.name} could not be asked ({exc.message})",
-            hint=_unknown_hint(str(carrier.name)),
-        ) from None
-    return owned
+
+def _lands_by(entry: Any, settle: Settle) -> datetime:
+    """The latest time the request behind a ledger entry can still take effect: its intent
+    time plus the request timeout plus the settle window (as its own run recorded them)."""
+    created = datetime.fromisoformat(entry.created_at.replace("Z", "+00:00"))
+    recorded = entry.detail.get("lands_by")
+    if isinstance(recorded, str):
+        return datetime.fromisoformat(recorded.replace("Z", "+00:00"))
+    return created + settle.horizon
+
+
+def _whose(entry: Any) -> str:
+    who = f"ledger entry {entry.id}"
+    if entry.pid is not None:
+        who += f", pid {entry.pid} on {entry.host}"
+    return who
+
+
+def _settle_open(
+    carrier: CarrierProvider,
+    entry: Any,
+    *,
+    state: Any,
+    settle: Settle,
+    notify: Notify,
+) -> OwnedNumber | None:
+    """Settle an earlier run's open (pending or unknown) purchase of the same number: the
+    number owned now means that run bought it (returned, ledger: succeeded); None once its
+    absence is proven past the time its request could land (ledger: failed). While its
+    request may still land, this waits (bounded by the deadline); a wait the deadline cuts
+    short is OutcomeUnknown, and nothing is sent."""
+    number, name = entry.target, entry.provider
+    from telcli.storage.state import owner_alive
+
+    left = (_lands_by(entry, settle) - datetime.now(UTC)).total_seconds()
+    alive = entry.status == "pending" and owner_alive(entry)
+    if left > 0:
+        state_of = "still running" if alive else "no longer running" if alive is False else ""
+        notify(
+            f"{name}: an earlier purchase of {number} ({_whose(entry)}"
+            f"{', ' + state_of if state_of else ''}) may still land until"
+            f" {_clock(datetime.now(UTC) + timedelta(seconds=left))}; waiting for it"
+        )
+    landing = await_landing(_owned_now(carrier, number), settle, proof_in=left)
+    if landing.found is not None:
+        state.ledger_finish(
+            entry.id, "succeeded", result_id=landing.found.id, detail={"reconciled": True}
+        )
+        notify(f"{name}: {number} was already bought by an earlier run ({_whose(entry)})")
+        return landing.found
+    if landing.proven:
+        state.ledger_finish(entry.id, "failed", detail={"reconciled": True})
+        return None
+    if not alive:
+        state.ledger_finish(entry.id, "unknown", detail={"error": landing.why})
+    raise OutcomeUnknown(
+        f"an earlier purchase of {number} from {name} ({_whose(entry)}) may or may not have"
+        f" gone through: {landing.why}; nothing was sent",
+        hint=_unknown_hint(name),
+    )
+
+
+def _clock(when: datetime) -> str:
+    return when.astimezone().strftime("%H:%M:%S")
+
+
+def earlier_purchase(
+    carriers: Sequence[CarrierProvider],
+    phone_number: str,
+    *,
+    state: Any,
+    profile: str,
+    settle: Settle,
+    notify: Notify = _quiet,
+) -> Purchase | None:
+    """Before buying: settle every open purchase of ``phone_number`` an earlier (or
+    concurrent) run of this profile left. A Purchase when one of them bought it ("already
+    bought by an earlier run": nothing more is spent), None when none did.
+
+    OutcomeUnknown (exit 7) when one cannot be settled in time, or belongs to a carrier not
+    among ``carriers``."""
+    by_name = {str(c.name): c for c in carriers}
+    for entry in state.ledger_entries(op="buy", target=phone_number, statuses=OPEN):
+        if entry.profile != profile:
+            continue
+        carrier = by_name.get(entry.provider)
+        if carrier is None:
+            raise OutcomeUnknown(
+                f"an earlier purchase of {phone_number} from {entry.provider} has an unknown"
+                " outcome",
+                hint=_unknown_hint(entry.provider),
+            )
+        start = time.monotonic()
+        owned = _settle_open(carrier, entry, state=state, settle=settle, notify=notify)
+        if owned is not None:
+            return Purchase(
+                number=owned, attempts=(failover.attempt(carrier, "reconciled", None, start),)
+            )
+    return None
+
+
+OPEN = ("pending", "unknown")
+# A purchase is sent again only with this much of the deadline left to wait for its answer.
+MIN_RESEND_TIME = 1.0
 
 
 def buy(
@@ -207,6 +300,7 @@ def buy(
     *,
     state: Any,
     profile: str,
+    settle: Settle,
     address_id: str | None = None,
     dry_run: bool = False,
     notify: Notify = _quiet,
@@ -217,15 +311,18 @@ def buy(
     """Buy ``offer`` from ``carrier``: ledger intent first, outcome after, never twice.
 
     A specific number can only be bought from the carrier that offers it, so failover here
-    means reconciliation, never switching carriers. An earlier attempt whose outcome is
-    pending/unknown is reconciled before anything is sent. A failure that may have reached
-    the provider is reconciled by looking the number up among the owned numbers; if that is
-    impossible, the ledger says unknown and OutcomeUnknown (exit 7) names
-    ``telcli numbers reconcile``. Every try is in ``Purchase.attempts``.
+    means reconciliation, never switching carriers. The intent is claimed atomically: an
+    open (pending/unknown) purchase of the same number by another run is settled first
+    (:func:`earlier_purchase`'s rules), and no request is sent while it is open.
 
-    With ``tries`` > 1, a purchase whose ambiguous failure was reconciled as *not bought* is
-    sent again, after ``retry``'s backoff (none before the first resend: the lookup was a
-    round trip already): the lookup proved the first did nothing.
+    A failure that may have reached the provider (timeout, dropped connection, 5xx) is
+    settled with :func:`~telcli.services.settling.await_landing`: the number owned means it
+    was bought; only a lookup past the settle window that still finds nothing proves it was
+    not. If the deadline ends the wait first, or the provider cannot be asked, the ledger
+    says unknown and OutcomeUnknown (exit 7) names ``telcli numbers reconcile``.
+
+    With ``tries`` > 1 a purchase proven not bought is sent again (after ``retry``'s
+    backoff). Every try is in ``Purchase.attempts``.
 
     ``tenant`` travels in the purchase request itself (telcli/tenancy.py) and in the ledger
     entry's detail.
@@ -249,26 +346,10 @@ def buy(
         return Purchase(number=placeholder, dry_run=True, **prices)
 
     attempts: list[Attempt] = []
-    earlier_entries = state.ledger_entries(op="buy", target=number, statuses=("pending", "unknown"))
-    for earlier in (e for e in earlier_entries if e.profile == profile):
-        if earlier.provider != name:
-            raise OutcomeUnknown(
-                f"an earlier purchase of {number} from {earlier.provider} has an unknown outcome",
-                hint=_unknown_hint(earlier.provider),
-            )
-        start = time.monotonic()
-        owned = _reconcile_purchase(carrier, number, state, earlier.id)
-        if owned is not None:
-            state.ledger_finish(
-                earlier.id, "succeeded", result_id=owned.id, detail={"reconciled": True}
-            )
-            notify(f"an earlier attempt had already bought {number} from {name}")
-            attempts.append(failover.attempt(carrier, "reconciled", None, start))
-            return Purchase(number=owned, attempts=tuple(attempts), **prices)
-        state.ledger_finish(earlier.id, "failed", detail={"reconciled": True})
-
-    for attempt_no in range(1, max(1, tries) + 1):
-        entry = state.ledger_begin(
+    attempt_no = 0
+    while True:
+        lands_by = datetime.now(UTC) + settle.horizon
+        entry, _ = state.ledger_claim(
             "buy",
             name,
             profile,
@@ -279,38 +360,65 @@ def buy(
                 "currency": offer.currency,
                 "address_id": address_id,
                 **({"tenant": tenant.id} if tenant else {}),
+                "lands_by": lands_by.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             },
             price=_price_of(offer),
             currency=offer.currency,
             tenant=tenant.id if tenant else None,
         )
+        if entry is None:
+            # Another run's purchase of it is open: settle that, never send beside it.
+            start = time.monotonic()
+            earlier = earlier_purchase(
+                [carrier], number, state=state, profile=profile, settle=settle, notify=notify
+            )
+            if earlier is not None:
+                attempts.append(failover.attempt(carrier, "reconciled", None, start))
+                return Purchase(number=earlier.number, attempts=tuple(attempts), **prices)
+            continue
+        attempt_no += 1
         start = time.monotonic()
         try:
             owned = carrier.purchase(number, address_id=address_id, tenant=tenant)
         except ProviderUnavailable as exc:
-            if not exc.sent:
-                # Provably not sent (no connection, open circuit): nothing can have been bought.
+            if not exc.sent or exc.status == 429:
+                # Provably not acted on: never sent (no connection, open circuit, no time
+                # left), or refused before processing (429 after the transport's retries).
                 state.ledger_finish(entry, "failed", detail={"error": exc.message})
                 raise
             attempts.append(failover.attempt(carrier, "unknown", exc, start))
             notify(f"{name}: the purchase outcome is unclear ({exc.message}); checking")
             check = time.monotonic()
-            reconciled = _reconcile_purchase(carrier, number, state, entry)
-            if reconciled is None:
-                state.ledger_finish(
-                    entry, "failed", detail={"error": exc.message, "reconciled": True}
-                )
-                if attempt_no < tries:
-                    # Proven not bought: sending it again cannot buy it twice.
-                    notify(f"{name}: {number} was not bought; trying again")
-                    if retry is not None:
-                        retry.sleep(retry.backoff(attempt_no))
-                    continue
-                notify(f"{name}: {number} was not bought; nothing was spent")
+            try:
+                landing = await_landing(_owned_now(carrier, number), settle, notify=notify)
+            except BaseException:
+                state.ledger_finish(entry, "unknown", detail={"error": "interrupted"})
                 raise
-            owned = reconciled
-            state.ledger_finish(entry, "succeeded", result_id=owned.id, detail={"reconciled": True})
-            attempts.append(failover.attempt(carrier, "reconciled", None, check))
+            if landing.found is not None:
+                owned = landing.found
+                state.ledger_finish(
+                    entry, "succeeded", result_id=owned.id, detail={"reconciled": True}
+                )
+                attempts.append(failover.attempt(carrier, "reconciled", None, check))
+                return Purchase(number=owned, attempts=tuple(attempts), **prices)
+            if landing.unknown:
+                state.ledger_finish(entry, "unknown", detail={"error": landing.why})
+                raise OutcomeUnknown(
+                    f"the purchase of {number} from {name} may or may not have gone through"
+                    f" ({exc.message}); {landing.why}",
+                    hint=_unknown_hint(name),
+                ) from None
+            state.ledger_finish(entry, "failed", detail={"error": exc.message, "reconciled": True})
+            proof = f"not owned {settle.window:g}s after the answer went missing"
+            left = settle.remaining()
+            if attempt_no < tries and (left is None or left >= MIN_RESEND_TIME):
+                # Proven not bought, and it no longer can be: sending it again cannot buy twice.
+                notify(f"{name}: {number} was not bought ({proof}); trying again")
+                if retry is not None:
+                    retry.sleep(retry.backoff(attempt_no))
+                continue
+            notify(f"{name}: {number} was not bought ({proof}); nothing was spent")
+            raise
         except (ProviderError, AuthError) as exc:
             state.ledger_finish(entry, "failed", detail={"error": exc.message})
             raise
@@ -318,11 +426,9 @@ def buy(
             # Anything else (a bug, Ctrl-C) leaves the outcome unknown: say so in the ledger.
             state.ledger_finish(entry, "unknown", detail={"error": "interrupted"})
             raise
-        else:
-            state.ledger_finish(entry, "succeeded", result_id=owned.id)
-            attempts.append(failover.attempt(carrier, "ok", None, start))
+        state.ledger_finish(entry, "succeeded", result_id=owned.id)
+        attempts.append(failover.attempt(carrier, "ok", None, start))
         return Purchase(number=owned, attempts=tuple(attempts), **prices)
-    raise AssertionError("unreachable: the last try returns or raises")
 
 
 def release(
@@ -381,6 +487,7 @@ def reconcile(
     state: Any,
     profile: str,
     providers: Sequence[str],
+    settle: Settle | None = None,
     notify: Notify = _quiet,
 ) -> list[Settlement]:
     """Settle the ledger against what each provider actually owns.
@@ -389,7 +496,11 @@ def reconcile(
     decided by the provider's owned numbers (bought: owned; released: not owned). Numbers a
     provider owns whose latest ledger entry is a purchase that never recorded success are
     listed and recorded as bought. A provider that cannot be asked leaves its entries
-    ``unknown``. Lookups bypass the circuit breakers: settling money matters more."""
+    ``unknown``. A purchase not owned yet whose request may still land (see ``settle``) is
+    left open and reported unknown: absence is no proof while a request may be in flight.
+    Lookups bypass the circuit breakers: settling money matters more."""
+    settle = settle or Settle()
+    now = datetime.now(UTC)
     open_entries = [
         e
         for e in reversed(state.ledger_entries(statuses=("pending", "unknown")))
@@ -419,6 +530,10 @@ def reconcile(
             settled.append(Settlement.of(e, "unknown", note=f"cannot ask: {cannot[e.provider]}"))
             continue
         owned = owned_at[e.provider].get(e.target)
+        if e.op == "buy" and owned is None and _lands_by(e, settle) > now:
+            until = _clock(_lands_by(e, settle))
+            settled.append(Settlement.of(e, "unknown", note=f"may still land until {until}"))
+            continue
         if e.op == "buy" and owned is not None and (e.provider, e.target) not in bought:
             bought.add((e.provider, e.target))
             status, result_id, note = "succeeded", owned.id, f"owned at {e.provider}"

@@ -6,6 +6,7 @@
     default_country: US
     timeout: 20            # seconds per HTTP request
     deadline: 60           # seconds a command may spend on the network, retries included
+    settle_window: 30      # seconds a write whose answer was lost may still land (0: no wait)
     breaker:               # circuit breakers, per provider and profile
       failures: 5          #   consecutive retryable failures that open the circuit...
       window: 60           #   ...within this many seconds
@@ -51,6 +52,7 @@ class Settings:
     sandbox: bool = False
     timeout: float = 20.0
     deadline: float = 60.0
+    settle_window: float = 30.0
     breaker_failures: int = 5
     breaker_window: float = 60.0
     breaker_cooldown: float = 30.0
@@ -66,6 +68,7 @@ def _check_section(path: Path, node: Any, *, where: str, top: bool) -> dict[str,
     from telcli.storage import yamlfile
 
     allowed = {"providers", "default_country", "sandbox", "timeout", "deadline", "base_urls"}
+    allowed |= {"settle_window"}
     allowed |= {"test", "rate_limits"}
     if top:
         allowed |= {"default_profile", "profiles", "breaker"}
@@ -166,6 +169,8 @@ def _check_section(path: Path, node: Any, *, where: str, top: bool) -> dict[str,
                 raise ConfigError(f"{vloc}: sandbox must be true or false, not {shown(value)}")
             if key in ("timeout", "deadline"):
                 value = _seconds(path, value_node, key, value)
+            if key == "settle_window":
+                value = _seconds(path, value_node, key, value, minimum=0.0)
             if key == "default_country":
                 try:
                     value = validate.country(value, "default_country")
@@ -177,7 +182,7 @@ def _check_section(path: Path, node: Any, *, where: str, top: bool) -> dict[str,
     return out
 
 
-def _seconds(path: Path, node: Any, key: str, value: Any) -> float:
+def _seconds(path: Path, node: Any, key: str, value: Any, *, minimum: float | None = None) -> float:
     """A duration from the file: the CLI's rule (validate.seconds), reported with file:line."""
     from telcli.storage.yamlfile import where
 
@@ -187,7 +192,7 @@ def _seconds(path: Path, node: Any, key: str, value: Any) -> float:
             hint=f"write a plain number, e.g. {key}: 20",
         )
     try:
-        return validate.seconds(value, key)
+        return validate.seconds(value, key, minimum=minimum)
     except validate.InvalidValue as exc:
         raise ConfigError(f"{where(path, node)}: {exc.message}") from None
 
@@ -256,6 +261,7 @@ def load_settings(path: Path, profile: str | None) -> Settings:
         sandbox=merged.get("sandbox", False),
         timeout=float(merged.get("timeout", 20.0)),
         deadline=float(merged.get("deadline", 60.0)),
+        settle_window=float(merged.get("settle_window", 30.0)),
         breaker_failures=int(breaker.get("failures", 5)),
         breaker_window=float(breaker.get("window", 60.0)),
         breaker_cooldown=float(breaker.get("cooldown", 30.0)),

@@ -152,12 +152,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX throttles_account ON throttles (provider, profile, account, at)
     """,
+    # 7: the process that recorded an intent (issue 10; host is column 4's): a pending entry
+    # of a process that may still run is waited for, never settled while its request may land
+    """
+    ALTER TABLE ledger ADD COLUMN pid INTEGER
+    """,
 ]
 
 LEDGER_STATUSES = ("pending", "succeeded", "failed", "unknown")
 LEDGER_COLUMNS = (
     "id, op, provider, profile, target, status, result_id, detail, created_at, updated_at,"
-    " operation_id, request_id, account, os_user, host, tenant, price, currency"
+    " operation_id, request_id, account, os_user, host, tenant, price, currency, pid"
 )
 
 
@@ -181,6 +186,7 @@ class LedgerEntry:
     tenant: str | None = None
     price: str | None = None
     currency: str | None = None
+    pid: int | None = None  # the process that recorded the intent, on ``host``
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> LedgerEntry:
@@ -336,33 +342,79 @@ class StateDB:
         the E.164 number or provider id acted on, ``detail`` a small JSON object of
         non-secret facts. From now until :meth:`ledger_finish`, provider request ids seen in
         this thread are collected for the entry."""
-        now = _now()
-        run = self.run
         with self.write() as conn:
-            cur = conn.execute(
-                "INSERT INTO ledger (op, provider, profile, target, status, detail, created_at,"
-                " updated_at, operation_id, account, os_user, host, tenant, price, currency)"
-                " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    op,
-                    provider,
-                    profile,
-                    target,
-                    json.dumps(detail or {}),
-                    now,
-                    now,
-                    run.operation_id,
-                    run.accounts.get(provider),
-                    run.os_user,
-                    run.host,
-                    tenant,
-                    price,
-                    currency,
-                ),
+            entry = self._insert(
+                conn, op, provider, profile, target, detail, tenant, price, currency
             )
-            entry = int(cur.lastrowid or 0)
         self._collectors[entry] = correlation.collect()
         return entry
+
+    def ledger_claim(
+        self,
+        op: str,
+        provider: str,
+        profile: str,
+        target: str,
+        detail: dict[str, Any] | None = None,
+        *,
+        tenant: str | None = None,
+        price: str | None = None,
+        currency: str | None = None,
+    ) -> tuple[int | None, list[LedgerEntry]]:
+        """:meth:`ledger_begin`, unless ``target`` already has an open (pending or unknown)
+        entry of ``op`` in ``profile``: (new id, []) or (None, the open entries, newest
+        first). Check and insert are one transaction, so two processes never both claim it."""
+        with self.write() as conn:
+            rows = conn.execute(
+                f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE op = ? AND target = ? AND profile = ?"
+                " AND status IN ('pending', 'unknown') ORDER BY id DESC",
+                (op, target, profile),
+            ).fetchall()
+            if rows:
+                return None, [LedgerEntry.from_row(r) for r in rows]
+            entry = self._insert(
+                conn, op, provider, profile, target, detail, tenant, price, currency
+            )
+        self._collectors[entry] = correlation.collect()
+        return entry, []
+
+    def _insert(
+        self,
+        conn: sqlite3.Connection,
+        op: str,
+        provider: str,
+        profile: str,
+        target: str,
+        detail: dict[str, Any] | None,
+        tenant: str | None,
+        price: str | None,
+        currency: str | None,
+    ) -> int:
+        now = _now()
+        run = self.run
+        cur = conn.execute(
+            "INSERT INTO ledger (op, provider, profile, target, status, detail, created_at,"
+            " updated_at, operation_id, account, os_user, host, tenant, price, currency, pid)"
+            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                op,
+                provider,
+                profile,
+                target,
+                json.dumps(detail or {}),
+                now,
+                now,
+                run.operation_id,
+                run.accounts.get(provider),
+                run.os_user,
+                run.host,
+                tenant,
+                price,
+                currency,
+                os.getpid(),
+            ),
+        )
+        return int(cur.lastrowid or 0)
 
     def ledger_finish(
         self,
@@ -597,3 +649,11 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process: alive
     return True
+
+
+def owner_alive(entry: LedgerEntry) -> bool | None:
+    """Whether the process that recorded ``entry`` still runs: True/False on this host, None
+    when it cannot be told (another host, or an entry from before pids were recorded)."""
+    if entry.pid is None or entry.host != _hostname():
+        return None
+    return _alive(entry.pid)

@@ -180,6 +180,7 @@ def run_work(
                     notify=note,
                     tries=3,
                     retry=ctx.retry_policy,
+                    settle=ctx.settle,
                 )
                 return "bought"
             except OutcomeUnknown:

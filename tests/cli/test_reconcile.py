@@ -25,6 +25,9 @@ def ctx(make_ctx, fakes):
     return c
 
 
+LONG_AGO = "2000-01-01T00:00:00Z"  # a request that can no longer land
+
+
 def test_nothing_to_reconcile_is_exit_0_and_an_empty_array(telcli, ctx):
     result = telcli("numbers", "reconcile", "--json", ctx=ctx)
     assert (result.exit_code, result.stdout, result.stderr) == (0, "[]\n", "")
@@ -49,7 +52,7 @@ def test_settled_entries_are_rows_and_a_success_note(telcli, ctx, fakes):
 def test_a_provider_that_cannot_be_asked_is_exit_7_with_the_json_still_printed(telcli, ctx, fakes):
     tw, _ = fakes
     tw.fail["list_owned"] = ProviderUnavailable("twilio 503 on number listing", provider="twilio")
-    entry = ctx.state.ledger_begin("buy", "twilio", "default", N1)
+    entry = ctx.state.ledger_begin("buy", "twilio", "default", N1, {"lands_by": LONG_AGO})
     result = telcli("numbers", "reconcile", "--json", ctx=ctx)
     assert result.exit_code == 7, result
     [row] = json.loads(result.stdout)
@@ -73,6 +76,17 @@ def test_a_provider_that_cannot_be_asked_is_exit_7_with_the_json_still_printed(t
     tw.fail.clear()
     again = telcli("numbers", "reconcile", "--json", ctx=ctx)
     assert again.exit_code == 0 and json.loads(again.stdout)[0]["status"] == "failed"
+
+
+def test_a_purchase_that_may_still_land_stays_open_and_is_exit_7(telcli, ctx, fakes):
+    entry = ctx.state.ledger_begin("buy", "twilio", "default", N1)  # just sent, maybe in flight
+    result = telcli("numbers", "reconcile", "--json", ctx=ctx)
+    assert result.exit_code == 7, result
+    [row] = json.loads(result.stdout)
+    assert (row["entry_id"], row["status"]) == (entry, "unknown")
+    assert row["note"].startswith("may still land until ")
+    assert "error: 1 purchase(s) may still be in flight" in result.stderr
+    assert [e.status for e in ctx.state.ledger_entries()] == ["pending"]
 
 
 def test_provider_limits_the_scope(telcli, ctx, fakes):

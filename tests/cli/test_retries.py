@@ -81,7 +81,10 @@ def test_the_config_deadline_is_the_default(run, clock, respx_mock, home):
     assert route.call_count == 3  # t=0, 2, 4
 
 
-def test_a_purchase_is_resent_only_after_a_lookup_proves_it_did_not_happen(run, respx_mock):
+def test_a_purchase_is_resent_only_after_the_settle_window_proves_it_did_not_happen(
+    run, respx_mock, home, clock
+):
+    (home / "config.yaml").write_text("settle_window: 5\n")
     respx_mock.get(f"{API}/available_phone_numbers").mock(
         return_value=httpx.Response(200, json=OFFER)
     )
@@ -89,21 +92,27 @@ def test_a_purchase_is_resent_only_after_a_lookup_proves_it_did_not_happen(run, 
         200, json={"data": [], "meta": {}}
     )
     order = respx_mock.post(f"{API}/number_orders").mock(return_value=httpx.Response(503))
-    lookup = respx_mock.get(f"{API}/phone_numbers").mock(
-        return_value=httpx.Response(200, json=NONE_OWNED)
-    )
+    asked: list[float] = []
+
+    def lookup(request: httpx.Request) -> httpx.Response:
+        asked.append(clock.now)
+        return httpx.Response(200, json=NONE_OWNED)
+
+    respx_mock.get(f"{API}/phone_numbers").mock(side_effect=lookup)
+    posted: list[float] = []
+    order.side_effect = lambda request: (posted.append(clock.now), httpx.Response(503))[1]
     result = run("numbers", "buy", NUMBER, "--provider", "telnyx", "--yes")
     # the transport never repeats the POST; the service does, 3 tries in all, each only after
-    # a lookup showed the number is not owned
-    sequence = [
-        call.request.url.path.rsplit("/", 1)[-1]
-        for call in respx_mock.calls
-        if call.request.url.path.endswith(("/number_orders", "/phone_numbers"))
-    ]
-    assert sequence == ["number_orders", "phone_numbers"] * 3
-    assert order.call_count == 3 and lookup.call_count == 3
+    # lookups over the 5 s settle window found nothing (the first right away: a lost answer
+    # is usually found at once)
+    assert order.call_count == 3
+    for sent, until in zip(posted, [*posted[1:], float("inf")], strict=True):
+        looks = [t for t in asked if sent <= t <= until]
+        assert looks[0] == sent and looks[-1] >= sent + 5, (sent, looks)
     assert result.exit_code == 6, result
-    assert result.stderr.count("telnyx: +19705555098 was not bought; trying again") == 2
+    proof = "not owned 5s after the answer went missing"
+    assert result.stderr.count(f"telnyx: +19705555098 was not bought ({proof}); trying again") == 2
+    assert f"was not bought ({proof}); nothing was spent" in result.stderr
     assert "error: telnyx 503 on purchase of +19705555098" in result.stderr
 
 

@@ -19,6 +19,7 @@ from telcli.context import AppContext
 from telcli.sandbox.faults import FaultInjector, FaultStore, parse_rules
 from telcli.sandbox.transport import SandboxTransport
 from telcli.storage.credentials import MemoryStore
+from tests.test_transport_retry import FakeClock
 
 KINDS = ["status=503", "status=500", "status=502", "status=429", "timeout", "drop-response"]
 
@@ -67,7 +68,10 @@ class World:
         }
         for name in ("TELCLI_PROFILE", "TELCLI_SANDBOX_DB", "TELCLI_SANDBOX_FAULTS"):
             env.pop(name, None)
-        ctx = AppContext(env=env, credential_store=MemoryStore(), sleep=lambda s: None)
+        clock = FakeClock()  # retries and settle windows pass on it: no real waiting
+        ctx = AppContext(
+            env=env, credential_store=MemoryStore(), sleep=clock.sleep, monotonic=clock.monotonic
+        )
         counting = Counting(ctx.sandbox_db_path, faults)
         ctx.sandbox_transport = SandboxTransport(ctx.sandbox_db_path, faults=counting)
         from telcli.cli.app import app
@@ -81,6 +85,20 @@ class World:
         result = self.run("numbers", "list", "--json")
         assert result.exit_code == 0, result.stderr
         return {n["phone_number"] for n in json.loads(result.stdout)}
+
+    def later(self) -> None:
+        """As if every request recorded so far had passed the time it could still land."""
+        from telcli.storage.state import StateDB
+
+        db = StateDB(self.home / "state.db")
+        try:
+            with db.write() as conn:
+                conn.execute(
+                    "UPDATE ledger SET detail ="
+                    " json_set(detail, '$.lands_by', '2000-01-01T00:00:00Z')"
+                )
+        finally:
+            db.close()
 
     def ledger(self, number: str) -> list[Any]:
         from telcli.storage.state import StateDB
@@ -127,8 +145,9 @@ def test_buy_under_any_fault_schedule(faults: str, provider: str, reruns: int) -
             "a second purchase is only ever sent after the first provably did not happen"
         )
 
-        # faults gone: reconcile settles whatever is still unknown (open circuits or not), and
-        # then the ledger and the sandbox agree
+        # faults gone and the requests past landing: reconcile settles whatever is still
+        # unknown (open circuits or not), and then the ledger and the sandbox agree
+        world.later()
         settled = world.run("numbers", "reconcile", "--json")
         assert settled.exit_code == 0, settled.stderr
         # the faulty runs may have opened breakers: close them for the clean checks below
@@ -199,7 +218,10 @@ def test_sms_under_any_fault_schedule_is_never_sent_twice(faults: str) -> None:
 
         env = {**os.environ, "TELCLI_HOME": tmp, "TELCLI_SANDBOX": "1"}
         env.pop("TELCLI_SANDBOX_FAULTS", None)
-        ctx = AppContext(env=env, credential_store=MemoryStore(), sleep=lambda s: None)
+        clock = FakeClock()
+        ctx = AppContext(
+            env=env, credential_store=MemoryStore(), sleep=clock.sleep, monotonic=clock.monotonic
+        )
         sends = Sends(ctx.sandbox_db_path, faults)
         ctx.sandbox_transport = SandboxTransport(ctx.sandbox_db_path, faults=sends)
         notes: list[str] = []

@@ -17,10 +17,11 @@ from telcli.errors import (
 from telcli.models import NumberQuery, ProviderName
 from telcli.services import failover
 from telcli.services import numbers as svc
+from telcli.services.settling import Settle
 from telcli.storage.breakers import Breakers, BreakerSettings, CircuitOpen, clock_time
 from telcli.storage.state import StateDB
 from telcli.transport import RetryPolicy
-from tests.fakes import FakeCarrier, offer
+from tests.fakes import FakeCarrier, fake_settle, offer
 
 TW, TX = ProviderName.twilio, ProviderName.telnyx
 N1, N2, N3 = "+14155550101", "+14155550102", "+14155550103"
@@ -300,7 +301,9 @@ def test_a_lost_purchase_response_is_reconciled_even_when_it_opens_the_circuit(s
     tw = FakeCarrier(TW, inventory=[offer(N1)])
     tw.commit_then_fail = down(sent=True)
     gtw = failover.guard(tw, one_strike, notify=lines.append)
-    result = svc.buy(gtw, offer(N1), state=state, profile="default", notify=lines.append)
+    result = svc.buy(
+        gtw, offer(N1), state=state, profile="default", settle=fake_settle(), notify=lines.append
+    )
     assert tw.purchases == 1 and result.number.phone_number == N1
     assert [(a.outcome, a.error) for a in result.attempts] == [
         ("unknown", "twilio 503"),
@@ -318,7 +321,7 @@ def test_an_unknown_purchase_names_the_reconcile_command(state):
     tw.commit_then_fail = down(sent=True)
     tw.fail["find_owned"] = down()
     with pytest.raises(OutcomeUnknown) as err:
-        svc.buy(tw, offer(N1), state=state, profile="default")
+        svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
     assert "telcli numbers reconcile" in err.value.hint
     assert [e.status for e in state.ledger_entries()] == ["unknown"]
 
@@ -327,7 +330,7 @@ def test_an_open_circuit_at_purchase_time_buys_nothing(breakers, state):
     tw, _, gtw, _ = pair(breakers)
     open_circuit(breakers)
     with pytest.raises(CircuitOpen):
-        svc.buy(gtw, offer(N1), state=state, profile="default")
+        svc.buy(gtw, offer(N1), state=state, profile="default", settle=fake_settle())
     assert tw.purchases == 0 and ("purchase", N1) not in tw.calls
     [entry] = state.ledger_entries()
     assert entry.status == "failed" and "circuit open" in entry.detail["error"]
@@ -337,14 +340,14 @@ def test_a_pending_purchase_at_another_carrier_blocks_with_the_reconcile_hint(st
     state.ledger_begin("buy", "telnyx", "default", N1)
     tw = FakeCarrier(TW, inventory=[offer(N1)])
     with pytest.raises(OutcomeUnknown) as err:
-        svc.buy(tw, offer(N1), state=state, profile="default")
+        svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
     assert "telcli numbers reconcile" in err.value.hint and tw.purchases == 0
 
 
 def test_another_profiles_pending_purchase_is_not_ours(state):
     state.ledger_begin("buy", "telnyx", "acme", N1)
     tw = FakeCarrier(TW, inventory=[offer(N1)])
-    svc.buy(tw, offer(N1), state=state, profile="default")
+    svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
     assert tw.purchases == 1
 
 
@@ -380,8 +383,10 @@ def test_reconcile_settles_every_open_intent(state):
     released = state.ledger_begin("release", "twilio", "default", "+14155550199")
     kept = state.ledger_begin("release", "telnyx", "default", N3)
     state.ledger_finish(kept, "unknown")
+    # requests that can no longer land (no timeout, no window): absence is proof at once
+    landed = Settle(window=0, request_timeout=0)
     settled = svc.reconcile(
-        [tw, tx], state=state, profile="default", providers=["twilio", "telnyx"]
+        [tw, tx], state=state, profile="default", providers=["twilio", "telnyx"], settle=landed
     )
     assert [(s.entry_id, s.op, s.was, s.status, s.result_id) for s in settled] == [
         (bought, "buy", "unknown", "succeeded", "twilio-1"),
@@ -400,6 +405,19 @@ def test_reconcile_settles_every_open_intent(state):
         svc.reconcile([tw, tx], state=state, profile="default", providers=["twilio", "telnyx"])
         == []
     )
+
+
+def test_reconcile_leaves_open_a_purchase_that_may_still_land(state):
+    tw = FakeCarrier(TW)
+    entry = state.ledger_begin("buy", "twilio", "default", N1)  # its run may still be waiting
+    [row] = svc.reconcile([tw], state=state, profile="default", providers=["twilio"])
+    assert (row.entry_id, row.status) == (entry, "unknown")
+    assert row.note.startswith("may still land until ")
+    assert [e.status for e in state.ledger_entries()] == ["pending"]  # not guessed "failed"
+    # once it has landed, the same entry settles as bought
+    tw._own(N1)
+    [row] = svc.reconcile([tw], state=state, profile="default", providers=["twilio"])
+    assert (row.entry_id, row.status, row.result_id) == (entry, "succeeded", "twilio-1")
 
 
 def test_reconcile_leaves_unknown_what_it_cannot_ask(state):
@@ -519,6 +537,7 @@ def test_a_purchase_proven_not_done_is_tried_again(state):
         offer(N1),
         state=state,
         profile="default",
+        settle=fake_settle(),
         notify=lines.append,
         tries=3,
         retry=RetryPolicy(sleep=pauses.append, random=lambda: 1.0),
@@ -527,14 +546,20 @@ def test_a_purchase_proven_not_done_is_tried_again(state):
     assert [a.outcome for a in result.attempts] == ["unknown", "unknown", "ok"]
     statuses = [e.status for e in reversed(state.ledger_entries())]
     assert statuses == ["failed", "failed", "succeeded"]
-    assert lines[-1] == "twilio: +14155550101 was not bought; trying again"
+    assert lines[-1] == (
+        "twilio: +14155550101 was not bought (not owned 30s after the answer went missing);"
+        " trying again"
+    )
     # The lookup was a round trip already: the first resend is immediate, the next backs off.
     assert pauses == [0.0, 0.2]
-    assert [c for c, _ in tw.calls].count("find_owned") == 2, "a lookup before every resend"
+    # before every resend, lookups over the whole settle window (after 0.25, 0.5, 1 s, then
+    # every 2 s: 19 in 30 s), the last one at its end finding nothing
+    calls = [c for c, _ in tw.calls]
+    assert calls == ["purchase", *["find_owned"] * 19] * 2 + ["purchase"]
 
 
 def test_a_purchase_that_happened_is_never_tried_again(state):
     tw = FakeCarrier(TW, inventory=[offer(N1)])
     tw.commit_then_fail = down(sent=True)
-    result = svc.buy(tw, offer(N1), state=state, profile="default", tries=3)
+    result = svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle(), tries=3)
     assert tw.purchases == 1 and [a.outcome for a in result.attempts] == ["unknown", "reconciled"]

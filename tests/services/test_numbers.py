@@ -15,7 +15,7 @@ from telcli.errors import (
 from telcli.models import NumberQuery, ProviderName
 from telcli.services import numbers as svc
 from telcli.storage.state import StateDB
-from tests.fakes import FakeCarrier, notes, offer
+from tests.fakes import FakeCarrier, fake_settle, notes, offer
 
 TW, TX = ProviderName.twilio, ProviderName.telnyx
 N1, N2 = "+14155550101", "+14155550102"
@@ -87,7 +87,7 @@ def test_quote_unknown_number_is_rejected_with_a_search_hint():
 
 def test_buy_writes_intent_then_outcome(state):
     tw, _ = carriers()
-    result = svc.buy(tw, offer(N1), state=state, profile="default")
+    result = svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
     assert result.number.id == "twilio-1" and result.attempts[0].outcome == "ok"
     [entry] = state.ledger_entries(op="buy")
     assert (entry.target, entry.status, entry.result_id) == (N1, "succeeded", "twilio-1")
@@ -95,7 +95,9 @@ def test_buy_writes_intent_then_outcome(state):
 
 def test_buy_dry_run_touches_nothing(state):
     tw, _ = carriers()
-    result = svc.buy(tw, offer(N1), state=state, profile="default", dry_run=True)
+    result = svc.buy(
+        tw, offer(N1), state=state, profile="default", settle=fake_settle(), dry_run=True
+    )
     assert result.dry_run and tw.purchases == 0 and state.ledger_entries() == []
 
 
@@ -103,7 +105,7 @@ def test_buy_rejected_is_recorded_as_failed(state):
     tw, _ = carriers()
     tw.fail["purchase"] = ProviderRejected("gone", provider="twilio", status=400)
     with pytest.raises(ProviderRejected):
-        svc.buy(tw, offer(N1), state=state, profile="default")
+        svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
     assert [e.status for e in state.ledger_entries()] == ["failed"]
 
 
@@ -111,7 +113,9 @@ def test_lost_response_after_commit_is_reconciled_not_rebought(state):
     tw, _ = carriers()
     tw.commit_then_fail = ProviderUnavailable("read timeout", provider="twilio", sent=True)
     lines, note = notes()
-    result = svc.buy(tw, offer(N1), state=state, profile="default", notify=note)
+    result = svc.buy(
+        tw, offer(N1), state=state, profile="default", settle=fake_settle(), notify=note
+    )
     assert result.number.phone_number == N1 and tw.purchases == 1
     assert [e.status for e in state.ledger_entries()] == ["succeeded"]
     assert "checking" in lines[0]
@@ -121,7 +125,7 @@ def test_ambiguous_failure_not_owned_is_failed_and_raised(state):
     tw, _ = carriers()
     tw.fail["purchase"] = ProviderUnavailable("502", provider="twilio", status=502, sent=True)
     with pytest.raises(ProviderUnavailable):
-        svc.buy(tw, offer(N1), state=state, profile="default")
+        svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
     [entry] = state.ledger_entries()
     assert entry.status == "failed" and entry.detail["reconciled"] is True
 
@@ -131,7 +135,7 @@ def test_unreconcilable_outcome_is_unknown_exit_7(state):
     tw.commit_then_fail = ProviderUnavailable("reset", provider="twilio", sent=True)
     tw.fail["find_owned"] = ProviderUnavailable("still down", provider="twilio")
     with pytest.raises(OutcomeUnknown) as err:
-        svc.buy(tw, offer(N1), state=state, profile="default")
+        svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
     assert err.value.exit_code == 7 and "numbers list --provider twilio" in err.value.hint
     assert [e.status for e in state.ledger_entries()] == ["unknown"]
 
@@ -139,10 +143,11 @@ def test_unreconcilable_outcome_is_unknown_exit_7(state):
 def test_rerun_after_unknown_outcome_reconciles_and_never_buys_twice(state):
     tw, _ = carriers()
     tw.commit_then_fail = ProviderUnavailable("reset", provider="twilio", sent=True)
-    tw.fail["find_owned"] = [ProviderUnavailable("still down", provider="twilio")]
+    tw.fail["find_owned"] = ProviderUnavailable("still down", provider="twilio")
     with pytest.raises(OutcomeUnknown):
-        svc.buy(tw, offer(N1), state=state, profile="default")
-    result = svc.buy(tw, offer(N1), state=state, profile="default")
+        svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
+    tw.fail["find_owned"] = None  # it answers again
+    result = svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
     assert tw.purchases == 1 and result.number.phone_number == N1
     assert [e.status for e in state.ledger_entries()] == ["succeeded"]
 
@@ -151,7 +156,7 @@ def test_connect_failure_is_failed_without_reconciliation(state):
     tw, _ = carriers()
     tw.fail["purchase"] = ProviderUnavailable("refused", provider="twilio", sent=False)
     with pytest.raises(ProviderUnavailable):
-        svc.buy(tw, offer(N1), state=state, profile="default")
+        svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
     assert ("find_owned", N1) not in tw.calls
     assert [e.status for e in state.ledger_entries()] == ["failed"]
 
@@ -160,7 +165,7 @@ def test_interrupt_during_purchase_leaves_an_unknown_entry(state):
     tw, _ = carriers()
     tw.fail["purchase"] = KeyboardInterrupt()
     with pytest.raises(KeyboardInterrupt):
-        svc.buy(tw, offer(N1), state=state, profile="default")
+        svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
     assert [e.status for e in state.ledger_entries()] == ["unknown"]
 
 
@@ -190,3 +195,91 @@ def test_list_owned_in_carrier_order_then_by_number():
         (TW, N1),
         (TW, "+14155550109"),
     ]
+
+
+class LateCarrier(FakeCarrier):
+    """A purchase whose answer is lost while it is still being processed: it shows up
+    among the owned numbers only after ``lands_after`` lookups (never, with None)."""
+
+    def __init__(self, lands_after: int | None) -> None:
+        super().__init__(TW, inventory=[offer(N1, "twilio")])
+        self.lands_after = lands_after
+        self.lookups = 0
+
+    def purchase(self, phone_number: str, **_: object):
+        self.calls.append(("purchase", phone_number))
+        raise ProviderUnavailable("twilio did not answer in time", provider="twilio", sent=True)
+
+    def find_owned(self, phone_number: str):
+        self.lookups += 1
+        if self.lands_after is not None and self.lookups > self.lands_after and not self.owned:
+            self._own(phone_number)
+        return super().find_owned(phone_number)
+
+
+def test_a_late_purchase_is_waited_for_not_sent_again(state):
+    tw = LateCarrier(lands_after=5)  # not there for the first 5 lookups (~5 s)
+    lines, note = notes()
+    result = svc.buy(
+        tw, offer(N1), state=state, profile="default", settle=fake_settle(), notify=note, tries=3
+    )
+    assert [c for c, _ in tw.calls].count("purchase") == 1 and tw.purchases == 1
+    assert [a.outcome for a in result.attempts] == ["unknown", "reconciled"]
+    assert [e.status for e in state.ledger_entries()] == ["succeeded"]
+    assert not any("nothing was spent" in line or "trying again" in line for line in lines)
+
+
+def test_a_deadline_shorter_than_the_window_is_unknown_never_nothing_spent(state):
+    tw = LateCarrier(lands_after=None)
+    lines, note = notes()
+    with pytest.raises(OutcomeUnknown) as err:
+        svc.buy(
+            tw,
+            offer(N1),
+            state=state,
+            profile="default",
+            settle=fake_settle(deadline=10.0),
+            notify=note,
+            tries=3,
+        )
+    assert err.value.exit_code == 7 and "--timeout" in err.value.message
+    assert "telcli numbers reconcile" in (err.value.hint or "")
+    assert [c for c, _ in tw.calls].count("purchase") == 1
+    assert [e.status for e in state.ledger_entries()] == ["unknown"]
+    assert not any("nothing was spent" in line for line in lines)
+
+
+def test_an_open_purchase_of_a_running_process_is_waited_for(state):
+    tw = LateCarrier(lands_after=3)
+    earlier = state.ledger_begin("buy", "twilio", "default", N1)  # this very process: alive
+    lines, note = notes()
+    result = svc.buy(
+        tw, offer(N1), state=state, profile="default", settle=fake_settle(), notify=note
+    )
+    assert [c for c, _ in tw.calls].count("purchase") == 0, "never sent beside an open one"
+    assert result.attempts[-1].outcome == "reconciled"
+    assert [(e.id, e.status) for e in state.ledger_entries()] == [(earlier, "succeeded")]
+    assert any("already bought by an earlier run" in line for line in lines)
+    assert any("still running" in line for line in lines)
+
+
+def test_an_open_purchase_that_cannot_land_anymore_is_settled_then_bought(state):
+    tw = FakeCarrier(TW, inventory=[offer(N1, "twilio")])
+    old = state.ledger_begin("buy", "twilio", "default", N1, {"lands_by": "2000-01-01T00:00:00Z"})
+    result = svc.buy(tw, offer(N1), state=state, profile="default", settle=fake_settle())
+    assert tw.purchases == 1 and result.attempts[-1].outcome == "ok"
+    entries = [(e.id, e.status) for e in reversed(state.ledger_entries())]
+    assert entries[0] == (old, "failed") and entries[1][1] == "succeeded"
+
+
+def test_earlier_purchase_reports_a_number_an_earlier_run_bought(state):
+    tw = FakeCarrier(TW)
+    entry = state.ledger_begin("buy", "twilio", "default", N1)
+    state.ledger_finish(entry, "unknown")
+    tw._own(N1)
+    bought = svc.earlier_purchase([tw], N1, state=state, profile="default", settle=fake_settle())
+    assert bought is not None and bought.number.phone_number == N1
+    assert [e.status for e in state.ledger_entries()] == ["succeeded"]
+    assert (
+        svc.earlier_purchase([tw], N2, state=state, profile="default", settle=fake_settle()) is None
+    )

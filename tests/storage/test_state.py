@@ -87,3 +87,41 @@ def test_ledger_entries_after_an_id(tmp_path):
     db.ledger_begin("tenant.vapi", "vapi", "p", "bolt")
     assert [e.id for e in db.ledger_entries(target="acme", after=first)] == [second]
     assert db.ledger_entries(target="acme", after=second) == []
+
+
+def test_an_intent_records_its_process_and_a_claim_is_exclusive(tmp_path):
+    import os
+
+    from telcli.storage.state import owner_alive, this_host
+
+    db = StateDB(tmp_path / "state.db")
+    first, blocked = db.ledger_claim("buy", "twilio", "default", "+14155550101")
+    assert first is not None and blocked == []
+    [entry] = db.ledger_entries()
+    assert (entry.pid, entry.host) == (os.getpid(), this_host())
+    assert owner_alive(entry) is True
+    # a second claim of the same number in the profile is refused while the first is open
+    again, blocked = db.ledger_claim("buy", "twilio", "default", "+14155550101")
+    assert again is None and [e.id for e in blocked] == [first]
+    other, _ = db.ledger_claim("buy", "twilio", "acme", "+14155550101")  # another profile
+    assert other is not None
+    db.ledger_finish(first, "failed")
+    assert db.ledger_claim("buy", "twilio", "default", "+14155550101")[0] is not None
+
+
+def test_a_dead_owner_is_told_apart_from_a_live_one(tmp_path):
+    from dataclasses import replace
+
+    from telcli.storage.state import owner_alive
+
+    db = StateDB(tmp_path / "state.db")
+    db.ledger_begin("buy", "twilio", "default", "+14155550101")
+    [entry] = db.ledger_entries()
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert owner_alive(replace(entry, pid=int(done.stdout))) is False  # exited and reaped
+    assert owner_alive(replace(entry, host="elsewhere")) is None  # cannot tell
