@@ -92,13 +92,13 @@ def test_ledger_entries_after_an_id(tmp_path):
 def test_an_intent_records_its_process_and_a_claim_is_exclusive(tmp_path):
     import os
 
-    from telcli.storage.state import owner_alive, this_host
+    from telcli.storage.state import _hostname, owner_alive
 
     db = StateDB(tmp_path / "state.db")
     first, blocked = db.ledger_claim("buy", "twilio", "default", "+14155550101")
     assert first is not None and blocked == []
     [entry] = db.ledger_entries()
-    assert (entry.pid, entry.host) == (os.getpid(), this_host())
+    assert (entry.pid, entry.host) == (os.getpid(), _hostname())
     assert owner_alive(entry) is True
     # a second claim of the same number in the profile is refused while the first is open
     again, blocked = db.ledger_claim("buy", "twilio", "default", "+14155550101")
