@@ -61,6 +61,7 @@ def _deps(app_ctx: AppContext, out: Any) -> Any:
         carrier_credentials=lambda name: app_ctx.credentials(name).values,
         notify=out.note,
         retry=app_ctx.retry_policy,
+        settle=app_ctx.settle,
     )
 
 

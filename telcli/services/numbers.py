@@ -497,10 +497,10 @@ def reconcile(
     provider owns whose latest ledger entry is a purchase that never recorded success are
     listed and recorded as bought. A provider that cannot be asked leaves its entries
     ``unknown``. A purchase not owned yet whose request may still land (see ``settle``) is
-    left open and reported unknown: absence is no proof while a request may be in flight.
-    Lookups bypass the circuit breakers: settling money matters more."""
+    waited for; if the deadline ends the wait first it is left open and reported unknown:
+    absence is no proof while a request may be in flight. Lookups bypass the circuit
+    breakers: settling money matters more."""
     settle = settle or Settle()
-    now = datetime.now(UTC)
     open_entries = [
         e
         for e in reversed(state.ledger_entries(statuses=("pending", "unknown")))
@@ -530,10 +530,21 @@ def reconcile(
             settled.append(Settlement.of(e, "unknown", note=f"cannot ask: {cannot[e.provider]}"))
             continue
         owned = owned_at[e.provider].get(e.target)
-        if e.op == "buy" and owned is None and _lands_by(e, settle) > now:
-            until = _clock(_lands_by(e, settle))
-            settled.append(Settlement.of(e, "unknown", note=f"may still land until {until}"))
-            continue
+        left = (_lands_by(e, settle) - datetime.now(UTC)).total_seconds()
+        if e.op == "buy" and owned is None and left > 0:
+            # Its request may still land: wait for that (bounded by the deadline).
+            notify(
+                f"{e.provider}: the purchase of {e.target} ({_whose(e)}) may still land until"
+                f" {_clock(_lands_by(e, settle))}; waiting for it"
+            )
+            landing = await_landing(
+                _owned_now(by_name[e.provider], e.target), settle, proof_in=left
+            )
+            if landing.unknown:
+                until = _clock(_lands_by(e, settle))
+                settled.append(Settlement.of(e, "unknown", note=f"may still land until {until}"))
+                continue
+            owned = landing.found
         if e.op == "buy" and owned is not None and (e.provider, e.target) not in bought:
             bought.add((e.provider, e.target))
             status, result_id, note = "succeeded", owned.id, f"owned at {e.provider}"

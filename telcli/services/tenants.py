@@ -49,6 +49,7 @@ from telcli.models import (
 )
 from telcli.services import failover
 from telcli.services import numbers as numbers_svc
+from telcli.services.settling import Settle
 from telcli.storage.plans import TenantSpec
 
 Notify = Callable[[str], None]
@@ -83,6 +84,7 @@ class Deps:
     resolve_telnyx: Callable[[str, str], str] = lambda _kind, ref: ref
     notify: Notify = _quiet
     retry: Any = None
+    settle: Any = None  # services.settling.Settle: how a purchase whose answer was lost settles
     host: str = field(default_factory=lambda: os.uname().nodename)
 
     def carrier(self, name: str) -> Any | None:
@@ -172,6 +174,7 @@ def settle(deps: Deps) -> list[Any]:
         state=deps.state,
         profile=deps.profile,
         providers=providers,
+        settle=deps.settle,
         notify=deps.notify,
     )
     still = [s for s in settled if s.status == "unknown"]
@@ -981,6 +984,7 @@ def _buy(
                 notify=deps.notify,
                 tries=3,
                 retry=deps.retry,
+                settle=deps.settle or Settle(),
                 tenant=tag,
             )
         except OutcomeUnknown as exc:

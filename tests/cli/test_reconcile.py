@@ -9,6 +9,7 @@ import pytest
 from telcli.errors import ProviderUnavailable
 from telcli.models import ProviderName
 from tests.fakes import FakeCarrier
+from tests.test_transport_retry import FakeClock
 
 N1, N2 = "+14155550101", "+14155550102"
 
@@ -20,7 +21,8 @@ def fakes():
 
 @pytest.fixture
 def ctx(make_ctx, fakes):
-    c = make_ctx()
+    clock = FakeClock()  # waiting for a purchase in flight takes no real time
+    c = make_ctx(monotonic=clock.monotonic, sleep=clock.sleep)
     c._carriers.update({"twilio": fakes[0], "telnyx": fakes[1]})
     return c
 
@@ -78,9 +80,29 @@ def test_a_provider_that_cannot_be_asked_is_exit_7_with_the_json_still_printed(t
     assert again.exit_code == 0 and json.loads(again.stdout)[0]["status"] == "failed"
 
 
-def test_a_purchase_that_may_still_land_stays_open_and_is_exit_7(telcli, ctx, fakes):
+def test_a_purchase_that_may_still_land_is_waited_for(telcli, ctx, fakes):
+    tw, _ = fakes
     entry = ctx.state.ledger_begin("buy", "twilio", "default", N1)  # just sent, maybe in flight
+    lookups = 0
+
+    def lands_late(number):
+        nonlocal lookups
+        lookups += 1
+        if lookups == 4:
+            tw._own(number)
+        return FakeCarrier.find_owned(tw, number)
+
+    tw.find_owned = lands_late
     result = telcli("numbers", "reconcile", "--json", ctx=ctx)
+    assert result.exit_code == 0, result
+    [row] = json.loads(result.stdout)
+    assert (row["entry_id"], row["status"]) == (entry, "succeeded")
+    assert "may still land until" in result.stderr and lookups == 4
+
+
+def test_a_purchase_that_may_still_land_past_the_timeout_stays_open_exit_7(telcli, ctx, fakes):
+    entry = ctx.state.ledger_begin("buy", "twilio", "default", N1)  # just sent, maybe in flight
+    result = telcli("--timeout", "5", "numbers", "reconcile", "--json", ctx=ctx)
     assert result.exit_code == 7, result
     [row] = json.loads(result.stdout)
     assert (row["entry_id"], row["status"]) == (entry, "unknown")

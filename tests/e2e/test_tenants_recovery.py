@@ -24,7 +24,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-CONFIG = "breaker: {failures: 1000}\n"  # faults must not open circuits between runs
+# Faults must not open circuits between runs. A killed run's purchase may still land until
+# its intent time + timeout + settle_window, and a re-run waits that long for it (issue 10):
+# the in-process sandbox answers at once, so a short window keeps the re-runs quick.
+from tests.test_transport_retry import FakeClock
+
+CONFIG = "breaker: {failures: 1000}\ntimeout: 5\nsettle_window: 2\n"
 
 
 def plan_text(tenants: list[tuple[str, int, tuple[str, ...], bool]]) -> str:
@@ -162,9 +167,11 @@ def test_no_run_touches_outsiders_and_every_tenant_converges(
         path.write_text(plan_text(specs))
 
         def context(fault: str = ""):
+            clock = FakeClock()  # settle windows pass without real waiting
             ctx = make_ctx(
                 env={"TELCLI_HOME": str(home), "TELCLI_SANDBOX_FAULTS": fault},
-                sleep=lambda _: None,
+                sleep=clock.sleep,
+                monotonic=clock.monotonic,
             )
             ctx.sandbox_flag = True
             return ctx
@@ -215,7 +222,12 @@ def _outsiders(ctx) -> list[str]:
         offer = carrier.search_numbers(NumberQuery(country="US", area_code="512", limit=1))[0]
         bought.append(
             numbers_svc.buy(
-                carrier, offer, state=ctx.state, profile=ctx.ledger_profile, tenant=tenant
+                carrier,
+                offer,
+                state=ctx.state,
+                profile=ctx.ledger_profile,
+                settle=ctx.settle,
+                tenant=tenant,
             ).number.phone_number
         )
     return bought

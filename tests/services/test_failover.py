@@ -410,7 +410,8 @@ def test_reconcile_settles_every_open_intent(state):
 def test_reconcile_leaves_open_a_purchase_that_may_still_land(state):
     tw = FakeCarrier(TW)
     entry = state.ledger_begin("buy", "twilio", "default", N1)  # its run may still be waiting
-    [row] = svc.reconcile([tw], state=state, profile="default", providers=["twilio"])
+    short = fake_settle(deadline=5.0)  # less time than the request may take to land
+    [row] = svc.reconcile([tw], state=state, profile="default", providers=["twilio"], settle=short)
     assert (row.entry_id, row.status) == (entry, "unknown")
     assert row.note.startswith("may still land until ")
     assert [e.status for e in state.ledger_entries()] == ["pending"]  # not guessed "failed"

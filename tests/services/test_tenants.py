@@ -12,7 +12,7 @@ from telcli.models import E164, Capability, OwnedNumber, ProviderName
 from telcli.services import tenants as svc
 from telcli.storage.plans import TenantSpec
 from telcli.storage.state import StateDB
-from tests.fakes import FakeCarrier, offer
+from tests.fakes import FakeCarrier, fake_settle, offer
 
 
 def spec(tenant="acme", numbers=1, providers=("twilio", "telnyx"), price="2.00", **kw):
@@ -50,7 +50,12 @@ def carriers():
 
 @pytest.fixture
 def deps(tmp_path, carriers):
-    return svc.Deps(carriers=list(carriers), state=StateDB(tmp_path / "state.db"), profile="p")
+    return svc.Deps(
+        carriers=list(carriers),
+        state=StateDB(tmp_path / "state.db"),
+        profile="p",
+        settle=fake_settle(),  # settle windows on a fake clock: no real waiting
+    )
 
 
 def bought(carrier):
