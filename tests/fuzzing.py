@@ -389,6 +389,10 @@ def _duration_case(where: str, value: str) -> Case:
             "--timeout",
             value,
         )
+    if where == "replay --request-timeout":
+        return Case.of(
+            "webhook", "replay", "1", "--to", "http://127.0.0.1:9", "--request-timeout", value
+        )
     if where == "TELCLI_KEYRING_TIMEOUT":
         value = value.replace("\x00", "")  # no environment can hold a NUL
         return Case.of("auth", "logout", "vapi", env={"TELCLI_KEYRING_TIMEOUT": value})
@@ -625,7 +629,14 @@ SURFACES: dict[str, Surface] = {
             "durations",
             st.tuples(
                 st.sampled_from(
-                    ["--timeout", "test --timeout", "TELCLI_KEYRING_TIMEOUT", "timeout", "deadline"]
+                    [
+                        "--timeout",
+                        "test --timeout",
+                        "replay --request-timeout",
+                        "TELCLI_KEYRING_TIMEOUT",
+                        "timeout",
+                        "deadline",
+                    ]
                 ),
                 number_text,
             ).map(lambda t: _duration_case(*t)),
@@ -634,6 +645,7 @@ SURFACES: dict[str, Surface] = {
                 for where in [
                     "--timeout",
                     "test --timeout",
+                    "replay --request-timeout",
                     "TELCLI_KEYRING_TIMEOUT",
                     "timeout",
                     "deadline",

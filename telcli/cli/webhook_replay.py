@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from telcli.cli.base import TelcliTyper
-from telcli.cli.options import JsonOpt
+from telcli.cli.options import JsonOpt, check_seconds
 from telcli.cli.webhook_common import (
     MAX_ID,
     MAX_LIMIT,
@@ -154,7 +154,8 @@ def webhook_replay(
         ),
     ] = None,
     request_timeout: Annotated[
-        float, typer.Option("--request-timeout", min=0.1, metavar="SECONDS")
+        float,
+        typer.Option("--request-timeout", callback=check_seconds(minimum=0.1), metavar="SECONDS"),
     ] = 30.0,
     json_: JsonOpt = False,
 ) -> None:
