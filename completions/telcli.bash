@@ -5,7 +5,7 @@
 
 _telcli_subs() {  # $1: a command path -> REPLY: its subcommands
   case "$1" in
-    "") REPLY="numbers auth addresses vapi audit webhook providers test completion history tenants sandbox" ;;
+    "") REPLY="numbers auth addresses vapi audit webhook providers test completion history tenants telnyx sandbox" ;;
     "numbers") REPLY="search buy list release reconcile configure tag pricing" ;;
     "auth") REPLY="login status logout" ;;
     "addresses") REPLY="create list delete" ;;
@@ -15,6 +15,7 @@ _telcli_subs() {  # $1: a command path -> REPLY: its subcommands
     "test") REPLY="sms call" ;;
     "completion") REPLY="bash zsh fish refresh" ;;
     "tenants") REPLY="plan apply status list remove add" ;;
+    "telnyx") REPLY="connections messaging-profiles" ;;
     "sandbox") REPLY="serve reset faults" ;;
     "sandbox faults") REPLY="set list clear" ;;
     *) REPLY="" ;;
@@ -78,6 +79,9 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "tenants list") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
     "tenants remove") REPLY="--dry-run --yes -y --json --profile --sandbox --debug --help" ;;
     "tenants add") REPLY="--name --country -c --type -t --capability --area-code -a --contains --locality --region --numbers --provider -p --max-monthly-price --assistant --webhook-voice-url --webhook-sms-url --webhook-status-callback --telnyx-connection --telnyx-messaging-profile --address-file --test-sms-to --test-call-to --max-spend --yes -y --json --profile --sandbox --debug --help" ;;
+    "telnyx") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
+    "telnyx connections") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
+    "telnyx messaging-profiles") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
     "sandbox") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "sandbox serve") REPLY="--host --port --log --json --profile --sandbox --yes -y --debug --help" ;;
     "sandbox reset") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
@@ -373,6 +377,9 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "tenants add --test-call-to") REPLY="@any" ;;
     "tenants add --max-spend") REPLY="@any" ;;
     "tenants add --profile") REPLY="@profiles" ;;
+    "telnyx --profile") REPLY="@profiles" ;;
+    "telnyx connections --profile") REPLY="@profiles" ;;
+    "telnyx messaging-profiles --profile") REPLY="@profiles" ;;
     "sandbox --profile") REPLY="@profiles" ;;
     "sandbox serve --host") REPLY="@any" ;;
     "sandbox serve --port") REPLY="@any" ;;

@@ -6,7 +6,7 @@
 function __telcli_subs --description 'subcommands of a path'
     switch $argv[1]
         case ''
-            echo numbers auth addresses vapi audit webhook providers test completion history tenants sandbox
+            echo numbers auth addresses vapi audit webhook providers test completion history tenants telnyx sandbox
         case 'numbers'
             echo search buy list release reconcile configure tag pricing
         case 'auth'
@@ -25,6 +25,8 @@ function __telcli_subs --description 'subcommands of a path'
             echo bash zsh fish refresh
         case 'tenants'
             echo plan apply status list remove add
+        case 'telnyx'
+            echo connections messaging-profiles
         case 'sandbox'
             echo serve reset faults
         case 'sandbox faults'
@@ -147,6 +149,12 @@ function __telcli_opts --description 'options of a path'
             echo --dry-run --yes -y --json --profile --sandbox --debug --help
         case 'tenants add'
             echo --name --country -c --type -t --capability --area-code -a --contains --locality --region --numbers --provider -p --max-monthly-price --assistant --webhook-voice-url --webhook-sms-url --webhook-status-callback --telnyx-connection --telnyx-messaging-profile --address-file --test-sms-to --test-call-to --max-spend --yes -y --json --profile --sandbox --debug --help
+        case 'telnyx'
+            echo --profile --sandbox --json --yes -y --debug --help
+        case 'telnyx connections'
+            echo --json --profile --sandbox --yes -y --debug --help
+        case 'telnyx messaging-profiles'
+            echo --json --profile --sandbox --yes -y --debug --help
         case 'sandbox'
             echo --profile --sandbox --json --yes -y --debug --help
         case 'sandbox serve'
@@ -732,6 +740,12 @@ function __telcli_value --description 'what an option takes'
         case 'tenants add --max-spend'
             echo '@any'
         case 'tenants add --profile'
+            echo '@profiles'
+        case 'telnyx --profile'
+            echo '@profiles'
+        case 'telnyx connections --profile'
+            echo '@profiles'
+        case 'telnyx messaging-profiles --profile'
             echo '@profiles'
         case 'sandbox --profile'
             echo '@profiles'

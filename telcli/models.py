@@ -449,6 +449,34 @@ class Assistant:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderResource:
+    """A named account resource a number points at: a Telnyx connection (``kind``
+    ``connection``: Call Control / TeXML application, SIP connection) or messaging profile
+    (``messaging_profile``). ``type`` is the connection's record_type. Never a secret."""
+
+    provider: ProviderName
+    kind: str
+    id: str
+    name: str | None = None
+    type: str | None = None
+    active: bool | None = None
+    webhook_url: str | None = None
+    created_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "type": self.type,
+            "active": self.active,
+            "webhook_url": self.webhook_url,
+            "created_at": _time(self.created_at),
+            "provider": str(self.provider),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Drift:
     """One finding of ``telcli audit``: what is wrong with a number, and the fixing command."""
 

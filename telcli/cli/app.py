@@ -51,6 +51,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "telcli.cli.tenants",
         "Onboard tenants from a plan file: plan, apply, status, list, remove, add.",
     ),
+    "telnyx": (
+        "telcli.cli.telnyx",
+        "Telnyx connections and messaging profiles: what `numbers configure` points a number at.",
+    ),
     "sandbox": (
         "telcli.cli.sandbox",
         "Run the embedded Twilio/Telnyx emulator over HTTP, or reset what it owns.",

@@ -299,12 +299,29 @@ def numbers_configure(
         str | None, typer.Option(help="Twilio: URL for call status callbacks.")
     ] = None,
     connection_id: Annotated[
-        str | None, typer.Option(help="Telnyx: voice connection (Call Control / TeXML app) ID.")
+        str | None,
+        typer.Option(
+            metavar="ID|NAME",
+            help="Telnyx: voice connection (Call Control / TeXML app), by ID or exact name"
+            " (`telcli telnyx connections`).",
+        ),
     ] = None,
     messaging_profile_id: Annotated[
-        str | None, typer.Option(help="Telnyx: messaging profile ID.")
+        str | None,
+        typer.Option(
+            metavar="ID|NAME",
+            help="Telnyx: messaging profile, by ID or exact name"
+            " (`telcli telnyx messaging-profiles`).",
+        ),
     ] = None,
-    friendly_name: Annotated[str | None, typer.Option(help="Twilio: friendly name.")] = None,
+    friendly_name: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Twilio: FriendlyName. Telnyx: customer_reference, refused on a tenant's"
+            " number (it records the tenant there).",
+        ),
+    ] = None,
     provider: ProviderOpt = None,
     json_: JsonOpt = False,
 ) -> None:

@@ -208,6 +208,15 @@ ASSISTANTS = (
     Column("Updated", lambda a: a.to_json()["updated_at"]),
 )
 
+PROVIDER_RESOURCES = (
+    Column("ID", lambda r: r.id, "dim", keep=True),
+    Column("Name", lambda r: r.name, "bold"),
+    Column("Type", lambda r: r.type, drop=2),
+    Column("Active", lambda r: r.active),
+    Column("Webhook URL", lambda r: r.webhook_url, drop=1),
+    Column("Created", lambda r: r.to_json()["created_at"], drop=3),
+)
+
 DRIFT = (
     Column("Number", lambda d: d.phone_number, "bold", keep=True),
     Column("Provider", lambda d: d.provider, "cyan"),

@@ -39,6 +39,7 @@ from telcli.models import (
     NumberType,
     OwnedNumber,
     ProviderName,
+    ProviderResource,
     TenantTag,
 )
 from telcli.providers.base import ProviderSettings, segment
@@ -522,6 +523,60 @@ class TelnyxProvider:
             number, friendly_name=reference or None, tenant=tenant.id if tenant else None
         )
 
+    # -- connections and messaging profiles (what numbers point at) ------------------------
+
+    def list_connections(self) -> list[ProviderResource]:
+        """ListConnections: every connection "irrespective of type" (Call Control and TeXML
+        applications, SIP connections), all pages, oldest first."""
+        return [
+            ProviderResource(
+                provider=ProviderName.telnyx,
+                kind="connection",
+                id=str(r.get("id") or ""),
+                name=r.get("connection_name") or None,
+                type=r.get("record_type") or None,
+                active=r["active"] if isinstance(r.get("active"), bool) else None,
+                webhook_url=r.get("webhook_event_url") or None,
+                created_at=_time(r.get("created_at")),
+            )
+            for r in self._all_pages("/connections", "connection listing")
+        ]
+
+    def list_messaging_profiles(self) -> list[ProviderResource]:
+        """ListMessagingProfiles, all pages. Its records carry ``v1_secret``: never kept."""
+        return [
+            ProviderResource(
+                provider=ProviderName.telnyx,
+                kind="messaging_profile",
+                id=str(r.get("id") or ""),
+                name=r.get("name") or None,
+                active=r["enabled"] if isinstance(r.get("enabled"), bool) else None,
+                webhook_url=r.get("webhook_url") or None,
+                created_at=_time(r.get("created_at")),
+            )
+            for r in self._all_pages("/messaging_profiles", "messaging profile listing")
+        ]
+
+    def _all_pages(self, path: str, what: str) -> list[dict[str, Any]]:
+        """Every record of a page[number]/page[size] listing (FindAddresses, ListConnections,
+        ListMessagingProfiles; page size 250, the most each takes)."""
+        found: list[dict[str, Any]] = []
+        page = 1
+        while page <= _MAX_PAGES:
+            body = self._request(
+                "GET",
+                path,
+                what,
+                params=[("page[number]", str(page)), ("page[size]", str(_PAGE_SIZE))],
+            )
+            data = [r for r in body.get("data") or [] if isinstance(r, dict)]
+            found.extend(data)
+            total_pages = (body.get("meta") or {}).get("total_pages")
+            if len(data) < _PAGE_SIZE or (isinstance(total_pages, int) and page >= total_pages):
+                break
+            page += 1
+        return found
+
     # -- regulatory addresses, requirements, prices -------------------------------------------
 
     def create_address(self, address: AddressInput) -> Address:
@@ -552,21 +607,7 @@ class TelnyxProvider:
 
     def list_addresses(self, country: str | None = None) -> list[Address]:
         # FindAddresses has no country filter: filter here. Paged like ListPhoneNumbers.
-        found: list[Address] = []
-        page = 1
-        while page <= _MAX_PAGES:
-            body = self._request(
-                "GET",
-                "/addresses",
-                "address listing",
-                params=[("page[number]", str(page)), ("page[size]", str(_PAGE_SIZE))],
-            )
-            data = [r for r in body.get("data") or [] if isinstance(r, dict)]
-            found.extend(_address(r) for r in data)
-            total_pages = (body.get("meta") or {}).get("total_pages")
-            if len(data) < _PAGE_SIZE or (isinstance(total_pages, int) and page >= total_pages):
-                break
-            page += 1
+        found = [_address(r) for r in self._all_pages("/addresses", "address listing")]
         if country:
             found = [a for a in found if a.country == country.upper()]
         return found

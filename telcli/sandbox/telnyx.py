@@ -856,6 +856,89 @@ def requirements(state: SandboxState, request: Request, params: dict[str, str]) 
     return json_response(200, {"data": data, "meta": meta})
 
 
+# -- ListConnections, ListMessagingProfiles ---------------------------------------------------
+
+# Every sandbox account has these (fixed, so README examples and scripts can name them): the
+# Call Control application `test call --provider telnyx` dials from, a SIP connection, and a
+# messaging profile. Messaging profiles' v1_secret is left out (optional in the schema).
+_CREATED = "2026-01-01T00:00:00.000Z"
+CONNECTIONS: tuple[dict[str, Any], ...] = (
+    {
+        "id": "1494404757140276705",
+        "record_type": "call_control_application",
+        "connection_name": "telcli sandbox calls",
+        "active": True,
+        "anchorsite_override": "Latency",
+        "outbound_voice_profile_id": "1293384261075731499",
+        "tags": [],
+        "webhook_api_version": "2",
+        "webhook_event_failover_url": "",
+        "webhook_event_url": None,
+        "created_at": _CREATED,
+        "updated_at": _CREATED,
+    },
+    {
+        "id": "1684641123236054244",
+        "record_type": "credential_connection",
+        "connection_name": "telcli sandbox sip",
+        "active": True,
+        "anchorsite_override": "Latency",
+        "outbound_voice_profile_id": "1293384261075731499",
+        "tags": [],
+        "webhook_api_version": "2",
+        "webhook_event_failover_url": "",
+        "webhook_event_url": None,
+        "created_at": _CREATED,
+        "updated_at": _CREATED,
+    },
+)
+MESSAGING_PROFILES: tuple[dict[str, Any], ...] = (
+    {
+        "id": "40017f8e-49bd-4f9b-9df0-0a1b2c3d4e5f",
+        "record_type": "messaging_profile",
+        "name": "telcli sandbox",
+        "enabled": True,
+        "webhook_api_version": "2",
+        "webhook_url": None,
+        "webhook_failover_url": None,
+        "whitelisted_destinations": ["US", "CA", "GB"],
+        "number_pool_settings": None,
+        "url_shortener_settings": None,
+        "created_at": _CREATED,
+        "updated_at": _CREATED,
+    },
+)
+
+
+def list_connections(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """ListConnections: filter[connection_name][contains] (3+ characters, any case)."""
+    f = _deep_object(request.query_items).get("filter", {})
+    name = f.get("connection_name") if isinstance(f, dict) else None
+    contains = (
+        _text(name.get("contains"), "filter[connection_name][contains]")
+        if isinstance(name, dict)
+        else None
+    )
+    items = [
+        dict(c)
+        for c in CONNECTIONS
+        if contains is None or contains.casefold() in c["connection_name"].casefold()
+    ]
+    page, meta = _page(request, items)
+    return json_response(200, {"data": page, "meta": meta})
+
+
+def list_messaging_profiles(
+    state: SandboxState, request: Request, params: dict[str, str]
+) -> Response:
+    """ListMessagingProfiles: filter[name] (exact)."""
+    f = _deep_object(request.query_items).get("filter", {})
+    name = _text(f.get("name"), "filter[name]") if isinstance(f, dict) else None
+    items = [dict(p) for p in MESSAGING_PROFILES if name is None or p["name"] == name]
+    page, meta = _page(request, items)
+    return json_response(200, {"data": page, "meta": meta})
+
+
 # -- routes -----------------------------------------------------------------------------------
 
 API = Api(
@@ -864,6 +947,13 @@ API = Api(
     not_found=not_found,
     routes=[
         route("GET", "/v2/available_phone_numbers", "telnyx.search", search),
+        route("GET", "/v2/connections", "telnyx.connections.list", list_connections),
+        route(
+            "GET",
+            "/v2/messaging_profiles",
+            "telnyx.messaging_profiles.list",
+            list_messaging_profiles,
+        ),
         route("POST", "/v2/number_orders", "telnyx.purchase", create_order),
         route("GET", "/v2/number_orders", "telnyx.order.list", list_orders),
         route("GET", "/v2/number_orders/{id}", "telnyx.order.fetch", retrieve_order),

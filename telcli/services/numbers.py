@@ -596,8 +596,12 @@ def configure(
     state: Any = None,
     profile: str = "",
 ) -> OwnedNumber:
-    """Apply ``config`` to ``owned`` (ledgered as ``configure``, with what was changed)."""
+    """Apply ``config`` to ``owned`` (ledgered as ``configure``, with what was changed).
+    A Telnyx connection or messaging profile may be given by name (resolved to its id)."""
+    from telcli.services.telnyx_resources import resolve_config
     from telcli.storage.state import operation
+
+    config = resolve_config(carrier, config)
 
     # Names only: a webhook URL can carry a token in its query or userinfo.
     changed = sorted(k for k, v in asdict(config).items() if v is not None)

@@ -249,3 +249,13 @@ def test_buy_for_a_tenant_passes_it_and_an_untagged_result_is_exit_7(run, fakes,
     assert result.exit_code == 7, result
     assert json.loads(result.stdout)["tenant"] is None  # what was bought is still reported
     assert f"numbers tag {N2} --tenant acme-dental" in result.stderr
+
+
+def test_configure_help_says_what_friendly_name_does_on_telnyx(telcli):
+    # Issue 13: the help said "Twilio: friendly name" while Telnyx numbers took it as their
+    # customer_reference (the README said "not supported").
+    result = telcli("numbers", "configure", "--help")
+    text = " ".join(result.stdout.split())
+    assert result.exit_code == 0
+    assert "Telnyx: customer_reference, refused on a tenant's number" in text
+    assert "by ID or exact name (`telcli telnyx connections`)" in text

@@ -155,3 +155,15 @@ def test_the_harness_sees_a_bad_request(prism_telnyx, recorder):
     problems = recorder.violations()
     assert any("phone_number_type" in p for p in problems), problems
     assert any("application/json" in p for p in problems), problems
+
+
+def test_connections_and_messaging_profiles(telnyx, recorder):
+    # ListConnections and ListMessagingProfiles, as `telcli telnyx connections |
+    # messaging-profiles` and name resolution in `numbers configure` send them.
+    connections = telnyx.list_connections()
+    profiles = telnyx.list_messaging_profiles()
+
+    recorder.assert_clean()
+    assert [r.url.path for r, _ in recorder.exchanges] == ["/connections", "/messaging_profiles"]
+    assert connections and all(c.id and c.kind == "connection" for c in connections)
+    assert profiles and all(p.id and p.kind == "messaging_profile" for p in profiles)

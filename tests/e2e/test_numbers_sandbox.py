@@ -167,3 +167,30 @@ def test_state_persists_across_processes(tmp_path):
     reset = run("sandbox", "reset")
     assert reset.returncode == 0, reset.stderr
     assert json.loads(run("numbers", "list", "--json").stdout) == []
+
+
+def test_telnyx_connections_and_profiles_are_listed_and_named_in_configure(sb):
+    # Issue 13: `numbers configure` took ids that only the portal showed.
+    connections = json.loads(sb("telnyx", "connections", "--json").stdout)
+    assert {(c["name"], c["type"]) for c in connections} >= {
+        ("telcli sandbox calls", "call_control_application")
+    }
+    (profile,) = json.loads(sb("telnyx", "messaging-profiles", "--json").stdout)
+    piped = sb("telnyx", "messaging-profiles")
+    assert piped.stdout.split("\t")[:2] == [profile["id"], "telcli sandbox"]
+
+    number = _first(sb, provider="telnyx")["phone_number"]
+    assert sb("numbers", "buy", number, "--yes").exit_code == 0
+    configured = sb(
+        "numbers", "configure", number, "--connection-id", "TELCLI SANDBOX CALLS",
+        "--messaging-profile-id", "telcli sandbox", "--json",
+    )  # fmt: skip
+    assert configured.exit_code == 0, configured
+    data = json.loads(configured.stdout)
+    calls = next(c["id"] for c in connections if c["name"] == "telcli sandbox calls")
+    assert (data["connection_id"], data["messaging_profile_id"]) == (calls, profile["id"])
+
+    unknown = sb("numbers", "configure", number, "--connection-id", "telcli sandbox")
+    assert unknown.exit_code == 2 and unknown.stdout == ""
+    assert "no Telnyx connection is named 'telcli sandbox' (did you mean" in unknown.stderr
+    assert "telnyx connections" in unknown.stderr

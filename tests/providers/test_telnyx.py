@@ -663,3 +663,46 @@ def test_the_settings_retry_policy_repeats_reads_but_not_orders(respx_mock):
 
     assert (search.call_count, order.call_count) == (2, 1)
     assert pauses == [2.0]  # Retry-After honoured
+
+
+def test_connections_and_messaging_profiles_are_listed_page_by_page(respx_mock):
+    # ListConnections / ListMessagingProfiles: page[number]/page[size]; a profile's
+    # v1_secret never leaves the provider.
+    connection = {
+        "id": "1494404757140276705",
+        "record_type": "call_control_application",
+        "connection_name": "Voice app",
+        "active": True,
+        "webhook_event_url": "https://example.com/voice",
+        "created_at": "2026-01-02T03:04:05.000Z",
+    }
+    connections = respx_mock.get(f"{API}/connections").respond(
+        200, json={"data": [connection], "meta": {"total_pages": 1}}
+    )
+    profile = {
+        "id": "40017f8e-49bd-4f9b-9df0-0a1b2c3d4e5f",
+        "name": "SMS",
+        "enabled": False,
+        "v1_secret": "rP1VamejkU2v0qIUxntqLW2c",
+    }
+    respx_mock.get(f"{API}/messaging_profiles").respond(200, json={"data": [profile]})
+
+    (found,) = make().list_connections()
+    (sms,) = make().list_messaging_profiles()
+
+    assert query_of(connections.calls.last.request) == {
+        "page[number]": ["1"],
+        "page[size]": ["250"],
+    }
+    assert found.to_json() == {
+        "id": "1494404757140276705",
+        "name": "Voice app",
+        "kind": "connection",
+        "type": "call_control_application",
+        "active": True,
+        "webhook_url": "https://example.com/voice",
+        "created_at": "2026-01-02T03:04:05Z",
+        "provider": "telnyx",
+    }
+    assert (sms.name, sms.active, sms.kind) == ("SMS", False, "messaging_profile")
+    assert "rP1Vamej" not in repr(sms) + json.dumps(sms.to_json())

@@ -274,6 +274,13 @@ def test_telnyx_responses_match_the_spec(telnyx: httpx.Client, transport) -> Non
     _record(checked, "ListRegulatoryRequirementsPhoneNumbers", requirements, 200)
     for nid in (number_id, bare_id):
         _record(checked, "DeletePhoneNumber", telnyx.delete(f"/phone_numbers/{nid}"), 200)
+    _record(checked, "ListConnections", telnyx.get("/connections"), 200)
+    named = {"filter[connection_name][contains]": "CALLS"}
+    calls = _record(checked, "ListConnections", telnyx.get("/connections", params=named), 200)
+    assert [c["connection_name"] for c in calls["data"]] == ["telcli sandbox calls"]
+    _record(checked, "ListMessagingProfiles", telnyx.get("/messaging_profiles"), 200)
+    groups = telnyx.get("/requirement_groups", params={"filter[action]": "ordering"})
+    _record(checked, "GetRequirementGroups", groups, 200)
 
     # Errors, where the spec describes them.
     _record(checked, "RetrievePhoneNumber", telnyx.get(f"/phone_numbers/{number_id}"), 404)
@@ -300,6 +307,9 @@ def test_telnyx_responses_match_the_spec(telnyx: httpx.Client, transport) -> Non
         )
     _check("telnyx_v2.json", checked)
     assert {c[0] for c in checked} == {
+        "ListConnections",
+        "ListMessagingProfiles",
+        "GetRequirementGroups",
         "ListAvailablePhoneNumbers",
         "CreateNumberOrder",
         "RetrieveNumberOrder",
