@@ -34,6 +34,7 @@ from telcli.errors import (
     ProviderRejected,
     ProviderUnavailable,
     TelcliError,
+    UsageProblem,
 )
 from telcli.models import (
     Address,
@@ -72,8 +73,7 @@ class Deps:
     """What the tenant use cases need (built by the command from AppContext).
 
     ``carriers``: the profile's carriers in order, behind their breakers. ``vapi``: built on
-    first use (None when no tenant needs VAPI). ``resolve_telnyx(kind, ref)``: a Telnyx
-    connection ("connection") or messaging profile ("messaging_profile") id for an id or name.
+    first use (None when no tenant needs VAPI).
     """
 
     carriers: Sequence[Any]
@@ -81,7 +81,6 @@ class Deps:
     profile: str
     vapi: Callable[[], Any] | None = None
     carrier_credentials: Callable[[str], Mapping[str, str]] = lambda _: {}
-    resolve_telnyx: Callable[[str, str], str] = lambda _kind, ref: ref
     notify: Notify = _quiet
     retry: Any = None
     settle: Any = None  # services.settling.Settle: how a purchase whose answer was lost settles
@@ -498,12 +497,18 @@ def _journal_purchases(deps: Deps, holdings: Holdings) -> dict[str, list[OwnedNu
 def _telnyx_wiring(
     specs: Sequence[TenantSpec], deps: Deps
 ) -> dict[str, tuple[str | None, str | None]]:
-    """Telnyx connection and messaging profile ids per tenant (names resolved once each)."""
-    cache: dict[tuple[str, str], str] = {}
+    """Telnyx connection and messaging profile ids per tenant: an id as written, a name
+    looked up once (services/telnyx_resources.py). A name that matches nothing (or several)
+    is a plan problem (exit 3, every one listed), found before anything is bought."""
+    from telcli.services.telnyx_resources import resolve
+
+    telnyx = deps.carrier("telnyx")
+    cache: dict[tuple[str, str], str | UsageProblem] = {}
     out: dict[str, tuple[str | None, str | None]] = {}
+    problems: list[str] = []
     for spec in specs:
         wiring = spec.telnyx
-        if wiring is None or "telnyx" not in spec.providers:
+        if wiring is None or "telnyx" not in spec.providers or telnyx is None:
             continue
         ids: list[str | None] = []
         for kind, ref in (
@@ -514,9 +519,21 @@ def _telnyx_wiring(
                 ids.append(None)
                 continue
             if (kind, ref) not in cache:
-                cache[(kind, ref)] = deps.resolve_telnyx(kind, ref)
-            ids.append(cache[(kind, ref)])
+                try:
+                    cache[(kind, ref)] = resolve(telnyx, kind, ref)  # type: ignore[arg-type]
+                except UsageProblem as exc:
+                    cache[(kind, ref)] = exc
+            found = cache[(kind, ref)]
+            if isinstance(found, UsageProblem):
+                problems.append(f"{spec.locate('telnyx.' + kind)}: {found.message}")
+                ids.append(None)
+            else:
+                ids.append(found)
         out[spec.id] = (ids[0], ids[1])
+    if problems:
+        from telcli.storage.plans import PlanError
+
+        raise PlanError(_path(specs[0].locate("id").split(":", 1)[0]), problems)
     return out
 
 

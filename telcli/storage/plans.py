@@ -202,7 +202,7 @@ class PlanError(ConfigError):
         head = f"{path} has {count} problem{'s' if count != 1 else ''}"
         super().__init__(
             head + ":\n" + "\n".join(f"  {p}" for p in problems),
-            hint="fix them and run the command again; nothing was sent to any provider",
+            hint="fix them and run the command again; nothing was bought or changed",
         )
         self.problems = list(problems)
 

@@ -308,3 +308,29 @@ def test_add_with_an_address_file_creates_the_tenants_address(sb, home):
     (made,) = js(sb("addresses", "list", "--json"))
     (number,) = owned(sb).values()
     assert (made["tenant"], number["tenant"], number["address_id"]) == ("cape", "cape", made["id"])
+
+
+def test_telnyx_connection_and_messaging_profile_by_name(sb, home):
+    path = home / "tx.yaml"
+    path.write_text(
+        "version: 1\ndefaults:\n  providers: [telnyx]\n"
+        "  telnyx: {connection: telcli sandbox calls, messaging_profile: TELCLI SANDBOX}\n"
+        "tenants:\n  - id: named\n  - id: typo\n    telnyx: {connection: telcli sandbox cals}\n"
+    )
+    wrong = sb("tenants", "apply", str(path), "--yes")
+    assert wrong.exit_code == 3, wrong
+    assert (
+        f"{path}:8: tenants[typo].telnyx.connection: no Telnyx connection is named"
+        " 'telcli sandbox cals'"
+    ) in wrong.stderr
+    assert owned(sb) == {}
+    path.write_text(path.read_text().replace("cals", "calls"))
+    js(sb("tenants", "apply", str(path), "--yes", "--json"))
+    numbers = list(owned(sb).values())
+    assert {(n["tenant"], n["connection_id"]) for n in numbers} == {
+        ("named", "1494404757140276705"),
+        ("typo", "1494404757140276705"),
+    }
+    assert {n["messaging_profile_id"] for n in numbers if n["tenant"] == "named"} == {
+        "40017f8e-49bd-4f9b-9df0-0a1b2c3d4e5f"
+    }

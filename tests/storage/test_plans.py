@@ -301,7 +301,7 @@ def test_every_problem_is_listed_at_once(home):
         f"{path}:9: tenants[2].id: duplicate id 'ok-one' (first at {path}:6)",
     ]
     assert err.value.message.startswith(f"{path} has 5 problems:\n  {path}:3: defaults.country")
-    assert "nothing was sent" in err.value.hint
+    assert "nothing was bought or changed" in err.value.hint
 
 
 def test_unreadable_and_invalid_files(home):
