@@ -20,7 +20,10 @@ Whether the k-th request a rule matches is hit depends only on the rule's seed a
   once; over HTTP the connection is held 30 s, then closed);
 - ``drop_response``: run the operation (its effects are committed), then cut the connection
   before the answer: the ambiguous case;
-- ``latency``: sleep that long before the operation (alone or with any kind above);
+- ``latency``: sleep that long before the operation (alone or with any kind above). In
+  process, as over HTTP, a client whose read timeout is shorter gets no answer: it waits its
+  timeout, the operation still runs (as the server would run it), and the client sees
+  ``httpx.ReadTimeout`` (see :func:`answer_within`);
 - ``rate_limit``: at most N requests per second per account (a token bucket holding one
   second's worth, so N at once after a quiet second): beyond that a 429 with the seconds until
   the next request would be allowed in ``Retry-After`` (whole seconds, at least 1), like the
@@ -40,6 +43,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -65,6 +69,34 @@ CREATE TABLE IF NOT EXISTS sandbox_rate_limits (
     tat REAL NOT NULL
 )
 """
+
+
+@dataclass
+class Patience:
+    """How long the client of the request being handled waits for its answer (its read
+    timeout, seconds), and whether injected latency outlasted it."""
+
+    left: float
+    late: bool = False
+
+
+_PATIENCE: ContextVar[Patience | None] = ContextVar("telcli_sandbox_patience", default=None)
+
+
+@contextmanager
+def answer_within(seconds: float | None) -> Iterator[Patience | None]:
+    """While handling one in-process request whose client waits ``seconds`` (None: for
+    ever), injected latency is cut at that point and marks the request ``late``: the
+    transport then raises ``httpx.ReadTimeout`` instead of answering, as a socket would."""
+    if seconds is None:
+        yield None
+        return
+    patience = Patience(max(float(seconds), 0.0))
+    token = _PATIENCE.set(patience)
+    try:
+        yield patience
+    finally:
+        _PATIENCE.reset(token)
 
 
 class FaultError(ValueError):
@@ -441,7 +473,7 @@ class FaultInjector:
             if not rule.hit(counters.next(rule)):
                 continue
             if rule.latency_ms:
-                self.sleep(rule.latency_ms / 1000)
+                self._delay(rule.latency_ms / 1000)
             if rule.status is not None:
                 return _error(
                     rule.provider, rule.status, retry_after=1 if rule.status == 429 else None
@@ -450,12 +482,27 @@ class FaultInjector:
                 raise Hang(HANG_SECONDS)
         return None
 
+    def _delay(self, seconds: float) -> None:
+        """Injected latency, no longer than the in-process client waits (answer_within)."""
+        patience = _PATIENCE.get()
+        if patience is None:
+            self.sleep(seconds)
+            return
+        if patience.late:
+            return  # the client has gone: nobody waits for the rest
+        if seconds >= patience.left:
+            self.sleep(patience.left)
+            patience.left, patience.late = 0.0, True
+            return
+        self.sleep(seconds)
+        patience.left -= seconds
+
     def after(self, operation: str, request: Request, response: Response) -> Response:
         for rule in self.rules():
             if rule.drop_response and rule.matches(operation):
                 counters = self._counters(rule)
                 if rule.hit(counters.next(rule)):
                     if rule.latency_ms:
-                        self.sleep(rule.latency_ms / 1000)
+                        self._delay(rule.latency_ms / 1000)
                     raise DropConnection(f"sandbox fault: {operation} response dropped")
         return response

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from telcli.sandbox.app import DropConnection, FaultHook, handle
+from telcli.sandbox.faults import answer_within
 from telcli.sandbox.state import SandboxState
 
 
@@ -25,18 +26,31 @@ class SandboxTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
+        # The client's read timeout (httpx puts it in the request), which injected latency
+        # must not outlast: no socket here would time the request out.
+        waits = (request.extensions.get("timeout") or {}).get("read")
+        late = httpx.ReadTimeout(
+            f"sandbox fault: no answer within the {waits} s read timeout (injected latency)",
+            request=request,
+        )
+        patience = None
         try:
-            status, headers, content = handle(
-                self.state,
-                request.method,
-                request.url.host,
-                request.url.path,
-                request.url.query.decode("ascii"),
-                dict(request.headers),
-                body,
-                faults=self.faults,
-            )
+            with answer_within(waits) as patience:
+                status, headers, content = handle(
+                    self.state,
+                    request.method,
+                    request.url.host,
+                    request.url.path,
+                    request.url.query.decode("ascii"),
+                    dict(request.headers),
+                    body,
+                    faults=self.faults,
+                )
+            if patience is not None and patience.late:
+                raise late
         except DropConnection as exc:
+            if patience is not None and patience.late:
+                raise late from None  # the client gave up before the connection was cut
             if getattr(exc, "seconds", None) is not None:  # faults.Hang: no answer in time
                 raise httpx.ReadTimeout("sandbox fault: timed out", request=request) from None
             # What httpx raises when a server hangs up instead of answering.

@@ -111,3 +111,15 @@ def test_nonsense_faults_are_usage_errors(run, args, message):
     result = run("sandbox", "faults", "set", *args)
     assert result.exit_code == 2 and message in result.stderr
     assert run("sandbox", "faults", "list", "--json").stdout == "[]\n"
+
+
+def test_in_process_latency_beyond_the_deadline_times_out_like_sandbox_serve(run):
+    # Issue 13: in process, 5 s of injected latency with --timeout 1 was a 5 s success
+    # (no socket timed the request out); `sandbox serve` gave exit 6. Now both do.
+    env = {"TELCLI_SANDBOX_FAULTS": "twilio.search:latency=5000"}
+    result = run(
+        "--sandbox", "--timeout", "1", "numbers", "search", "--provider", "twilio", env=env
+    )
+    assert result.exit_code == 6, result
+    assert result.stdout == ""
+    assert "twilio did not answer in time" in result.stderr

@@ -112,6 +112,19 @@ def test_latency_sleeps_before_answering(db_path):
     assert tw.get(OWNED).status_code == 200 and clock.slept == [0.25]
 
 
+def test_latency_beyond_the_read_timeout_is_a_read_timeout_in_process(db_path):
+    # As over a socket: the client waits its read timeout (not the whole latency), gets no
+    # answer, and the operation still ran (the server carries on without the client).
+    clock = Clock()
+    rule = FaultRule("twilio", "purchase", latency_ms=3500)
+    tw, _ = clients(db_path, injector(rule, clock=clock))
+    number = first_number(tw)
+    with pytest.raises(httpx.ReadTimeout, match=r"no answer within the 3\.0 s read timeout"):
+        tw.post(OWNED, data={"PhoneNumber": number}, timeout=httpx.Timeout(10.0, read=3.0))
+    assert clock.slept == [3.0]
+    assert owned(tw) == [number]
+
+
 def test_rate_limit_is_a_bucket_of_one_seconds_worth(db_path):
     clock = Clock()
     tw, _ = clients(db_path, injector(FaultRule("twilio", rate_limit=3), clock=clock))
