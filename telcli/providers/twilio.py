@@ -29,7 +29,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from telcli import tenancy, transport
-from telcli.errors import AuthError, ProviderError, ProviderUnavailable, UsageProblem
+from telcli.errors import (
+    AuthError,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+    UsageProblem,
+)
 from telcli.models import (
     E164,
     Address,
@@ -288,7 +294,15 @@ class TwilioProvider:
             }[query.number_type]
             return list(listing.list(**params))
 
-        records = self._call(f"number search in {country}", search)
+        try:
+            records = self._call(f"number search in {country}", search)
+        except ProviderRejected as exc:
+            if exc.status != 404:
+                raise
+            # Twilio has no AvailablePhoneNumbers resource for a number type it has none of
+            # in a country (US Mobile): "The requested resource ... was not found". That is
+            # an empty answer to "what can I buy", not a failure.
+            records = []
         prices = self._prices(country, query.number_type) if records else _NO_PRICES
         return [_available(r, query, country, prices) for r in records]
 

@@ -254,9 +254,22 @@ def _new(provider: str, kind: str, id_: str, data: dict[str, Any]) -> Activity:
 
 
 def _owns(state: SandboxState, provider: str, number: str) -> bool:
-    return number == MAGIC_FROM or any(
-        r.get("phone_number") == number for r in state.list_numbers(provider)
-    )
+    return number == MAGIC_FROM or _owned(state, provider, number) is not None
+
+
+def _owned(state: SandboxState, provider: str, number: str) -> dict[str, Any] | None:
+    return next((r for r in state.list_numbers(provider) if r.get("phone_number") == number), None)
+
+
+def _texts(state: SandboxState, provider: str, number: str) -> bool:
+    """Whether an owned number (or the magic From) can send SMS: Twilio's capabilities.sms,
+    the Telnyx number's features (kept beside the resource in the sandbox)."""
+    record = _owned(state, provider, number)
+    if record is None:
+        return number == MAGIC_FROM
+    if provider == tw.PROVIDER:
+        return bool((record.get("capabilities") or {}).get("sms"))
+    return "sms" in (record.get(tx._INTERNAL) or {}).get("capabilities", ())
 
 
 def _rfc2822(when: float) -> str:
@@ -348,7 +361,9 @@ def twilio_message_create(
         raise ApiError(tw.error(400, 21602, "Message body is required."))
     if MESSAGE_OUTCOMES.get(to) is _INVALID_TO:
         raise ApiError(tw.error(400, 21211, f"Invalid 'To' Phone Number: {to}"))
-    if not _owns(state, tw.PROVIDER, from_):
+    if not _texts(state, tw.PROVIDER, from_):
+        # Twilio's answer both for a number the account does not own and for one without
+        # SMS (a voice-only landline): 21606.
         raise ApiError(
             tw.error(
                 400,
@@ -626,6 +641,19 @@ def telnyx_message_send(state: SandboxState, request: Request, params: dict[str,
                 "40305",
                 "Invalid 'from' address",
                 f"{from_ or 'from'} is not a number on your account with a messaging profile.",
+                pointer="/from",
+            )
+        )
+    if not _texts(state, tx.PROVIDER, from_):
+        # messaging_Errors shape (code, title, detail, source.pointer); the spec lists no
+        # codes, so the sandbox's "invalid from" code is kept, with the reason in detail.
+        raise ApiError(
+            tx.error(
+                400,
+                "40305",
+                "Invalid 'from' address",
+                f"{from_} cannot send SMS: the number has no SMS feature.",
+                pointer="/from",
             )
         )
     info = analyze(text)

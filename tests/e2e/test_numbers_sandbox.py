@@ -194,3 +194,14 @@ def test_telnyx_connections_and_profiles_are_listed_and_named_in_configure(sb):
     assert unknown.exit_code == 2 and unknown.stdout == ""
     assert "no Telnyx connection is named 'telcli sandbox' (did you mean" in unknown.stderr
     assert "telnyx connections" in unknown.stderr
+
+
+def test_a_us_mobile_search_with_no_inventory_is_an_empty_answer_with_a_note(sb):
+    # Issue 13: Twilio's 404 for US Mobile surfaced raw, with the account path.
+    for tty in (False, True):
+        result = sb("numbers", "search", "--country", "US", "--type", "mobile", tty=tty)
+        assert result.exit_code == 0, result
+        assert "404" not in result.stderr and "Accounts/" not in result.stderr
+    assert "no numbers matched" in result.stderr  # on a terminal, a note says so
+    piped = sb("numbers", "search", "--country", "US", "--type", "mobile", "--json")
+    assert json.loads(piped.stdout) == []

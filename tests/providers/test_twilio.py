@@ -172,6 +172,29 @@ def test_search_mobile_uses_current_price_and_currency_of_the_country(respx_mock
     assert number.address_requirement is AddressRequirement.local
 
 
+def test_a_number_type_twilio_has_none_of_is_an_empty_answer(respx_mock):
+    # Issue 13: US Mobile is a 404 ("The requested resource ... was not found", naming the
+    # account path); that answers "what can I buy" with nothing, it is not an error.
+    missing = {
+        "code": 20404,
+        "message": f"The requested resource /2010-04-01/Accounts/{ACCOUNT_SID}/"
+        "AvailablePhoneNumbers/US/Mobile.json was not found",
+        "more_info": "https://www.twilio.com/docs/errors/20404",
+        "status": 404,
+    }
+    respx_mock.get(f"{API}/AvailablePhoneNumbers/US/Mobile.json").respond(404, json=missing)
+
+    assert make().search_numbers(NumberQuery(number_type=NumberType.mobile)) == []
+
+
+def test_other_refusals_of_a_search_are_still_errors(respx_mock):
+    respx_mock.get(f"{API}/AvailablePhoneNumbers/US/Local.json").respond(
+        400, json={"code": 21452, "message": "No numbers found", "status": 400}
+    )
+    with pytest.raises(ProviderRejected):
+        make().search_numbers(NumberQuery())
+
+
 def test_search_without_a_price_for_the_type_keeps_the_currency(respx_mock):
     respx_mock.get(f"{API}/AvailablePhoneNumbers/US/Mobile.json").respond(
         200, json=load("twilio", "available_phone_numbers_mobile")

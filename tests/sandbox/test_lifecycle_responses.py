@@ -10,7 +10,7 @@ import pytest
 
 from telcli.sandbox import lifecycles
 
-from .conftest import ACC
+from .conftest import ACC, buy_twilio, telnyx_order
 from .test_spec_responses import Checked, _check, _record
 
 FROM = lifecycles.MAGIC_FROM
@@ -66,6 +66,38 @@ def test_twilio_refuses_a_from_number_the_account_does_not_own(twilio: httpx.Cli
         f"{ACC}/Messages.json", data={"To": "+14155550123", "From": "+14155550999", "Body": "x"}
     )
     assert response.status_code == 400 and response.json()["code"] == 21606
+
+
+def test_an_sms_from_a_number_without_sms_is_refused_like_a_carrier(
+    twilio: httpx.Client, telnyx: httpx.Client
+) -> None:
+    # Issue 13: the sandbox sent SMS from a voice-only ZA landline; the carriers refuse.
+    from telcli.sandbox import inventory as inv
+
+    def voice_only(provider: str) -> inv.InventoryNumber:
+        # A GB toll-free number: voice only, and no address needed to buy it.
+        stock = inv.stock(provider, "GB", inv.TOLL_FREE)
+        return next(n for n in stock if sorted(n.capabilities) == ["voice"])
+
+    landline = voice_only("twilio")
+    assert sorted(landline.capabilities) == ["voice"]
+    assert buy_twilio(twilio, landline.phone_number).status_code == 201
+    refused = twilio.post(
+        f"{ACC}/Messages.json",
+        data={"To": "+27217000000", "From": landline.phone_number, "Body": "x"},
+    )
+    assert (refused.status_code, refused.json()["code"]) == (400, 21606)
+    assert "is not a valid, SMS-capable inbound phone number" in refused.json()["message"]
+
+    landline = voice_only("telnyx")
+    assert telnyx_order(telnyx, landline.phone_number).status_code == 200
+    body = {"from": landline.phone_number, "to": "+27217000000", "text": "x"}
+    (error,) = telnyx.post("/messages", json=body).json()["errors"]
+    assert error["code"] == "40305" and error["source"] == {"pointer": "/from"}
+    assert (
+        error["detail"]
+        == f"{landline.phone_number} cannot send SMS: the number has no SMS feature."
+    )
 
 
 def test_telnyx_messages_and_calls_match_the_spec(telnyx: httpx.Client, at) -> None:
