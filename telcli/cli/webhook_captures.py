@@ -15,8 +15,10 @@ from telcli.cli.webhook_common import (
     MAX_ID,
     MAX_LIMIT,
     ApiKeyOpt,
+    CallFilterOpt,
     EventOpt,
     LimitOpt,
+    NumberFilterOpt,
     PlanOpt,
     PrivateKeyOpt,
     ProviderFilterOpt,
@@ -25,6 +27,7 @@ from telcli.cli.webhook_common import (
     SecretOpt,
     SidOpt,
     SinceOpt,
+    StatusFilterOpt,
     WebhookScheme,
     at_option,
     capture_filter,
@@ -99,6 +102,16 @@ def webhook_export(
     sid: SidOpt = None,
     since: SinceOpt = None,
     limit: LimitOpt = None,
+    number: NumberFilterOpt = None,
+    call: CallFilterOpt = None,
+    status: StatusFilterOpt = None,
+    normalized: Annotated[
+        bool,
+        typer.Option(
+            "--normalized",
+            help="Print the normalised event records (see README) instead of the raw requests.",
+        ),
+    ] = False,
 ) -> None:
     """Print captures as NDJSON (one object per line, bodies base64), oldest first.
 
@@ -109,9 +122,11 @@ def webhook_export(
     app_ctx: AppContext = ctx.obj
     out = app_ctx.output()
     count = 0
-    for line in svc.export_lines(
-        app_ctx.captures, capture_filter(provider, event, sid, since, limit, ids=ids or ())
-    ):
+    flt = capture_filter(
+        provider, event, sid, since, limit, ids=ids or (), number=number, call=call, status=status
+    )
+    lines = (svc.event_lines if normalized else svc.export_lines)(app_ctx.captures, flt)
+    for line in lines:
         out.out.write(line + "\n")
         count += 1
     out.out.flush()
@@ -132,6 +147,9 @@ def webhook_list(
         ),
     ] = 50,
     source: Annotated[str | None, typer.Option("--source", help="listen, import or pull.")] = None,
+    number: NumberFilterOpt = None,
+    call: CallFilterOpt = None,
+    status: StatusFilterOpt = None,
     tenant: Annotated[
         str | None,
         typer.Option(
@@ -147,11 +165,15 @@ def webhook_list(
     Example: telcli webhook list --provider telnyx --event call.hangup --since 2h
     """
     from telcli.output.webhook_views import CAPTURES
+    from telcli.services.webhooks import normalize_stored
 
     app_ctx: AppContext = ctx.obj
     tenant = tenant_value(tenant)
     out = app_ctx.output(json=json_)
-    flt = capture_filter(provider, event, sid, since, limit, source)
+    normalize_stored(app_ctx.captures)
+    flt = capture_filter(
+        provider, event, sid, since, limit, source, number=number, call=call, status=status
+    )
     if tenant is None:
         found = app_ctx.captures.query(flt)
     else:
@@ -206,9 +228,57 @@ def webhook_show(
         data = capture.to_json()
         data["body_decoded"] = svc.decode_body(capture)
         data["verdict"] = None if verdict is None else verdict.to_json()
+        data["event"] = capture.event
+        data["deliveries"] = [
+            {"received_at": at, "source": source, "status": status}
+            for at, source, status in app_ctx.captures.deliveries(capture.id)
+        ]
         out.json(data)
         return
-    out.lines(_show_lines(capture, svc.decode_body(capture), verdict))
+    deliveries = app_ctx.captures.deliveries(capture.id)
+    out.lines(
+        [
+            *_event_lines(capture, deliveries),
+            *_show_lines(capture, svc.decode_body(capture), verdict),
+        ]
+    )
+
+
+def _event_lines(capture, deliveries) -> list[str]:
+    """What the delivery means, above the raw request (``webhook show``)."""
+    e = capture.event
+    if e is None:
+        return ["event: not a provider event telcli understands", ""]
+    if e.get("call_id"):
+        what = f"call {e['call_id']}"
+    else:
+        what = f"message {e.get('message_id') or '-'}"
+    lines = [
+        f"event: {e.get('event_type') or '-'} ({e.get('provider')} {e.get('provider_event_type')})"
+        f"  {what}  id {e.get('event_id') or '-'}",
+        f"  {e.get('from') or '-'} -> {e.get('to') or '-'}  {e.get('direction') or ''}"
+        f"  status {e.get('status') or '-'}  at {e.get('occurred_at') or '-'}",
+    ]
+    extra = [
+        f"{name} {e[key]}"
+        for key, name in (
+            ("duration_seconds", "duration"),
+            ("hangup_cause", "hangup cause"),
+            ("error_code", "error"),
+            ("recording_url", "recording"),
+            ("tenant", "tenant"),
+        )
+        if e.get(key) not in (None, "")
+    ]
+    extra += [f"meta {k}={v}" for k, v in (e.get("meta") or {}).items()]
+    if extra:
+        lines.append("  " + "  ".join(extra))
+    if len(deliveries) > 1:
+        lines.append(
+            f"  delivered {len(deliveries)} times: "
+            + ", ".join(f"{at} ({source})" for at, source, _ in deliveries)
+        )
+    return [*lines, ""]
 
 
 def _show_lines(capture, decoded, verdict) -> list[str]:
@@ -423,4 +493,78 @@ def webhook_pull(
         out.note(
             "note: Telnyx reports the event, not the bytes sent: bodies are rebuilt as"
             ' {"data": …}; re-sign with a test key (--private-key) to replay them'
+        )
+
+
+# --- outcomes ------------------------------------------------------------------------------
+
+
+@app.command("outcomes")
+def webhook_outcomes(
+    ctx: typer.Context,
+    provider: ProviderFilterOpt = None,
+    since: SinceOpt = None,
+    number: NumberFilterOpt = None,
+    call: CallFilterOpt = None,
+    limit: LimitOpt = None,
+    answered_min_seconds: Annotated[
+        int | None,
+        typer.Option(
+            "--answered-min-seconds",
+            min=0,
+            max=86_400,
+            metavar="SECONDS",
+            help="An answered call shorter than this is no-answer (config outcomes."
+            "answered_min_seconds; default 10).",
+        ),
+    ] = None,
+    failed_below_seconds: Annotated[
+        int | None,
+        typer.Option(
+            "--failed-below-seconds",
+            min=0,
+            max=86_400,
+            metavar="SECONDS",
+            help="An answered call shorter than this failed (config outcomes."
+            "failed_below_seconds; default 3).",
+        ),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Classify each captured call and message from its webhook events: completed, no-answer,
+    busy, failed or canceled (messages: delivered, undelivered, failed); exit 7 while any is
+    unsettled.
+
+    Example: telcli webhook outcomes --since 1h --json
+    """
+    from telcli.errors import PartialFailure
+    from telcli.output.webhook_views import OUTCOMES
+    from telcli.services import outcomes as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    settings = app_ctx.settings
+    minimum = (
+        settings.answered_min_seconds if answered_min_seconds is None else answered_min_seconds
+    )
+    below = settings.failed_below_seconds if failed_below_seconds is None else failed_below_seconds
+    if below > minimum:
+        raise UsageProblem(
+            f"--failed-below-seconds {below} is above --answered-min-seconds {minimum}",
+            hint="a call too short to count as answered cannot be longer than one that failed",
+        )
+    flt = capture_filter(provider, None, None, since, limit, number=number, call=call)
+    found = svc.from_store(app_ctx.captures, flt, svc.Thresholds(minimum, below))
+    if out.json_mode:
+        out.json([o.to_json() for o in found])
+    else:
+        out.rows(found, OUTCOMES, empty="no captured call or message events match")
+    unsettled = [o for o in found if not o.settled]
+    if unsettled:
+        raise PartialFailure(
+            f"{len(unsettled)} of {len(found)} outcome(s) cannot be settled from the events"
+            f" captured so far; first: {unsettled[0].kind} {unsettled[0].id}:"
+            f" {unsettled[0].reason}",
+            hint="wait for the provider's final callback (or `telcli webhook pull`), then run"
+            " this again",
         )

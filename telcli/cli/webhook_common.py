@@ -117,7 +117,24 @@ ProviderFilterOpt = Annotated[
     typer.Option("--provider", "-p", help="Only captures from this provider (twilio, telnyx…)."),
 ]
 EventOpt = Annotated[
-    str | None, typer.Option("--event", help="Only this event type (e.g. call.initiated).")
+    str | None,
+    typer.Option(
+        "--event",
+        help="Only this event type: the common one (call.completed) or the provider's"
+        " (call.hangup, completed).",
+    ),
+]
+NumberFilterOpt = Annotated[
+    str | None,
+    typer.Option("--number", metavar="NUMBER", help="Only events from or to this E.164 number."),
+]
+CallFilterOpt = Annotated[
+    str | None,
+    typer.Option("--call", metavar="ID", help="Only events of this call or message id."),
+]
+StatusFilterOpt = Annotated[
+    str | None,
+    typer.Option("--status", help="Only events with this provider status (e.g. busy, delivered)."),
 ]
 SidOpt = Annotated[
     str | None, typer.Option("--sid", help="Only deliveries about this call/message.")
@@ -237,7 +254,9 @@ def credentials(ctx: typer.Context, scheme: str, **values: str | None) -> dict[s
     }
 
 
-def capture_filter(provider, event, sid, since, limit, source=None, ids=()):  # -> CaptureFilter
+def capture_filter(
+    provider, event, sid, since, limit, source=None, ids=(), *, number=None, call=None, status=None
+):  # -> CaptureFilter
     from telcli.services.webhooks import since_filter
     from telcli.storage.captures import CaptureFilter
 
@@ -249,6 +268,9 @@ def capture_filter(provider, event, sid, since, limit, source=None, ids=()):  # 
         since=since_filter(since),
         source=source,
         limit=limit,
+        number=number,
+        call=call,
+        status=status,
     )
 
 

@@ -2,7 +2,7 @@
 when a command line reaches it (LazyVerbGroup):
 
 - webhook_signing.py   sign | verify | keygen   offline signing, no store, no network
-- webhook_captures.py  listen | import | export | list | show | pull   the capture store
+- webhook_captures.py  listen | import | export | list | show | pull | outcomes   the store
 - webhook_replay.py    replay                   sending captures to a receiver again
 
 Shared option types and helpers are in webhook_common.py. The help strings below are what
@@ -48,6 +48,12 @@ VERBS: dict[str, tuple[str, str]] = {
     "listen": (
         _CAPTURES,
         "Capture webhooks on a local port (and forward them); Ctrl-C stops, nothing is lost.",
+    ),
+    "outcomes": (
+        _CAPTURES,
+        "Classify each captured call and message from its webhook events: completed, no-answer,"
+        " busy, failed or canceled (messages: delivered, undelivered, failed); exit 7 while any"
+        " is unsettled.",
     ),
     "pull": (
         _CAPTURES,

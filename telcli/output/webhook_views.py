@@ -26,12 +26,40 @@ CAPTURES = (
     Column("Source", lambda c: c.source, drop=3),
     Column("Provider", lambda c: c.provider or "", "cyan"),
     Column("Event", lambda c: c.event_type or ""),
-    Column("SID", lambda c: c.sid or "", "dim", keep=True),
+    Column("SID", lambda c: c.sid or "", "dim", keep=True, drop=5),
     Column("Method", lambda c: c.method),
     Column("Path", lambda c: _path(c.url), "bold"),
-    Column("Bytes", lambda c: len(c.body), justify="right"),
+    Column("Bytes", lambda c: len(c.body), justify="right", drop=4),
     Column("Response", _response, justify="right"),
+    # What the delivery means (webhooks/events): after the raw columns, so TSV fields 1-10
+    # keep their places.
+    Column("Type", lambda c: _event(c, "event_type")),
+    Column("Call/message", lambda c: _event(c, "call_id") or _event(c, "message_id"), keep=True),
+    Column("From", lambda c: _event(c, "from"), keep=True),
+    Column("To", lambda c: _event(c, "to"), keep=True),
+    Column("Status", lambda c: _event(c, "status"), drop=1),
+    Column("Deliveries", lambda c: c.deliveries, justify="right", drop=1),
 )
+
+
+def _event(c: Any, name: str) -> object:
+    return (c.event or {}).get(name) or ""
+
+
+OUTCOMES = (
+    Column("Call/message", lambda o: o.id, keep=True),
+    Column("Kind", lambda o: o.kind, drop=3),
+    Column("Provider", lambda o: o.provider, "cyan"),
+    Column("Class", lambda o: o.outcome_class or "unsettled", "bold"),
+    Column("Duration", lambda o: "" if o.duration_seconds is None else o.duration_seconds,
+           justify="right"),
+    Column("Events", lambda o: o.events, justify="right", drop=2),
+    Column("Complete", lambda o: o.complete, drop=2),
+    Column("From", lambda o: o.from_ or "", keep=True),
+    Column("To", lambda o: o.to or "", keep=True),
+    Column("Started", lambda o: o.started_at or "", drop=1),
+    Column("Reason", lambda o: o.reason or ""),
+)  # fmt: skip
 
 
 def _latency(r: Any) -> str:

@@ -185,6 +185,22 @@ def for_numbers(
     return found
 
 
+def normalize_stored(store: CaptureStore) -> int:
+    """Give captures stored before events were normalised their event (once; a no-op after).
+    Returns how many were done."""
+    from telcli.webhooks.events import normalize
+
+    done = 0
+    while batch := store.unnormalized():
+        events = []
+        for c in batch:
+            meaning = normalize(c.provider, c.headers, c.body, c.url)
+            events.append((c.id, None if meaning is None else meaning.to_json()))
+        store.set_events(events)
+        done += len(batch)
+    return done
+
+
 def label(capture: Capture, provider: str | None = None) -> Capture:
     """Fill provider, event type and SID from the request (``provider`` forces the provider)."""
     from telcli import webhooks
@@ -194,10 +210,14 @@ def label(capture: Capture, provider: str | None = None) -> Capture:
         event = webhooks.event_type(found, list(capture.headers), capture.body)
     except (ValueError, KeyError):
         event = None
+    from telcli.webhooks.events import normalize
+
+    meaning = normalize(found, capture.headers, capture.body, capture.url)
     return replace(
         capture,
         provider=found,
         event_type=event,
+        event=None if meaning is None else meaning.to_json(),
         sid=sid_of(found, capture.headers, capture.body),
     )
 
@@ -606,6 +626,16 @@ def export_lines(store: CaptureStore, flt: CaptureFilter) -> Iterator[str]:
     """NDJSON lines of the export format, oldest first (the order to replay them in)."""
     for capture in store.iter(replace(flt, newest_first=False)):
         yield json.dumps(capture.to_json(), ensure_ascii=True, separators=(",", ":"))
+
+
+def event_lines(store: CaptureStore, flt: CaptureFilter) -> Iterator[str]:
+    """NDJSON of the normalised event records (``export --normalized``), oldest first, each
+    with its ``capture_id`` and how many times it was delivered."""
+    normalize_stored(store)
+    for capture in store.iter(replace(flt, newest_first=False)):
+        if capture.event is not None:
+            record = {**capture.event, "capture_id": capture.id, "deliveries": capture.deliveries}
+            yield json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def get_captures(store: CaptureStore, ids: Sequence[int]) -> list[Capture]:

@@ -75,6 +75,10 @@ class Capture:
     response: CapturedResponse | None = None
     id: int = 0
     fingerprint: str | None = None
+    # What the delivery means (telcli.webhooks.events.Event.to_json()), None when it is not an
+    # event telcli understands; deliveries counts this one and every re-delivery of the event.
+    event: dict[str, Any] | None = None
+    deliveries: int = 1
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -103,9 +107,11 @@ class Capture:
         }
 
     def summary_json(self) -> dict[str, Any]:
-        """The list view: everything but the bytes."""
+        """The list view: everything but the bytes, with what the delivery means."""
         data = self.to_json()
         del data["headers"], data["body_b64"]
+        data["event"] = self.event
+        data["deliveries"] = self.deliveries
         response = self.response
         data["response"] = (
             None
@@ -139,13 +145,22 @@ class CaptureFilter:
     source: str | None = None
     limit: int | None = None
     newest_first: bool = True
+    # Over the normalised events (event_type above matches the provider's event type or the
+    # common one): a number on either end, a call or message id, the provider's status word.
+    number: str | None = None
+    call: str | None = None
+    status: str | None = None
 
 
 _COLUMNS = (
     "id, received_at, source, method, url, headers, body, provider, event_type, sid,"
     " forwarded_to, response_status, response_headers, response_body, latency_ms, error,"
-    " fingerprint"
+    " fingerprint, event,"
+    " (SELECT COUNT(*) FROM capture_deliveries d WHERE d.capture_id = captures.id) + 1"
 )
+# Indexed fields of the normalised event, in _values' order after fingerprint.
+_EVENT_FIELDS = ("event_id", "kind", "call_id", "message_id", "from_number", "to_number",
+                 "status", "occurred_at")  # fmt: skip
 
 
 # Reading is defensive: a row written by an older telcli, or by hand, with a value of the wrong
@@ -204,6 +219,33 @@ def _row(r: Sequence[Any]) -> Capture:
         forwarded_to=_str_or_none(r[10]),
         response=response,
         fingerprint=_str_or_none(r[16]),
+        event=_event(r[17]),
+        deliveries=_int_or_none(r[18]) or 1,
+    )
+
+
+def _event(text: Any) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def event_columns(event: dict[str, Any] | None) -> tuple[Any, ...]:
+    """The stored form of an event: its JSON, then the indexed fields (_EVENT_FIELDS)."""
+    if event is None:
+        return (None, None, None, None, None, None, None, None, None)
+    return (
+        json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+        event.get("event_id"),
+        event.get("event_type"),
+        event.get("call_id"),
+        event.get("message_id"),
+        event.get("from"),
+        event.get("to"),
+        event.get("status"),
+        event.get("occurred_at"),
     )
 
 
@@ -226,13 +268,15 @@ def _values(c: Capture) -> tuple[Any, ...]:
         None if resp is None else resp.latency_ms,
         None if resp is None else resp.error,
         c.fingerprint,
+        *event_columns(c.event),
     )
 
 
 _INSERT = (
     "INSERT OR IGNORE INTO captures (received_at, source, method, url, headers, body, provider,"
     " event_type, sid, forwarded_to, response_status, response_headers, response_body,"
-    " latency_ms, error, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " latency_ms, error, fingerprint, event, " + ", ".join(_EVENT_FIELDS) + ", normalized)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
 )
 
 
@@ -274,6 +318,10 @@ class CaptureStore:
         stored: list[Capture] = []
         with self.db.write() as conn:
             for c in captures:
+                known = self._redelivery(conn, c)
+                if known is not None:
+                    stored.append(known)
+                    continue
                 cur = _insert(conn, c)
                 if cur.rowcount:
                     stored.append(replace(c, id=int(cur.lastrowid or 0)))
@@ -283,6 +331,75 @@ class CaptureStore:
                 ).fetchone()
                 stored.append(replace(c, id=-int(row[0]) if row else 0))
         return stored
+
+    def _redelivery(self, conn: Any, c: Capture) -> Capture | None:
+        """When ``c`` is an event already stored (same provider and event id, from listen,
+        pull or import), record it as one more delivery of that event and return the stored
+        capture with ``id`` negated; None when it is a new event (or no event at all)."""
+        event_id = (c.event or {}).get("event_id")
+        if not event_id or not c.provider:
+            return None
+        row = conn.execute(
+            "SELECT id, fingerprint FROM captures WHERE provider = ? AND event_id = ?",
+            (c.provider, event_id),
+        ).fetchone()
+        if row is None:
+            return None
+        if c.fingerprint is None or row[1] != c.fingerprint:  # not the stored delivery itself
+            conn.execute(
+                "INSERT OR IGNORE INTO capture_deliveries"
+                " (capture_id, received_at, source, response_status, fingerprint)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (row[0], c.received_at, c.source,
+                 None if c.response is None else c.response.status, c.fingerprint),
+            )  # fmt: skip
+        count = conn.execute(
+            "SELECT COUNT(*) FROM capture_deliveries WHERE capture_id = ?", (row[0],)
+        ).fetchone()[0]
+        return replace(c, id=-int(row[0]), deliveries=int(count) + 1)
+
+    def unnormalized(self, limit: int = 500) -> list[Capture]:
+        """Captures stored before events were normalised (see services.webhooks)."""
+        rows = self.db.conn.execute(
+            f"SELECT {_COLUMNS} FROM captures WHERE normalized = 0 ORDER BY id LIMIT ?", (limit,)
+        ).fetchall()
+        return [_row(r) for r in rows]
+
+    def set_events(self, events: Iterable[tuple[int, dict[str, Any] | None]]) -> None:
+        """Store the normalised event of captures already stored (None: not an event). An
+        event id another capture already has is left out: that capture is the event."""
+        with self.db.write() as conn:
+            for capture_id, event in events:
+                values = event_columns(event)
+                clash = (
+                    values[1] is not None
+                    and conn.execute(
+                        "SELECT 1 FROM captures WHERE event_id = ? AND id != ? AND provider ="
+                        " (SELECT provider FROM captures WHERE id = ?)",
+                        (values[1], capture_id, capture_id),
+                    ).fetchone()
+                )
+                if clash:
+                    values = (values[0], None, *values[2:])
+                conn.execute(
+                    "UPDATE captures SET event = ?, " + " = ?, ".join(_EVENT_FIELDS)
+                    + " = ?, normalized = 1 WHERE id = ?",
+                    (*values, capture_id),
+                )  # fmt: skip
+
+    def deliveries(self, capture_id: int) -> list[tuple[str, str, int | None]]:
+        """(received_at, source, response status) of every delivery of a capture's event,
+        the stored one first."""
+        first = self.db.conn.execute(
+            "SELECT received_at, source, response_status FROM captures WHERE id = ?",
+            (capture_id,),
+        ).fetchall()
+        more = self.db.conn.execute(
+            "SELECT received_at, source, response_status FROM capture_deliveries"
+            " WHERE capture_id = ? ORDER BY received_at, id",
+            (capture_id,),
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), _int_or_none(r[2])) for r in [*first, *more]]
 
     def get(self, capture_id: int) -> Capture | None:
         row = self.db.conn.execute(
@@ -294,7 +411,30 @@ class CaptureStore:
         return list(self.iter(flt))
 
     def iter(self, flt: CaptureFilter) -> Iterator[Capture]:
-        sql = f"SELECT {_COLUMNS} FROM captures WHERE 1=1"
+        sql, args = self._where(flt, f"SELECT {_COLUMNS} FROM captures WHERE 1=1")
+        cursor = self.db.conn.execute(sql, args)
+        while True:
+            rows = cursor.fetchmany(200)
+            if not rows:
+                return
+            for row in rows:
+                yield _row(row)
+
+    def iter_events(self, flt: CaptureFilter) -> Iterator[dict[str, Any]]:
+        """The normalised events of the matching captures (no bodies read), each with its
+        ``capture_id``; captures that are not events are skipped."""
+        sql, args = self._where(
+            flt, "SELECT id, event FROM captures WHERE event IS NOT NULL", newest_first=False
+        )
+        for capture_id, text in self.db.conn.execute(sql, args):
+            event = _event(text)
+            if event is not None:
+                event["capture_id"] = capture_id
+                yield event
+
+    def _where(
+        self, flt: CaptureFilter, sql: str, *, newest_first: bool | None = None
+    ) -> tuple[str, list[Any]]:
         args: list[Any] = []
         if flt.ids:
             sql += f" AND id IN ({','.join('?' * len(flt.ids))})"
@@ -303,8 +443,8 @@ class CaptureStore:
             sql += " AND provider = ?"
             args.append(flt.provider)
         if flt.event_type:
-            sql += " AND event_type = ?"
-            args.append(flt.event_type)
+            sql += " AND (event_type = ? OR kind = ?)"
+            args += [flt.event_type, flt.event_type]
         if flt.sid:
             sql += " AND sid = ?"
             args.append(flt.sid)
@@ -314,16 +454,21 @@ class CaptureStore:
         if flt.since:
             sql += " AND received_at >= ?"
             args.append(flt.since)
-        sql += " ORDER BY received_at DESC, id DESC" if flt.newest_first else " ORDER BY id"
+        if flt.number:
+            sql += " AND id IN (SELECT id FROM captures WHERE from_number = ?"
+            sql += " UNION SELECT id FROM captures WHERE to_number = ?)"
+            args += [flt.number, flt.number]
+        if flt.call:
+            sql += " AND (call_id = ? OR message_id = ?)"
+            args += [flt.call, flt.call]
+        if flt.status:
+            sql += " AND status = ?"
+            args.append(flt.status)
+        newest = flt.newest_first if newest_first is None else newest_first
+        sql += " ORDER BY received_at DESC, id DESC" if newest else " ORDER BY id"
         if flt.limit:
             sql += f" LIMIT {int(flt.limit)}"
-        cursor = self.db.conn.execute(sql, args)
-        while True:
-            rows = cursor.fetchmany(200)
-            if not rows:
-                return
-            for row in rows:
-                yield _row(row)
+        return sql, args
 
     def count(self) -> int:
         return int(self.db.conn.execute("SELECT COUNT(*) FROM captures").fetchone()[0])

@@ -23,6 +23,11 @@
         base_urls: {telnyx: "http://127.0.0.1:4011"}
     test:                  # `telcli test sms|call` outside the sandbox may reach only these
       allowed_destinations: ["+1415555", "+4477009*"]   # E.164 prefixes or * ? [] patterns
+    outcomes:              # how `webhook outcomes` and `test call` classify an answered call
+      answered_min_seconds: 10   #   shorter than this: no-answer (voicemail, hang-up on greeting)
+      failed_below_seconds: 3    #   shorter than this: failed
+    webhooks:
+      retention_days: 30   # captures older than this are deleted when listen or pull starts
 
 Secrets never live here: credentials come from the environment or the keyring.
 """
@@ -61,6 +66,16 @@ class Settings:
     path: Path | None = None
     profiles: tuple[str, ...] = ()
     allowed_destinations: tuple[str, ...] = ()
+    answered_min_seconds: int = 10
+    failed_below_seconds: int = 3
+    retention_days: int | None = None  # None: keep captures until deleted
+
+
+# Sections of whole numbers (top level only): key -> its allowed keys.
+_WHOLE_NUMBER_SECTIONS = {
+    "outcomes": ("answered_min_seconds", "failed_below_seconds"),
+    "webhooks": ("retention_days",),
+}
 
 
 def _check_section(path: Path, node: Any, *, where: str, top: bool) -> dict[str, Any]:
@@ -71,7 +86,7 @@ def _check_section(path: Path, node: Any, *, where: str, top: bool) -> dict[str,
     allowed |= {"settle_window"}
     allowed |= {"test", "rate_limits"}
     if top:
-        allowed |= {"default_profile", "profiles", "breaker"}
+        allowed |= {"default_profile", "profiles", "breaker", "outcomes", "webhooks"}
     out: dict[str, Any] = {}
     for key, key_node, value_node in yamlfile.mapping(path, node, where):
         loc = yamlfile.where(path, key_node)
@@ -146,6 +161,21 @@ def _check_section(path: Path, node: Any, *, where: str, top: bool) -> dict[str,
                     )
                 limits[k] = float(number)
             out[key] = limits
+        elif key in _WHOLE_NUMBER_SECTIONS:
+            section = {}
+            for k, _, v in yamlfile.mapping(path, value_node, key):
+                if k not in _WHOLE_NUMBER_SECTIONS[key]:
+                    raise ConfigError(
+                        f"{yamlfile.where(path, v)}: {key}: unknown key {shown(k)}",
+                        hint="valid keys: " + ", ".join(_WHOLE_NUMBER_SECTIONS[key]),
+                    )
+                number = yamlfile.scalar(path, v, f"{key}.{k}")
+                if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+                    raise ConfigError(
+                        f"{yamlfile.where(path, v)}: {key}.{k} must be a whole number >= 0"
+                    )
+                section[k] = number
+            out[key] = section
         elif key == "test":
             out[key] = _check_test(path, value_node)
         elif key == "base_urls":
@@ -249,6 +279,11 @@ def load_settings(path: Path, profile: str | None) -> Settings:
         )
     merged = {**data, **profiles.get(name, {})}
     breaker: dict[str, float] = data.get("breaker", {})
+    outcomes: dict[str, int] = data.get("outcomes", {})
+    if outcomes.get("failed_below_seconds", 3) > outcomes.get("answered_min_seconds", 10):
+        raise ConfigError(
+            f"{path}: outcomes.failed_below_seconds must not exceed answered_min_seconds"
+        )
     base_urls = {**data.get("base_urls", {}), **profiles.get(name, {}).get("base_urls", {})}
     rate_limits = {
         **data.get("rate_limits", {}),
@@ -270,4 +305,7 @@ def load_settings(path: Path, profile: str | None) -> Settings:
         path=path,
         profiles=tuple(sorted(profiles)),
         allowed_destinations=merged.get("test", {}).get("allowed_destinations", ()),
+        answered_min_seconds=outcomes.get("answered_min_seconds", 10),
+        failed_below_seconds=outcomes.get("failed_below_seconds", 3),
+        retention_days=data.get("webhooks", {}).get("retention_days"),
     )

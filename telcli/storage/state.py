@@ -157,6 +157,38 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE ledger ADD COLUMN pid INTEGER
     """,
+    # 8: what each capture means (webhooks/events): the normalised record as JSON, its indexed
+    # fields, and re-deliveries of an event already stored (same provider and event id).
+    # `normalized` is 0 for rows stored before this migration (CaptureStore backfills them).
+    """
+    ALTER TABLE captures ADD COLUMN event TEXT;
+    ALTER TABLE captures ADD COLUMN normalized INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE captures ADD COLUMN event_id TEXT;
+    ALTER TABLE captures ADD COLUMN kind TEXT;
+    ALTER TABLE captures ADD COLUMN call_id TEXT;
+    ALTER TABLE captures ADD COLUMN message_id TEXT;
+    ALTER TABLE captures ADD COLUMN from_number TEXT;
+    ALTER TABLE captures ADD COLUMN to_number TEXT;
+    ALTER TABLE captures ADD COLUMN status TEXT;
+    ALTER TABLE captures ADD COLUMN occurred_at TEXT;
+    CREATE UNIQUE INDEX captures_event ON captures (provider, event_id)
+        WHERE event_id IS NOT NULL;
+    CREATE INDEX captures_call ON captures (call_id) WHERE call_id IS NOT NULL;
+    CREATE INDEX captures_message ON captures (message_id) WHERE message_id IS NOT NULL;
+    CREATE INDEX captures_from ON captures (from_number) WHERE from_number IS NOT NULL;
+    CREATE INDEX captures_to ON captures (to_number) WHERE to_number IS NOT NULL;
+    CREATE INDEX captures_kind ON captures (kind);
+    CREATE INDEX captures_unnormalized ON captures (normalized) WHERE normalized = 0;
+    CREATE TABLE capture_deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        capture_id INTEGER NOT NULL REFERENCES captures (id) ON DELETE CASCADE,
+        received_at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        response_status INTEGER,
+        fingerprint TEXT UNIQUE
+    );
+    CREATE INDEX capture_deliveries_capture ON capture_deliveries (capture_id)
+    """,
 ]
 
 LEDGER_STATUSES = ("pending", "succeeded", "failed", "unknown")
