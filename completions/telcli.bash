@@ -57,7 +57,7 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "webhook export") REPLY="--provider -p --event --sid --since --limit -n --number --call --status --normalized --profile --sandbox --json --yes -y --debug --help" ;;
     "webhook list") REPLY="--provider -p --event --sid --since --limit -n --source --number --call --status --tenant --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook show") REPLY="--secret --public-key --private-key --api-key --plan --scheme -s --url --at --json --profile --sandbox --yes -y --debug --help" ;;
-    "webhook replay") REPLY="--filter --to --sign-url --resign --keep-signature --secret --private-key --api-key --plan --scheme -s --strip-credentials --fresh-idempotency-token --concurrency -c --preserve-timing --speed --twice --set --expect-status --request-timeout --json --profile --sandbox --yes -y --debug --help" ;;
+    "webhook replay") REPLY="--filter --to --sign-url --resign --keep-signature --secret --private-key --api-key --plan --scheme -s --strip-credentials --fresh-idempotency-token --concurrency -c --preserve-timing --speed --twice --expect-idempotent --set --expect-status --request-timeout --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook listen") REPLY="--port --host --forward-to --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook outcomes") REPLY="--provider -p --since --number --call --limit -n --answered-min-seconds --failed-below-seconds --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook pull") REPLY="--provider -p --since --event --status --limit -n --json --profile --sandbox --yes -y --debug --help" ;;

@@ -106,7 +106,7 @@ function __telcli_opts --description 'options of a path'
         case 'webhook show'
             echo --secret --public-key --private-key --api-key --plan --scheme -s --url --at --json --profile --sandbox --yes -y --debug --help
         case 'webhook replay'
-            echo --filter --to --sign-url --resign --keep-signature --secret --private-key --api-key --plan --scheme -s --strip-credentials --fresh-idempotency-token --concurrency -c --preserve-timing --speed --twice --set --expect-status --request-timeout --json --profile --sandbox --yes -y --debug --help
+            echo --filter --to --sign-url --resign --keep-signature --secret --private-key --api-key --plan --scheme -s --strip-credentials --fresh-idempotency-token --concurrency -c --preserve-timing --speed --twice --expect-idempotent --set --expect-status --request-timeout --json --profile --sandbox --yes -y --debug --help
         case 'webhook listen'
             echo --port --host --forward-to --provider -p --json --profile --sandbox --yes -y --debug --help
         case 'webhook outcomes'

@@ -137,7 +137,19 @@ def webhook_replay(
         float, typer.Option("--speed", min=0.001, help="With --preserve-timing: 2 = twice as fast.")
     ] = 1.0,
     twice: Annotated[
-        bool, typer.Option("--twice", help="Send each delivery twice (tests idempotency).")
+        bool,
+        typer.Option(
+            "--twice",
+            help="Send each delivery twice with the same idempotency token and compare the"
+            " two answers: same, differs, or second refused (a 4xx to the duplicate: fine).",
+        ),
+    ] = False,
+    expect_idempotent: Annotated[
+        bool,
+        typer.Option(
+            "--expect-idempotent",
+            help="With --twice: exit 7 when any receiver answered the duplicate differently.",
+        ),
     ] = False,
     set_: Annotated[
         list[str] | None,
@@ -181,6 +193,8 @@ def webhook_replay(
         )
     if speed != 1.0 and not preserve_timing:
         raise UsageProblem("--speed only applies with --preserve-timing")
+    if expect_idempotent and not twice:
+        raise UsageProblem("--expect-idempotent compares two answers: add --twice")
     store = app_ctx.captures
     if ids and not filter_:
         captures = svc.get_captures(store, ids)
@@ -228,6 +242,15 @@ def webhook_replay(
         results = engine.replay(captures, opts, on_result=on_result, before_send=warn)
     out.rows(results, REPLAYS)
     failed = [r for r in results if not r.ok]
+    differing = [r for r in results if r.idempotency == "differs"]
+    if expect_idempotent and differing and not failed:
+        first = differing[0]
+        raise PartialFailure(
+            f"{len(differing)} of {len(captures)} delivery(ies) were answered differently the"
+            f" second time; first: capture {first.capture_id}: {first.idempotency_detail}",
+            hint="a receiver that dedupes answers a duplicate like the original, or refuses"
+            " it with a 4xx",
+        )
     if failed:
         first = failed[0]
         why = first.error or f"status {first.status}"

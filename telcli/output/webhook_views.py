@@ -75,4 +75,7 @@ REPLAYS = (
     Column("Differs", lambda r: "" if r.differs is None else r.differs),
     Column("Signature", lambda r: r.signature),
     Column("URL", lambda r: r.url),
+    # --twice: how the second answer compares with the first (after the columns it had).
+    Column("Twice", lambda r: r.idempotency or ""),
+    Column("Detail", lambda r: r.idempotency_detail or "", drop=1),
 )

@@ -16,7 +16,7 @@ import secrets as _secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote_plus, unquote, urlsplit, urlunsplit
 
@@ -107,6 +107,10 @@ class ReplayResult:
     signature: str
     error: str | None = None
     response_body: bytes = b""
+    # --twice, on the second attempt: "same", "differs" or "second refused" (a 4xx to the
+    # duplicate after a 2xx: the receiver deduped it, which is fine), with a short detail.
+    idempotency: str | None = None
+    idempotency_detail: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,7 +123,30 @@ class ReplayResult:
             "differs": self.differs,
             "signature": self.signature,
             "error": self.error,
+            "idempotency": self.idempotency,
+            "idempotency_detail": self.idempotency_detail,
         }
+
+
+def _snippet(body: bytes, at: int) -> str:
+    return repr(body[max(0, at - 12) : at + 12])[1:]
+
+
+def compare_answers(first: ReplayResult, second: ReplayResult) -> tuple[str, str | None]:
+    """How the receiver answered a delivery sent twice with the same idempotency token."""
+    if first.error or second.error:
+        return "differs", f"no answer: {second.error or first.error}"
+    a, b = first.status or 0, second.status or 0
+    if 200 <= a < 300 and 400 <= b < 500:
+        return "second refused", f"{a} then {b}"
+    if a != b:
+        return "differs", f"status {a} then {b}"
+    one, two = first.response_body, second.response_body
+    if one == two:
+        return "same", None
+    at = next((i for i, (x, y) in enumerate(zip(one, two, strict=False)) if x != y), None)
+    at = min(len(one), len(two)) if at is None else at
+    return "differs", f"body differs at byte {at}: {_snippet(one, at)} then {_snippet(two, at)}"
 
 
 # --- preparing one request -----------------------------------------------------------------
@@ -498,6 +525,16 @@ async def replay_async(
                         error=error,
                         response_body=body,
                     )
+                    if attempt == 2:
+                        verdict, detail = compare_answers(results[index][0], result)
+                        result = replace(
+                            result,
+                            idempotency=verdict,
+                            idempotency_detail=detail,
+                            # A refused duplicate after an accepted first delivery is dedupe
+                            # working, whatever --expect-status says about 4xx.
+                            ok=result.ok or (verdict == "second refused" and results[index][0].ok),
+                        )
                     results[index].append(result)
                     if on_result is not None:
                         on_result(result)

@@ -80,6 +80,8 @@ def test_replay_ids_json_and_secret_never_printed(telcli, imported):
         "differs",
         "signature",
         "error",
+        "idempotency",
+        "idempotency_detail",
     }
     assert rows[0]["differs"] is False
     assert TOKEN not in r.stdout + r.stderr

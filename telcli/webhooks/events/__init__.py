@@ -12,7 +12,8 @@ module that cites where the fields come from. The common ``event_type`` vocabula
 ``provider_event_type`` keeps the provider's own word (``CallStatus=in-progress``,
 ``call.hangup``, ``status-update``). ``event_id`` is what makes a delivery the same event when
 it arrives twice (through ``webhook listen``, ``pull`` and ``import``): Telnyx ``data.id``,
-Twilio ``I-Twilio-Idempotency-Token`` (else ``twilio:SID:STATUS:SEQUENCE``), LiveKit ``id``,
+Twilio ``I-Twilio-Idempotency-Token`` (else ``twilio:SID:STATUS:SEQUENCE`` when
+the callback has a SequenceNumber), LiveKit ``id``,
 VAPI ``vapi:CALL:TYPE:STATUS:TIMESTAMP``.
 """
 

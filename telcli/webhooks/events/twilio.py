@@ -6,7 +6,8 @@ SipResponseCode; messaging ``StatusCallback``: MessageSid, MessageStatus, ErrorC
 the ``call_status``/``message_status`` enums of ``twilio_api_v2010.json``
 (``api.v2010.account.call``, ``api.v2010.account.message``). Twilio sends
 ``I-Twilio-Idempotency-Token`` with each delivery (../shared/notes/webhook-signing.md §1);
-without it the event id is derived as ``twilio:SID:STATUS:SEQUENCE``.
+without it the event id is derived as ``twilio:SID:STATUS:SEQUENCE`` when the callback has a
+SequenceNumber (voice callbacks do), and is None otherwise.
 """
 
 from __future__ import annotations
@@ -83,8 +84,11 @@ def normalize(headers: Sequence[Header], body: bytes, url: str = "") -> Event | 
     else:
         return None
     sid = message_sid or call_sid
-    sequence = text(params.get("SequenceNumber")) or ""
-    event_id = header(headers, "I-Twilio-Idempotency-Token") or f"twilio:{sid}:{status}:{sequence}"
+    # Without Twilio's token, a voice callback is identified by its call, status and sequence
+    # number; a callback carrying neither has no id (it is never merged with another).
+    sequence = text(params.get("SequenceNumber"))
+    derived = f"twilio:{sid}:{status}:{sequence}" if sequence is not None else None
+    event_id = header(headers, "I-Twilio-Idempotency-Token") or derived
     meta = {
         key[len(META_PREFIX) :]: value
         for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True)
