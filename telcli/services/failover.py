@@ -228,12 +228,13 @@ def write(
 ) -> tuple[T, list[Attempt]]:
     """Run a write that spends money or reaches people, at most once per carrier, in order.
 
-    Moves to the next carrier only when this one provably did not act: an open circuit, a
-    connection never made (``sent=False``), or a refusal ``failover_on`` accepts. An ambiguous
-    failure (``sent=True``: timeout, reset, 5xx) goes to ``reconcile(carrier, error)``, which
-    returns the result when the write did take effect, None when it provably did not (then
-    failing over is safe), or raises OutcomeUnknown. Without ``reconcile`` an ambiguous
-    failure is OutcomeUnknown (exit 7) with ``resolve_hint``.
+    Moves to the next carrier only when this one provably did not act *and* the request never
+    reached it: an open circuit, a connection never made (``sent=False``), or a refusal
+    ``failover_on`` accepts. An ambiguous failure (``sent=True``: timeout, reset, 5xx) goes to
+    ``reconcile(carrier, error)``, which returns the result when the write did take effect,
+    None when it provably did not (the error is then raised: never another carrier once a
+    request may have reached one), or raises OutcomeUnknown. Without ``reconcile`` an
+    ambiguous failure is OutcomeUnknown (exit 7) with ``resolve_hint``.
 
     Returns the result and every attempt; raises the last error (or AllProvidersFailed).
     """
@@ -260,6 +261,14 @@ def write(
                 if settled is not None:
                     attempts.append(attempt(carrier, "reconciled", None, check))
                     return settled, attempts
+                # Proven not done, yet the request reached this carrier: a write that spends
+                # money or reaches people never moves on once it may have arrived somewhere.
+                if then is not None:
+                    notify(
+                        f"{carrier.name}: {what} did not happen (not there after the settle"
+                        f" window); not trying {then}: the request reached {carrier.name}"
+                    )
+                raise
             else:
                 attempts.append(
                     attempt(

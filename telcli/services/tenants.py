@@ -1189,6 +1189,7 @@ def _prove(
                 testing.SmsTest(body=f"telcli: {number.phone_number} is live for {spec.id}"),
                 state=deps.state,
                 profile=deps.profile,
+                settle=deps.settle,
             )
         else:
             assert spec.test.call_to is not None
@@ -1198,6 +1199,7 @@ def _prove(
                 testing.CallTest(twiml="<Response><Say>telcli test</Say></Response>"),
                 state=deps.state,
                 profile=deps.profile,
+                settle=deps.settle,
             )
         status = "done" if outcome.outcome == "passed" else "failed"
         detail = f"{number.phone_number}: {outcome.outcome}" + (

@@ -1,10 +1,13 @@
 """Test SMS and test calls: send once, follow to a final status, classify against --expect.
 
 A send reaches a person and costs money, so it runs through :func:`failover.write` and is
-never repeated: the transport never retries it, an ambiguous failure (the request may have
-reached the carrier) is settled by listing the carrier's recent messages/calls with the same
-to/from (and body), and where the carrier cannot list them (Telnyx) the outcome is unknown
-(exit 7). Every send is in the operation ledger (intent before, outcome after).
+never repeated, and never moved to another carrier once the request may have reached one:
+the transport never retries it, and an ambiguous failure (the request may have reached the
+carrier) is settled by polling the carrier's messages/calls over the settle window
+(services/settling.py) for one this send could have created (same to/from and body, created
+after its intent, not another ledger entry's result). Where the carrier cannot list them
+(Telnyx), or the wait does not fit the deadline, the outcome is unknown (exit 7). Every send
+is in the operation ledger (intent before, outcome after).
 
 Services take what they need as arguments and report through callbacks; the clock and the
 sleep are injectable so tests never really wait.
@@ -17,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -32,6 +35,7 @@ from telcli.errors import (
 from telcli.models import Attempt, CallResult, MessageResult
 from telcli.segments import SegmentInfo, analyze
 from telcli.services import failover
+from telcli.services.settling import Settle, await_landing, matches_since
 
 Notify = Callable[[str], None]
 Update = Callable[[str, str], None]  # (destination, status text)
@@ -133,7 +137,10 @@ class TestOutcome:
 
     @property
     def status(self) -> str:
-        return self.result.status if self.result is not None else "not-sent"
+        if self.result is not None:
+            return self.result.status
+        # "not-sent" only on proof; a send that may have gone out is "unknown"
+        return "unknown" if self.outcome == "unknown" else "not-sent"
 
     def to_json(self) -> dict[str, Any]:
         r = self.result
@@ -422,71 +429,58 @@ def _owned_number(carrier: Any, number: str) -> Any:
         return None
 
 
-def _since(start: datetime) -> datetime:
-    # Carrier timestamps are whole seconds and clocks drift: look a little further back.
-    return start - timedelta(seconds=60)
-
-
 def _reconciler(
     to: str,
-    started: datetime,
+    intent: datetime,
     *,
+    op: str,
+    state: Any,
+    settle: Settle,
+    notify: Notify,
     finder: str,
     what: str,
     done: str,
     log: str,
-    again: str,
     matches: Callable[[Any], bool] = lambda _: True,
 ) -> Callable[[Any, Any, str], Any]:
-    """How a lost answer to a send is settled: list what the carrier created for ``to``
-    since just before ``started`` (``finder``: ``find_messages`` / ``find_calls``) and take
-    the first that ``matches``; None when provably nothing was sent. A carrier that cannot
-    list, or cannot be asked, leaves the outcome unknown (exit 7)."""
+    """How a lost answer to a send is settled (it is never sent again, anywhere): poll what
+    the carrier created for ``to`` from the sender (``finder``: ``find_messages`` /
+    ``find_calls``) over the settle window, and take the first that this send could have
+    created: created at or after ``intent`` on the carrier's clock, ``matches`` (same body),
+    and not already the result of another ledger entry. None once absence is proven past
+    the window; a carrier that cannot list, or a wait the deadline cuts short, is
+    OutcomeUnknown (exit 7)."""
 
-    def settle(carrier: Any, exc: ProviderUnavailable, sender: str) -> Any:
+    def claimed() -> set[str]:
+        return {e.result_id for e in state.ledger_entries(op=op, target=to) if e.result_id}
+
+    def reconcile(carrier: Any, exc: ProviderUnavailable, sender: str) -> Any:
         inner = failover.unguarded(carrier)
+        name = str(carrier.name)
+        hint = f"check the {name} {log}; telcli never sends it again on its own"
         if not callable(getattr(inner, finder, None)):
             raise OutcomeUnknown(
-                f"the {what} to {to} may or may not have been {done} by {carrier.name}"
-                f" ({exc.message}); {carrier.name} offers no way to look it up",
-                hint=f"check the {carrier.name} {log} before {again}",
+                f"the {what} to {to} may or may not have been {done} by {name}"
+                f" ({exc.message}); {name} offers no way to look it up",
+                hint=hint,
             )
-        try:
-            found = getattr(inner, finder)(to, sender, _since(started))
-        except TelcliError as err:
-            raise OutcomeUnknown(
-                f"the {what} to {to} may or may not have been {done}, and {carrier.name}"
-                f" could not be asked ({err.message})",
-                hint=f"check the {carrier.name} {log} before {again}",
-            ) from None
-        return next((item for item in found if matches(item)), None)
 
-    return settle
+        def look() -> Any:
+            since = matches_since(intent, settle.clock_offset(name))
+            taken = claimed()
+            found = getattr(inner, finder)(to, sender, since)
+            return next((i for i in found if matches(i) and i.id not in taken), None)
 
+        landing = await_landing(look, settle, notify=lambda m: notify(f"{name}: {m}"))
+        if landing.found is not None or landing.proven:
+            return landing.found
+        raise OutcomeUnknown(
+            f"the {what} to {to} may or may not have been {done} by {name} ({exc.message});"
+            f" {landing.why}",
+            hint=hint,
+        )
 
-def _reconcile_sms(to: str, body: str, started: datetime) -> Callable[[Any, Any, str], Any]:
-    return _reconciler(
-        to,
-        started,
-        finder="find_messages",
-        what="SMS",
-        done="sent",
-        log="message log",
-        again="sending it again",
-        matches=lambda m: m.body is None or m.body == body,
-    )
-
-
-def _reconcile_call(to: str, started: datetime) -> Callable[[Any, Any, str], Any]:
-    return _reconciler(
-        to,
-        started,
-        finder="find_calls",
-        what="call",
-        done="placed",
-        log="call log",
-        again="calling again",
-    )
+    return reconcile
 
 
 class AssistantCaller:
@@ -725,11 +719,14 @@ def run_sms(
     state: Any,
     profile: str,
     clock: Clock | None = None,
+    settle: Settle | None = None,
     notify: Notify = _quiet,
     update: Update = _quiet,
 ) -> TestOutcome:
-    """Send one test SMS to ``to`` and (with ``test.wait``) follow it to a verdict."""
+    """Send one test SMS to ``to`` and (with ``test.wait``) follow it to a verdict.
+    ``settle``: how a lost answer is settled (default: the default window on ``clock``)."""
     clock = clock or Clock()
+    settle = settle or Settle(monotonic=clock.monotonic, sleep=clock.sleep)
     start = clock.monotonic()
     started = datetime.now(UTC)
     segments = analyze(test.body)
@@ -744,11 +741,23 @@ def run_sms(
             lambda s: s.carrier.send_sms(
                 to, s.from_, test.body, media_urls=test.media, status_callback=test.callback_url
             ),
-            _reconcile_sms(to, test.body, started),
+            _reconciler(
+                to,
+                started,
+                op="sms",
+                state=state,
+                settle=settle,
+                notify=notify,
+                finder="find_messages",
+                what="SMS",
+                done="sent",
+                log="message log",
+                matches=lambda m: m.body is None or m.body == test.body,
+            ),
             notify,
         )
     except TelcliError as exc:
-        update(to, "not sent")
+        update(to, "unknown" if isinstance(exc, OutcomeUnknown) else "not sent")
         return replace(_failed("sms", to, test.expect, exc, start, clock), segments=segments)
     base = TestOutcome(
         kind="sms",
@@ -783,11 +792,14 @@ def run_call(
     state: Any,
     profile: str,
     clock: Clock | None = None,
+    settle: Settle | None = None,
     notify: Notify = _quiet,
     update: Update = _quiet,
 ) -> TestOutcome:
-    """Place one test call to ``to`` and (with ``test.wait``) follow it to a verdict."""
+    """Place one test call to ``to`` and (with ``test.wait``) follow it to a verdict.
+    ``settle``: how a lost answer is settled (default: the default window on ``clock``)."""
     clock = clock or Clock()
+    settle = settle or Settle(monotonic=clock.monotonic, sleep=clock.sleep)
     start = clock.monotonic()
     started = datetime.now(UTC)
     update(to, "dialing")
@@ -834,10 +846,28 @@ def run_call(
 
     try:
         placed, attempts, sender = _ledgered(
-            state, profile, "call", to, senders, place, _reconcile_call(to, started), notify
+            state,
+            profile,
+            "call",
+            to,
+            senders,
+            place,
+            _reconciler(
+                to,
+                started,
+                op="call",
+                state=state,
+                settle=settle,
+                notify=notify,
+                finder="find_calls",
+                what="call",
+                done="placed",
+                log="call log",
+            ),
+            notify,
         )
     except TelcliError as exc:
-        update(to, "not placed")
+        update(to, "unknown" if isinstance(exc, OutcomeUnknown) else "not placed")
         return replace(
             _failed("call", to, test.expect, exc, start, clock), min_duration=test.min_duration
         )

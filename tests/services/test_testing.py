@@ -505,3 +505,127 @@ def test_quote_sms_prices_every_segment_for_every_recipient():
     )
     unknown = quote_sms(Sender(Unpriced(), "+14155550199"), ["+14155550100"], "hi")
     assert (unknown.segments.segments, unknown.cost) == (1, None)
+
+
+# -- a late answer is still a send (issue 10) -------------------------------------------------
+
+
+class LateMessenger(Messenger):
+    """A send whose answer is lost while the carrier is still processing it: the message
+    shows up in its log only after ``lands_after`` lookups (never, with None)."""
+
+    def __init__(self, lands_after: int | None, **kw) -> None:
+        super().__init__(**kw)
+        self.lands_after = lands_after
+        self.lookups = 0
+        self.pending: list[MessageResult] = []
+
+    def send_sms(self, to, from_, body, *, media_urls=(), status_callback=None) -> MessageResult:
+        self.pending.append(MessageResult(self.name, "SMlate", to, from_, "queued", body=body))
+        raise ProviderUnavailable("twilio did not answer in time", provider="twilio", sent=True)
+
+    def find_messages(self, to, from_, since) -> list[MessageResult]:
+        self.lookups += 1
+        if self.lands_after is not None and self.lookups > self.lands_after and self.pending:
+            self.sent.extend(self.pending)
+            self.pending.clear()
+        return super().find_messages(to, from_, since)
+
+
+def settle_on(clock: FakeClock, deadline: float | None = None):
+    from telcli.services.settling import Settle
+    from telcli.transport import Deadline
+
+    return Settle(
+        deadline=None if deadline is None else Deadline(deadline, clock=clock.monotonic),
+        monotonic=clock.monotonic,
+        sleep=clock.sleep,
+    )
+
+
+def two_carriers_sms(first, state, clock, deadline=None, notes=None):
+    second = Messenger(name=ProviderName.telnyx)
+    outcome = svc.run_sms(
+        [svc.Sender(first, FROM), svc.Sender(second, "+14155550199")],
+        TO,
+        svc.SmsTest(body="telcli test", wait=False),
+        state=state,
+        profile="default",
+        clock=clock.clock(),
+        settle=settle_on(clock, deadline),
+        notify=(notes.append if notes is not None else lambda _: None),
+    )
+    return outcome, second
+
+
+def test_a_late_sms_is_found_and_never_sent_through_the_second_carrier(state):
+    clock = FakeClock()
+    twilio = LateMessenger(lands_after=4)  # shows up ~2 s after the answer was lost
+    outcome, telnyx = two_carriers_sms(twilio, state, clock)
+    assert outcome.exit_code == 0 and outcome.result.id == "SMlate"
+    assert [a.outcome for a in outcome.attempts] == ["unknown", "reconciled"]
+    assert telnyx.sent == [], "one message to one person"
+    [entry] = state.ledger_entries(op="sms")
+    assert (entry.status, entry.result_id) == ("succeeded", "SMlate")
+
+
+def test_an_sms_absent_past_the_window_is_not_sent_and_never_moves_on(state):
+    clock = FakeClock()
+    notes: list[str] = []
+    outcome, telnyx = two_carriers_sms(LateMessenger(lands_after=None), state, clock, notes=notes)
+    assert outcome.exit_code == 6 and outcome.status == "not-sent"
+    assert clock.now - 1000.0 >= 30, "absence is proof only past the settle window"
+    assert telnyx.sent == []
+    assert any("not trying telnyx: the request reached twilio" in n for n in notes)
+    assert [e.status for e in state.ledger_entries(op="sms")] == ["failed"]
+
+
+def test_an_sms_the_deadline_cannot_wait_for_is_unknown_not_not_sent(state):
+    clock = FakeClock()
+    outcome, telnyx = two_carriers_sms(LateMessenger(lands_after=None), state, clock, deadline=5)
+    assert outcome.exit_code == 7 and outcome.outcome == "unknown"
+    assert outcome.status == "unknown" and outcome.to_json()["status"] == "unknown"
+    assert clock.now - 1000.0 <= 5
+    assert telnyx.sent == []
+    assert [e.status for e in state.ledger_entries(op="sms")] == ["unknown"]
+
+
+def test_a_refused_sms_never_takes_an_earlier_identical_message_as_its_own(state):
+    clock = FakeClock()
+    twilio = Messenger()
+    first = sms(twilio, state, clock, wait=False)
+    assert first.exit_code == 0 and first.result.id == "SM0"
+    twilio.send_error = ProviderUnavailable("twilio 503", provider="twilio", status=503, sent=True)
+    outcome, telnyx = two_carriers_sms(twilio, state, clock)
+    # SM0 (same to/from/body, seconds earlier) belongs to the first send's ledger entry
+    assert outcome.exit_code == 6 and outcome.result is None and outcome.status == "not-sent"
+    assert telnyx.sent == []
+    assert [e.status for e in reversed(state.ledger_entries(op="sms"))] == ["succeeded", "failed"]
+
+
+def test_a_late_call_is_found_and_never_placed_twice(state):
+    class LateCaller(Messenger):
+        lookups = 0
+
+        def place_call(self, to, from_, **kw):
+            self.later = CallResult(self.name, "CAlate", to, from_, "queued")
+            raise ProviderUnavailable("twilio did not answer in time", provider="twilio", sent=True)
+
+        def find_calls(self, to, from_, since):
+            self.lookups += 1
+            return [self.later] if self.lookups > 3 else []
+
+    clock = FakeClock()
+    twilio, other = LateCaller(), Messenger(name=ProviderName.telnyx)
+    outcome = svc.run_call(
+        [svc.Sender(twilio, FROM), svc.Sender(other, "+14155550199", "conn")],
+        TO,
+        svc.CallTest(wait=False),
+        state=state,
+        profile="default",
+        clock=clock.clock(),
+        settle=settle_on(clock),
+    )
+    assert outcome.exit_code == 0 and outcome.result.id == "CAlate"
+    assert other.placed == []
+    assert [a.outcome for a in outcome.attempts] == ["unknown", "reconciled"]
