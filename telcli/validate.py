@@ -138,6 +138,21 @@ def base_url(value: object, what: str) -> str:
     return value.rstrip("/")
 
 
+def utf8(data: bytes) -> str:
+    """``data`` decoded as UTF-8 (a leading BOM dropped). InvalidValue says where the first bad
+    byte is, as ``LINE: not valid UTF-8 (byte 0xff at column 4)`` for a ``file:`` prefix."""
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[start : exc.start].decode("utf-8", "replace")) + 1  # in characters
+        raise InvalidValue(
+            f"{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column})",
+            hint="save the file as UTF-8",
+        ) from None
+
+
 def undecodable(value: str) -> int | None:
     """The index of the first character of ``value`` that stands for a byte that was not valid
     UTF-8 (Python decodes such argv and environment bytes to lone surrogates), or None."""

@@ -101,3 +101,11 @@ def test_shown_escapes_undecodable_bytes_and_control_characters() -> None:
     assert shown("a\nb") == "'a\\nb'"
     assert shown("x" * 50) == repr("x" * 40 + "…")
     assert undecodable("ok é") is None and undecodable("ok\udcff") == 2
+
+
+def test_utf8_names_line_and_column_of_the_first_bad_byte() -> None:
+    from telcli.validate import utf8
+
+    assert utf8("\ufeffé\n".encode()) == "é\n"
+    with pytest.raises(InvalidValue, match=r"^3: not valid UTF-8 \(byte 0xe9 at column 6\)$"):
+        utf8(b"a\nb\ncaf\xc3\xa9 \xe9\n")

@@ -329,14 +329,12 @@ def _twiml(say: str | None, file: Path | None) -> str | None:
             data = file.read_bytes()
         except OSError as exc:
             raise UsageProblem(f"--twiml: cannot read {file}: {exc.strerror or exc}") from None
+        from telcli.validate import InvalidValue, utf8
+
         try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise UsageProblem(
-                f"--twiml: {file}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-                hint="save the TwiML file as UTF-8",
-            ) from None
+            return utf8(data)
+        except InvalidValue as exc:
+            raise UsageProblem(f"--twiml: {file}:{exc.message}", hint=exc.hint) from None
     return None
 
 

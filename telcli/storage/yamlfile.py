@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from telcli.errors import ConfigError
-from telcli.validate import shown
+from telcli.validate import InvalidValue, shown, utf8
 
 if TYPE_CHECKING:
     import yaml
@@ -81,15 +81,9 @@ def _loader_class() -> type[Any]:
 
 def _decode(path: Path, data: bytes) -> str:
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ConfigError(
-            f"{path}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column})",
-            hint="save the file as UTF-8",
-        ) from None
-    return text.removeprefix("\ufeff")
+        return utf8(data)
+    except InvalidValue as exc:
+        raise ConfigError(f"{path}:{exc.message}", hint=exc.hint) from None
 
 
 def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
