@@ -107,5 +107,8 @@ def test_utf8_names_line_and_column_of_the_first_bad_byte() -> None:
     from telcli.validate import utf8
 
     assert utf8("\ufeffé\n".encode()) == "é\n"
-    with pytest.raises(InvalidValue, match=r"^3: not valid UTF-8 \(byte 0xe9 at column 6\)$"):
+    with pytest.raises(
+        InvalidValue,
+        match=r"^3: not valid UTF-8 \(byte 0xe9 at column 6\) \(save the file as UTF-8\)$",
+    ):
         utf8(b"a\nb\ncaf\xc3\xa9 \xe9\n")
