@@ -10,7 +10,7 @@ _telcli_subs() {  # $1: a command path -> REPLY: its subcommands
     "auth") REPLY="login status logout" ;;
     "addresses") REPLY="create list delete" ;;
     "vapi") REPLY="import assign unassign remove numbers assistants" ;;
-    "webhook") REPLY="sign verify keygen import export list show replay listen outcomes pull" ;;
+    "webhook") REPLY="sign verify keygen import export list show replay listen outcomes delete pull" ;;
     "providers") REPLY="status reset" ;;
     "test") REPLY="sms call" ;;
     "completion") REPLY="bash zsh fish refresh" ;;
@@ -54,12 +54,13 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "webhook verify") REPLY="--scheme -s --body-file -b --header -H --secret --url --content-type --public-key --private-key --api-key --variant --plan --at --tolerance --explain --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook keygen") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
     "webhook import") REPLY="--format -f --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
-    "webhook export") REPLY="--provider -p --event --sid --since --limit -n --number --call --status --normalized --profile --sandbox --json --yes -y --debug --help" ;;
+    "webhook export") REPLY="--provider -p --event --sid --since --limit -n --number --call --status --normalized --redact --profile --sandbox --json --yes -y --debug --help" ;;
     "webhook list") REPLY="--provider -p --event --sid --since --limit -n --source --number --call --status --tenant --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook show") REPLY="--secret --public-key --private-key --api-key --plan --scheme -s --url --at --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook replay") REPLY="--filter --to --sign-url --resign --keep-signature --secret --private-key --api-key --plan --scheme -s --strip-credentials --fresh-idempotency-token --concurrency -c --preserve-timing --speed --twice --expect-idempotent --set --expect-status --request-timeout --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook listen") REPLY="--port --host --forward-to --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
     "webhook outcomes") REPLY="--provider -p --since --number --call --limit -n --answered-min-seconds --failed-below-seconds --json --profile --sandbox --yes -y --debug --help" ;;
+    "webhook delete") REPLY="--older-than --filter --dry-run --yes -y --json --profile --sandbox --debug --help" ;;
     "webhook pull") REPLY="--provider -p --since --event --status --limit -n --json --profile --sandbox --yes -y --debug --help" ;;
     "providers") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "providers status") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
@@ -303,6 +304,9 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "webhook outcomes --answered-min-seconds") REPLY="@any" ;;
     "webhook outcomes --failed-below-seconds") REPLY="@any" ;;
     "webhook outcomes --profile") REPLY="@profiles" ;;
+    "webhook delete --older-than") REPLY="@any" ;;
+    "webhook delete --filter") REPLY="@any" ;;
+    "webhook delete --profile") REPLY="@profiles" ;;
     "webhook pull --provider") REPLY="telnyx" ;;
     "webhook pull -p") REPLY="telnyx" ;;
     "webhook pull --since") REPLY="@any" ;;
@@ -436,6 +440,7 @@ _telcli_arg() {  # $1: 'PATH INDEX' -> REPLY: what that positional is
     "webhook export "*) REPLY="@captures" ;;
     "webhook show 0") REPLY="@captures" ;;
     "webhook replay "*) REPLY="@captures" ;;
+    "webhook delete "*) REPLY="@captures" ;;
     "providers reset 0") REPLY="twilio telnyx all" ;;
     "tenants plan 0") REPLY="@file" ;;
     "tenants apply 0") REPLY="@file" ;;

@@ -16,7 +16,7 @@ function __telcli_subs --description 'subcommands of a path'
         case 'vapi'
             echo import assign unassign remove numbers assistants
         case 'webhook'
-            echo sign verify keygen import export list show replay listen outcomes pull
+            echo sign verify keygen import export list show replay listen outcomes delete pull
         case 'providers'
             echo status reset
         case 'test'
@@ -100,7 +100,7 @@ function __telcli_opts --description 'options of a path'
         case 'webhook import'
             echo --format -f --provider -p --json --profile --sandbox --yes -y --debug --help
         case 'webhook export'
-            echo --provider -p --event --sid --since --limit -n --number --call --status --normalized --profile --sandbox --json --yes -y --debug --help
+            echo --provider -p --event --sid --since --limit -n --number --call --status --normalized --redact --profile --sandbox --json --yes -y --debug --help
         case 'webhook list'
             echo --provider -p --event --sid --since --limit -n --source --number --call --status --tenant --json --profile --sandbox --yes -y --debug --help
         case 'webhook show'
@@ -111,6 +111,8 @@ function __telcli_opts --description 'options of a path'
             echo --port --host --forward-to --provider -p --json --profile --sandbox --yes -y --debug --help
         case 'webhook outcomes'
             echo --provider -p --since --number --call --limit -n --answered-min-seconds --failed-below-seconds --json --profile --sandbox --yes -y --debug --help
+        case 'webhook delete'
+            echo --older-than --filter --dry-run --yes -y --json --profile --sandbox --debug --help
         case 'webhook pull'
             echo --provider -p --since --event --status --limit -n --json --profile --sandbox --yes -y --debug --help
         case 'providers'
@@ -593,6 +595,12 @@ function __telcli_value --description 'what an option takes'
             echo '@any'
         case 'webhook outcomes --profile'
             echo '@profiles'
+        case 'webhook delete --older-than'
+            echo '@any'
+        case 'webhook delete --filter'
+            echo '@any'
+        case 'webhook delete --profile'
+            echo '@profiles'
         case 'webhook pull --provider'
             echo 'telnyx'
         case 'webhook pull -p'
@@ -854,6 +862,8 @@ function __telcli_arg --description 'what a positional is'
         case 'webhook show 0'
             echo '@captures'
         case 'webhook replay *'
+            echo '@captures'
+        case 'webhook delete *'
             echo '@captures'
         case 'providers reset 0'
             echo 'twilio telnyx all'

@@ -103,3 +103,20 @@ def likely_type(number: str) -> Literal["local", "mobile", "toll-free"]:
     if kind == PhoneNumberType.MOBILE:
         return "mobile"
     return "local"
+
+
+def masked(number: str) -> str:
+    """``number`` with all but its country code and last two digits hidden, for a capture
+    attached to a ticket: +14155550123 -> +1********23 (unparseable text: every digit but the
+    last two)."""
+    import phonenumbers
+
+    digits = "".join(ch for ch in number if ch.isdigit())
+    try:
+        code = str(phonenumbers.parse(number, None).country_code)
+    except phonenumbers.NumberParseException:
+        code = ""
+    if not digits.startswith(code):
+        code = ""
+    hidden = len(digits) - len(code) - 2
+    return "+" + code + "*" * max(hidden, 0) + digits[-2:]

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from telcli.cli.base import TelcliTyper
-from telcli.cli.options import JsonOpt, tenant_value
+from telcli.cli.options import DryRunOpt, JsonOpt, YesOpt, tenant_value
 from telcli.cli.webhook_common import (
     MAX_ID,
     MAX_LIMIT,
@@ -31,6 +31,7 @@ from telcli.cli.webhook_common import (
     WebhookScheme,
     at_option,
     capture_filter,
+    filter_from,
     signing_keys,
 )
 from telcli.context import AppContext
@@ -112,6 +113,14 @@ def webhook_export(
             help="Print the normalised event records (see README) instead of the raw requests.",
         ),
     ] = False,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="For a ticket: phone numbers keep only country code and last 2 digits; message"
+            " text, transcripts and credential headers become [redacted].",
+        ),
+    ] = False,
 ) -> None:
     """Print captures as NDJSON (one object per line, bodies base64), oldest first.
 
@@ -125,7 +134,9 @@ def webhook_export(
     flt = capture_filter(
         provider, event, sid, since, limit, ids=ids or (), number=number, call=call, status=status
     )
-    lines = (svc.event_lines if normalized else svc.export_lines)(app_ctx.captures, flt)
+    lines = (svc.event_lines if normalized else svc.export_lines)(
+        app_ctx.captures, flt, redact=redact
+    )
     for line in lines:
         out.out.write(line + "\n")
         count += 1
@@ -360,6 +371,7 @@ def webhook_listen(
     out = app_ctx.output(json=json_)
     store = app_ctx.captures
     store.db.conn  # create and migrate the DB before the writer thread opens it  # noqa: B018
+    _retention(app_ctx, out)
     counts = {"captured": 0, "failed": 0}
     captured: list[str] = []
     stop = threading.Event()
@@ -473,6 +485,7 @@ def webhook_pull(
     out = app_ctx.output(json=json_)
     if status not in (None, "delivered", "failed"):
         raise UsageProblem(f"--status {status!r}: use delivered or failed")
+    _retention(app_ctx, out)
     records, added, known = svc.pull_telnyx(
         app_ctx.carrier(str(provider), notify=out.note),
         app_ctx.captures,
@@ -568,3 +581,83 @@ def webhook_outcomes(
             hint="wait for the provider's final callback (or `telcli webhook pull`), then run"
             " this again",
         )
+
+
+def _retention(app_ctx: AppContext, out) -> None:
+    """``webhooks.retention_days``: captures older than that go when listen or pull starts."""
+    from telcli.services import webhooks as svc
+
+    days = app_ctx.settings.retention_days
+    gone = svc.apply_retention(app_ctx.captures, days)
+    if gone:
+        out.note(f"deleted {gone} capture(s) older than {days} days (webhooks.retention_days)")
+
+
+# --- delete --------------------------------------------------------------------------------
+
+
+@app.command("delete")
+def webhook_delete(
+    ctx: typer.Context,
+    ids: Annotated[
+        list[int] | None,
+        typer.Argument(metavar="[ID]...", min=1, max=MAX_ID, help="Capture ids."),
+    ] = None,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            metavar="AGE",
+            help="Captures received more than this long ago: 90s, 15m, 2h, 30d.",
+        ),
+    ] = None,
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            metavar="KEY=VALUE",
+            help="Captures matching every filter: provider, event, sid, since, source,"
+            " number, call, status.",
+        ),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Delete captures (bodies hold customers' numbers and messages); asks first, --yes
+    without a TTY.
+
+    Example: telcli webhook delete --older-than 30d --yes
+    """
+    from dataclasses import replace
+
+    from telcli.cli.base import confirm
+    from telcli.services import webhooks as svc
+
+    app_ctx: AppContext = ctx.obj
+    out = app_ctx.output(json=json_)
+    if not ids and not older_than and not filter_:
+        raise UsageProblem(
+            "name the captures to delete: IDs, --older-than AGE or --filter KEY=VALUE",
+            hint="e.g. telcli webhook delete --older-than 30d",
+        )
+    flt = filter_from(ids or [], filter_ or [])
+    if older_than:
+        flt = replace(flt, before=svc.older_than(older_than))
+    store = app_ctx.captures
+    matching = sum(1 for _ in store.iter(replace(flt, newest_first=False)))
+    if matching and not dry_run:
+        confirm(app_ctx, f"Delete {matching} capture(s)? This cannot be undone.", yes=yes)
+        deleted = store.delete(flt)
+    else:
+        deleted = 0
+    if out.json_mode:
+        out.json({"matched": matching, "deleted": deleted, "dry_run": dry_run})
+    else:
+        out.lines([f"{deleted if not dry_run else matching}"])
+    if dry_run:
+        out.note(f"dry run: {matching} capture(s) would be deleted")
+    elif not matching:
+        out.note("no captures match: nothing deleted")
+    else:
+        out.success(f"Deleted {deleted} capture(s)")

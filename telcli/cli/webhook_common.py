@@ -284,3 +284,36 @@ def signing_keys(secret, public_key, private_key, api_key, plan):  # -> services
         api_key=api_key or None,
         plan=read_plan(plan),
     )
+
+
+FILTER_KEYS = ("provider", "event", "sid", "since", "source", "number", "call", "status", "limit")
+
+
+def filter_from(ids: list[int], filters: list[str]):  # -> CaptureFilter
+    """``--filter KEY=VALUE`` options (replay, delete) as a capture filter."""
+    values: dict[str, str] = {}
+    for item in filters:
+        key, sep, value = item.partition("=")
+        if not sep or key not in FILTER_KEYS or not value:
+            raise UsageProblem(
+                f"--filter {item[:40]!r} is not KEY=VALUE",
+                hint=f"keys: {', '.join(FILTER_KEYS)}; e.g. --filter provider=twilio",
+            )
+        values[key] = value
+    limit = values.get("limit")
+    if limit is not None and not (
+        limit.isascii() and limit.isdigit() and 0 < int(limit) <= MAX_LIMIT
+    ):
+        raise UsageProblem(f"--filter limit={limit[:20]!r} is not a number from 1 to {MAX_LIMIT}")
+    return capture_filter(
+        values.get("provider"),
+        values.get("event"),
+        values.get("sid"),
+        values.get("since"),
+        int(limit) if limit else None,
+        values.get("source"),
+        ids=ids,
+        number=values.get("number"),
+        call=values.get("call"),
+        status=values.get("status"),
+    )

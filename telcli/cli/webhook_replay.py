@@ -10,13 +10,12 @@ from telcli.cli.base import TelcliTyper
 from telcli.cli.options import JsonOpt, check_seconds
 from telcli.cli.webhook_common import (
     MAX_ID,
-    MAX_LIMIT,
     ApiKeyOpt,
     PlanOpt,
     PrivateKeyOpt,
     SchemeOverrideOpt,
     SecretOpt,
-    capture_filter,
+    filter_from,
     signing_keys,
 )
 from telcli.context import AppContext
@@ -25,34 +24,6 @@ from telcli.errors import UsageProblem
 app = TelcliTyper()
 
 # --- replay --------------------------------------------------------------------------------
-
-_FILTER_KEYS = ("provider", "event", "sid", "since", "source", "limit")
-
-
-def _replay_filter(ids: list[int], filters: list[str]):  # -> CaptureFilter
-    values: dict[str, str] = {}
-    for item in filters:
-        key, sep, value = item.partition("=")
-        if not sep or key not in _FILTER_KEYS or not value:
-            raise UsageProblem(
-                f"--filter {item!r} is not KEY=VALUE",
-                hint=f"keys: {', '.join(_FILTER_KEYS)}; e.g. --filter provider=twilio",
-            )
-        values[key] = value
-    limit = values.get("limit")
-    if limit is not None and not (
-        limit.isascii() and limit.isdigit() and 0 < int(limit) <= MAX_LIMIT
-    ):
-        raise UsageProblem(f"--filter limit={limit[:20]!r} is not a number from 1 to {MAX_LIMIT}")
-    return capture_filter(
-        values.get("provider"),
-        values.get("event"),
-        values.get("sid"),
-        values.get("since"),
-        int(limit) if limit else None,
-        values.get("source"),
-        ids=ids,
-    )
 
 
 def _parse_sets(items: list[str]) -> tuple[tuple[str, str], ...]:
@@ -81,7 +52,7 @@ def webhook_replay(
             "--filter",
             metavar="KEY=VALUE",
             help="Replay matching captures, oldest first: provider, event, sid, since, source,"
-            " limit (repeat to combine).",
+            " number, call, status, limit (repeat to combine).",
         ),
     ] = None,
     to: Annotated[
@@ -199,7 +170,7 @@ def webhook_replay(
     if ids and not filter_:
         captures = svc.get_captures(store, ids)
     else:
-        flt = _replay_filter(ids or [], filter_ or [])
+        flt = filter_from(ids or [], filter_ or [])
         from dataclasses import replace
 
         captures = store.query(replace(flt, newest_first=False))

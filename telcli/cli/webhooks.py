@@ -2,7 +2,7 @@
 when a command line reaches it (LazyVerbGroup):
 
 - webhook_signing.py   sign | verify | keygen   offline signing, no store, no network
-- webhook_captures.py  listen | import | export | list | show | pull | outcomes   the store
+- webhook_captures.py  listen | import | export | list | show | pull | outcomes | delete
 - webhook_replay.py    replay                   sending captures to a receiver again
 
 Shared option types and helpers are in webhook_common.py. The help strings below are what
@@ -54,6 +54,11 @@ VERBS: dict[str, tuple[str, str]] = {
         "Classify each captured call and message from its webhook events: completed, no-answer,"
         " busy, failed or canceled (messages: delivered, undelivered, failed); exit 7 while any"
         " is unsettled.",
+    ),
+    "delete": (
+        _CAPTURES,
+        "Delete captures (bodies hold customers' numbers and messages); asks first, --yes"
+        " without a TTY.",
     ),
     "pull": (
         _CAPTURES,

@@ -622,17 +622,40 @@ def _absolute(target: str, host: str | None) -> str:
 # --- export, inspect -----------------------------------------------------------------------
 
 
-def export_lines(store: CaptureStore, flt: CaptureFilter) -> Iterator[str]:
-    """NDJSON lines of the export format, oldest first (the order to replay them in)."""
+def older_than(value: str, *, now: float | None = None) -> str:
+    """``--older-than 30d`` (a duration back from now, as --since takes) as an ISO-8601 time."""
+    cutoff = since_filter(value, now=now)
+    assert cutoff is not None
+    return cutoff
+
+
+def apply_retention(store: CaptureStore, days: int | None, *, now: float | None = None) -> int:
+    """Delete captures older than ``days`` (``webhooks.retention_days``); how many went."""
+    if not days:
+        return 0
+    return store.delete(CaptureFilter(before=older_than(f"{days}d", now=now), newest_first=False))
+
+
+def export_lines(store: CaptureStore, flt: CaptureFilter, *, redact: bool = False) -> Iterator[str]:
+    """NDJSON lines of the export format, oldest first (the order to replay them in);
+    ``redact`` masks numbers, message text and credentials (services/redact.py)."""
+    from telcli.services.redact import redact as redacted
+
     for capture in store.iter(replace(flt, newest_first=False)):
+        if redact:
+            capture = redacted(capture)
         yield json.dumps(capture.to_json(), ensure_ascii=True, separators=(",", ":"))
 
 
-def event_lines(store: CaptureStore, flt: CaptureFilter) -> Iterator[str]:
+def event_lines(store: CaptureStore, flt: CaptureFilter, *, redact: bool = False) -> Iterator[str]:
     """NDJSON of the normalised event records (``export --normalized``), oldest first, each
     with its ``capture_id`` and how many times it was delivered."""
+    from telcli.services.redact import redact as redacted
+
     normalize_stored(store)
     for capture in store.iter(replace(flt, newest_first=False)):
+        if redact:
+            capture = redacted(capture)
         if capture.event is not None:
             record = {**capture.event, "capture_id": capture.id, "deliveries": capture.deliveries}
             yield json.dumps(record, ensure_ascii=False, separators=(",", ":"))

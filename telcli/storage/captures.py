@@ -142,6 +142,7 @@ class CaptureFilter:
     event_type: str | None = None
     sid: str | None = None
     since: str | None = None  # ISO-8601 UTC, inclusive
+    before: str | None = None  # ISO-8601 UTC, exclusive (--older-than, retention)
     source: str | None = None
     limit: int | None = None
     newest_first: bool = True
@@ -454,6 +455,9 @@ class CaptureStore:
         if flt.since:
             sql += " AND received_at >= ?"
             args.append(flt.since)
+        if flt.before:
+            sql += " AND received_at < ?"
+            args.append(flt.before)
         if flt.number:
             sql += " AND id IN (SELECT id FROM captures WHERE from_number = ?"
             sql += " UNION SELECT id FROM captures WHERE to_number = ?)"
@@ -469,6 +473,12 @@ class CaptureStore:
         if flt.limit:
             sql += f" LIMIT {int(flt.limit)}"
         return sql, args
+
+    def delete(self, flt: CaptureFilter) -> int:
+        """Delete the matching captures (and their deliveries); returns how many."""
+        where, args = self._where(flt, "SELECT id FROM captures WHERE 1=1")
+        with self.db.write() as conn:
+            return int(conn.execute(f"DELETE FROM captures WHERE id IN ({where})", args).rowcount)
 
     def count(self) -> int:
         return int(self.db.conn.execute("SELECT COUNT(*) FROM captures").fetchone()[0])
