@@ -244,3 +244,19 @@ def test_debug_shows_the_operation_id_the_ledger_keeps(sb):
     [row] = history(sb)
     assert row["operation_id"] == said.group(1)
     assert "debug: operation" not in sb("history").stderr  # only with --debug
+
+
+def test_a_narrow_terminal_keeps_the_outcome_and_the_ids(sb, telcli, make_ctx):
+    refused = sb(
+        "addresses",
+        "create",
+        "--provider",
+        "twilio",
+        *ADDRESS,
+        env={"TELCLI_SANDBOX_FAULTS": "twilio.address.create:status=400"},
+    )
+    assert refused.exit_code == 5, refused
+    [row] = history(sb)
+    table = telcli("history", tty=True, env={"COLUMNS": "80"}).stdout
+    assert "failed" in table and row["request_id"] in table  # never cut, never dropped
+    assert "Operation" not in table  # the first to go when space is short
