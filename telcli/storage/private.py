@@ -36,8 +36,17 @@ def prepare_db(path: Path) -> list[Path]:
     read or write them. Returns the files that had to be tightened (oldest telcli versions and
     copies made with a loose umask), so the caller can say so."""
     ensure_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)  # an empty file is an empty DB
-    os.close(fd)
+    # Never open (and close) an existing database: closing any descriptor of a file drops
+    # every POSIX lock this process holds on it, those of SQLite connections in other threads
+    # included, and SQLite then corrupts the file ("database disk image is malformed"; see
+    # sqlite.org/howtocorrupt.html, 2.2). Only a file that does not exist yet is created.
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)  # empty: an empty DB
+        except FileExistsError:  # another thread or process made it first
+            pass
+        else:
+            os.close(fd)
     tightened: list[Path] = []
     if os.name != "posix":  # Windows has no group/other mode bits to tighten
         return tightened
