@@ -341,7 +341,8 @@ class FaultStore:
                     conn.execute(_TABLE)
                     yield conn
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:  # SQLite may have rolled back already
+                        conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
             else:
