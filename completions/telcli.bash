@@ -66,8 +66,8 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "providers status") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
     "providers reset") REPLY="--json --profile --sandbox --yes -y --debug --help" ;;
     "test") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
-    "test sms") REPLY="--to --body -b --from --from-owned --media --wait --no-wait --timeout --expect --callback-url --provider -p --tenant --force --yes -y --json --profile --sandbox --debug --help" ;;
-    "test call") REPLY="--to --from --say --twiml --url --assistant --wait --no-wait --timeout --expect --min-duration --connection-id --callback-url --provider -p --tenant --force --yes -y --json --profile --sandbox --debug --help" ;;
+    "test sms") REPLY="--to --body -b --from --from-owned --media --wait --no-wait --timeout --expect --callback-url --meta --provider -p --tenant --force --yes -y --json --profile --sandbox --debug --help" ;;
+    "test call") REPLY="--to --from --say --twiml --url --assistant --wait --no-wait --timeout --expect --expect-class --min-duration --connection-id --callback-url --meta --provider -p --tenant --force --yes -y --json --profile --sandbox --debug --help" ;;
     "completion") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "completion bash") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
     "completion zsh") REPLY="--profile --sandbox --json --yes -y --debug --help" ;;
@@ -327,6 +327,7 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "test sms --timeout") REPLY="@any" ;;
     "test sms --expect") REPLY="delivered sent undelivered failed" ;;
     "test sms --callback-url") REPLY="@any" ;;
+    "test sms --meta") REPLY="@any" ;;
     "test sms --provider") REPLY="twilio telnyx all" ;;
     "test sms -p") REPLY="twilio telnyx all" ;;
     "test sms --tenant") REPLY="@tenants" ;;
@@ -339,9 +340,11 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "test call --assistant") REPLY="@assistants" ;;
     "test call --timeout") REPLY="@any" ;;
     "test call --expect") REPLY="completed busy no-answer failed canceled" ;;
+    "test call --expect-class") REPLY="completed busy no-answer failed canceled" ;;
     "test call --min-duration") REPLY="@any" ;;
     "test call --connection-id") REPLY="@any" ;;
     "test call --callback-url") REPLY="@any" ;;
+    "test call --meta") REPLY="@any" ;;
     "test call --provider") REPLY="twilio telnyx all" ;;
     "test call -p") REPLY="twilio telnyx all" ;;
     "test call --tenant") REPLY="@tenants" ;;

@@ -60,6 +60,15 @@ CallbackOpt = Annotated[
     str | None,
     typer.Option("--callback-url", help="Also have the carrier POST signed status callbacks here."),
 ]
+MetaOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--meta",
+        metavar="KEY=VALUE",
+        help="Metadata that comes back with the test's callbacks (the callback URL's query;"
+        " Telnyx calls: client_state), shown as meta by webhook list/show/outcomes. Repeatable.",
+    ),
+]
 
 
 @app.command("sms")
@@ -86,6 +95,7 @@ def test_sms(
         SmsExpect, typer.Option("--expect", help="The final status that passes.")
     ] = SmsExpect.delivered,
     callback_url: CallbackOpt = None,
+    meta: MetaOpt = None,
     provider: ProviderOpt = None,
     tenant: TenantOpt = None,
     force: ForceOpt = False,
@@ -104,6 +114,12 @@ def test_sms(
         raise UsageProblem("--from and --from-owned exclude each other")
     if not body and not media:
         raise UsageProblem("the message is empty", hint="pass --body TEXT and/or --media URL")
+    pairs = _meta(meta)
+    if pairs and not callback_url:
+        raise UsageProblem(
+            "--meta travels in the status callbacks: add --callback-url URL",
+            hint="e.g. --callback-url http://127.0.0.1:8787/sms with `telcli webhook listen`",
+        )
     out = app_ctx.output(json=json_)
     dests, sender_number = _destinations(app_ctx, to, from_, force)
     senders = svc.pick_senders(
@@ -133,7 +149,7 @@ def test_sms(
     test = svc.SmsTest(
         body=body,
         media=tuple(media or ()),
-        callback_url=_url(callback_url),
+        callback_url=svc.with_meta(_url(callback_url), pairs),
         expect=str(expect),
         wait=follow,
         timeout=timeout,
@@ -185,8 +201,18 @@ def test_call(
     wait: WaitOpt = True,
     timeout: WaitTimeoutOpt = 120.0,
     expect: Annotated[
-        CallExpect, typer.Option("--expect", help="The final status that passes.")
+        CallExpect,
+        typer.Option("--expect", help="The final status (the carrier's word) that passes."),
     ] = CallExpect.completed,
+    expect_class: Annotated[
+        CallExpect | None,
+        typer.Option(
+            "--expect-class",
+            help="The outcome class that passes, as webhook outcomes classifies: an answered"
+            " call under 10 s is no-answer, under 3 s failed (config outcomes:). Without"
+            " --expect, the carrier's status is then not compared.",
+        ),
+    ] = None,
     min_duration: Annotated[
         int,
         typer.Option("--min-duration", min=0, help="Seconds a completed call must last."),
@@ -196,6 +222,7 @@ def test_call(
         typer.Option("--connection-id", help="Telnyx: Call Control connection to dial from."),
     ] = None,
     callback_url: CallbackOpt = None,
+    meta: MetaOpt = None,
     provider: ProviderOpt = None,
     tenant: TenantOpt = None,
     force: ForceOpt = False,
@@ -225,7 +252,11 @@ def test_call(
     if assistant and (provider or connection_id):
         raise UsageProblem("--assistant calls go out through VAPI: drop --provider/--connection-id")
     script = _twiml(say, twiml)  # read before anything reaches a provider
+    pairs = _meta(meta)
     out = app_ctx.output(json=json_)
+    if pairs and not callback_url:
+        out.warn("--meta without --callback-url reaches only Telnyx calls (client_state)")
+    status_too = expect_class is None or _given(ctx, "expect")
     dests, caller = _destinations(app_ctx, to, from_, force)
     if assistant:
         senders = [
@@ -245,7 +276,7 @@ def test_call(
         {
             "to": ", ".join(dests),
             "from": _from_line(senders),
-            "expect": f"{expect}" + (f", at least {min_duration}s" if min_duration else ""),
+            "expect": _expect_line(expect if status_too else None, min_duration, expect_class),
             "charged to": _account(app_ctx, senders[0].name),
         }
     )
@@ -253,8 +284,11 @@ def test_call(
     test = svc.CallTest(
         twiml=script,
         url=_url(url),
-        callback_url=_url(callback_url),
-        expect=str(expect),
+        callback_url=svc.with_meta(_url(callback_url), pairs),
+        expect=str(expect) if status_too else None,
+        expect_class=str(expect_class) if expect_class else None,
+        thresholds=_thresholds(app_ctx),
+        meta=pairs,
         wait=follow,
         timeout=timeout,
         min_duration=min_duration,
@@ -281,6 +315,42 @@ def test_call(
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _meta(items: list[str] | None) -> tuple[tuple[str, str], ...]:
+    import re
+
+    pairs = []
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", key) or len(value) > 200:
+            raise UsageProblem(
+                f"--meta {item[:40]!r} is not KEY=VALUE",
+                hint="keys: letters, digits, _ . - (up to 40); e.g. --meta run=42",
+            )
+        pairs.append((key, value))
+    return tuple(pairs)
+
+
+def _expect_line(expect: object, min_duration: int, expect_class: object) -> str:
+    parts = []
+    if expect is not None:
+        parts.append(f"{expect}" + (f", at least {min_duration}s" if min_duration else ""))
+    if expect_class is not None:
+        parts.append(f"class {expect_class}")
+    return "; ".join(parts)
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
+
+
+def _thresholds(app_ctx: AppContext):  # -> services.outcomes.Thresholds
+    from telcli.services.outcomes import Thresholds
+
+    s = app_ctx.settings
+    return Thresholds(s.answered_min_seconds, s.failed_below_seconds)
 
 
 def _destinations(
@@ -397,7 +467,8 @@ def _finish(out: Any, outcomes: list[Any], columns: list[Any]) -> None:
         data = o.to_json()
         why = data["error_code"] and f"{data['error_code']} {data['error_meaning'] or ''}".strip()
         detail = "; ".join(x for x in (why, data["error"], o.note) if x)
-        line = f"{o.to}: {o.status} (expected {o.expected})" + (f": {detail}" if detail else "")
+        got = o.status + (f", class {o.outcome_class}" if o.outcome_class else "")
+        line = f"{o.to}: {got} (expected {o.expected})" + (f": {detail}" if detail else "")
         if o.outcome == "passed":
             out.success(line)
         elif o.outcome == "sent":
@@ -443,4 +514,6 @@ def _columns(kind: str) -> list[Any]:
         Column("Provider", j("provider"), "cyan", keep=True),
         Column("ID", j("id"), "dim", keep=True),
     ]
+    if kind == "call":  # after the columns it had: TSV fields keep their places
+        cols.append(Column("Class", j("outcome_class"), drop=1))
     return cols

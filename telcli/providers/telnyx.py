@@ -739,10 +739,14 @@ class TelnyxProvider:
         timeout: int | None = None,
         time_limit: int | None = None,
         command_id: str | None = None,
+        client_state: str | None = None,
     ) -> CallResult:
         """DialCall (POST /calls) from a Call Control connection. Not idempotent; never
-        retried (``command_id`` only makes Telnyx itself drop a duplicate)."""
+        retried (``command_id`` only makes Telnyx itself drop a duplicate). ``client_state``
+        (base64) comes back in every webhook of the call."""
         payload: dict[str, Any] = {"connection_id": connection_id, "to": to, "from": from_}
+        if client_state:
+            payload["client_state"] = client_state
         if status_callback:
             payload["webhook_url"] = status_callback
         if timeout is not None:

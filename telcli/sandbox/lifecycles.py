@@ -734,7 +734,7 @@ def _telnyx_call_payload(a: Activity, offset: float, status: str, event: str) ->
         "call_control_id": a.id,
         "call_leg_id": d["leg"],
         "call_session_id": d["session"],
-        "client_state": None,
+        "client_state": d.get("client_state"),
         "connection_id": d["connection_id"],
         "from": d["from"],
         "to": d["to"],
@@ -811,6 +811,8 @@ def telnyx_call_dial(state: SandboxState, request: Request, params: dict[str, st
         "leg": str(uuid.uuid4()),
         "session": str(uuid.uuid4()),
         "callback": tx._optional_string(body, "webhook_url"),
+        # DialCall's client_state (base64) comes back in every event of the call.
+        "client_state": tx._optional_string(body, "client_state"),
     }
     a = _new(tx.PROVIDER, "call", "v3:" + token, data)
     _save(state, a)

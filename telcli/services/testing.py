@@ -35,6 +35,7 @@ from telcli.errors import (
 from telcli.models import Attempt, CallResult, MessageResult
 from telcli.segments import SegmentInfo, analyze
 from telcli.services import failover
+from telcli.services.outcomes import Thresholds, classify_call
 from telcli.services.settling import Settle, await_landing, matches_since
 
 Notify = Callable[[str], None]
@@ -134,6 +135,7 @@ class TestOutcome:
     min_duration: int | None = None
     segments: SegmentInfo | None = None
     attempts: tuple[Attempt, ...] = field(default=())
+    outcome_class: str | None = None  # calls: completed, no-answer, busy, failed, canceled
 
     @property
     def status(self) -> str:
@@ -179,6 +181,7 @@ class TestOutcome:
             data["answered"] = call.answered if call else None
             data["session_id"] = call.session_id if call else None
             data["leg_id"] = call.leg_id if call else None
+            data["outcome_class"] = self.outcome_class
         data["provider"] = self.provider or (str(r.provider) if r is not None else None)
         return data
 
@@ -217,14 +220,61 @@ def message_verdict(result: MessageResult, expect: str) -> str | None:
     return None
 
 
-def call_verdict(result: CallResult, expect: str, min_duration: int) -> str | None:
+def call_class(result: CallResult | None, thresholds: Thresholds) -> str | None:
+    """The outcome class of a finished call, by the rules ``webhook outcomes`` applies to
+    captured events (services/outcomes.classify_call); None while it is not over."""
+    if result is None or result.status not in CALL_FINAL:
+        return None
+    return classify_call(result.status, result.duration, thresholds)[0]
+
+
+def call_verdict(
+    result: CallResult,
+    expect: str | None,
+    min_duration: int,
+    *,
+    expect_class: str | None = None,
+    thresholds: Thresholds | None = None,
+) -> str | None:
+    """passed/failed once the call is over (None before): ``expect`` compares the carrier's
+    status, ``expect_class`` the outcome class; either may be None (not checked)."""
     if result.status not in CALL_FINAL:
         return None
-    if result.status != expect:
-        return "failed"
-    if expect == "completed" and (result.duration or 0) < min_duration:
+    if expect is not None:
+        if result.status != expect:
+            return "failed"
+        if expect == "completed" and (result.duration or 0) < min_duration:
+            return "failed"
+    if expect_class is not None and call_class(result, thresholds or Thresholds()) != expect_class:
         return "failed"
     return "passed"
+
+
+def with_meta(url: str | None, meta: Sequence[tuple[str, str]]) -> str | None:
+    """The status-callback URL carrying ``--meta`` as ``meta_KEY=VALUE`` query parameters:
+    providers send the URL back with every callback (Twilio signs it), so a test's callbacks
+    can be picked out (``webhook list``, ``webhook outcomes``)."""
+    if url is None or not meta:
+        return url
+    from urllib.parse import urlencode, urlsplit, urlunsplit
+
+    from telcli.webhooks.events import META_PREFIX
+
+    parts = urlsplit(url)
+    extra = urlencode([(META_PREFIX + k, v) for k, v in meta])
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def client_state(meta: Sequence[tuple[str, str]]) -> str | None:
+    """``--meta`` as Telnyx's ``client_state`` (base64 of a JSON object), which every call
+    event of the leg carries back (DialCall, ``client_state``)."""
+    if not meta:
+        return None
+    import base64
+    import json
+
+    return base64.b64encode(json.dumps(dict(meta), separators=(",", ":")).encode()).decode()
 
 
 def _exit_for(outcome: str) -> int:
@@ -625,7 +675,20 @@ class CallTest:
     twiml: str | None = None
     url: str | None = None
     callback_url: str | None = None
-    expect: str = "completed"
+    expect: str | None = "completed"  # None: the carrier's status is not compared
+    expect_class: str | None = None  # completed, no-answer, busy, failed, canceled
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    meta: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def expected(self) -> str:
+        """What passes, as shown: the status, the class, or both (``completed, class
+        completed``)."""
+        parts = [self.expect] if self.expect is not None else []
+        if self.expect_class is not None:
+            parts.append(f"class {self.expect_class}")
+        return ", ".join(parts)
+
     wait: bool = True
     timeout: float = 120.0
     min_duration: int = 0
@@ -829,6 +892,7 @@ def run_call(
                     status_callback=test.callback_url,
                     timeout=test.ring_timeout,
                     time_limit=test.time_limit,
+                    **({"client_state": client_state(test.meta)} if test.meta else {}),
                 ),
             )
         return cast(
@@ -869,14 +933,14 @@ def run_call(
     except TelcliError as exc:
         update(to, "unknown" if isinstance(exc, OutcomeUnknown) else "not placed")
         return replace(
-            _failed("call", to, test.expect, exc, start, clock), min_duration=test.min_duration
+            _failed("call", to, test.expected, exc, start, clock), min_duration=test.min_duration
         )
     if not placed.to or not placed.from_:
         placed = replace(placed, to=placed.to or to, from_=placed.from_ or sender.from_)
     base = TestOutcome(
         kind="call",
         to=to,
-        expected=test.expect,
+        expected=test.expected,
         outcome="sent",
         exit_code=0,
         result=placed,
@@ -897,17 +961,25 @@ def run_call(
             return f"answered but lasted {lasted}s, less than --min-duration {test.min_duration}s"
         return None
 
-    return _followed(
+    done = _followed(
         base,
         test,
         fetch,
-        lambda r: call_verdict(r, test.expect, test.min_duration),
+        lambda r: call_verdict(
+            r,
+            test.expect,
+            test.min_duration,
+            expect_class=test.expect_class,
+            thresholds=test.thresholds,
+        ),
         start=start,
         clock=clock,
         notify=notify,
         update=update,
         explain=too_short,
     )
+    final = done.result if isinstance(done.result, CallResult) else None
+    return replace(done, outcome_class=call_class(final, test.thresholds))
 
 
 class ThreadSafeState:

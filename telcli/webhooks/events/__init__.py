@@ -20,7 +20,7 @@ VAPI ``vapi:CALL:TYPE:STATUS:TIMESTAMP``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,9 +96,29 @@ def normalize(
     if module is None:
         return None
     try:
-        return module.normalize(headers, body, url)
+        event = module.normalize(headers, body, url)
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
         return None  # a payload of the right provider but an unexpected shape
+    if event is None:
+        return None
+    from_url = url_meta(url)
+    return replace(event, meta={**from_url, **event.meta}) if from_url else event
+
+
+def url_meta(url: str) -> dict[str, str]:
+    """``meta_KEY=VALUE`` pairs of the URL a delivery was sent to: test metadata that rode in
+    the status-callback URL (Twilio signs it with the rest of the URL)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return {}
+    return {
+        key[len(META_PREFIX) :]: value
+        for key, value in parse_qsl(query, keep_blank_values=True)
+        if key.startswith(META_PREFIX) and len(key) > len(META_PREFIX)
+    }
 
 
 # -- helpers shared by the provider modules -------------------------------------------------------

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl, urlsplit
 
-from telcli.webhooks.events import META_PREFIX, Event, Header, header, seconds, text, utc_iso
+from telcli.webhooks.events import Event, Header, header, seconds, text, utc_iso
 
 # CallStatus -> event type (call_status enum: queued, ringing, in-progress, canceled, completed,
 # failed, busy, no-answer; "initiated" is a callback-only status).
@@ -89,11 +88,6 @@ def normalize(headers: Sequence[Header], body: bytes, url: str = "") -> Event | 
     sequence = text(params.get("SequenceNumber"))
     derived = f"twilio:{sid}:{status}:{sequence}" if sequence is not None else None
     event_id = header(headers, "I-Twilio-Idempotency-Token") or derived
-    meta = {
-        key[len(META_PREFIX) :]: value
-        for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True)
-        if key.startswith(META_PREFIX) and len(key) > len(META_PREFIX)
-    }
     return Event(
         provider="twilio",
         event_type=event_type,
@@ -110,5 +104,4 @@ def normalize(headers: Sequence[Header], body: bytes, url: str = "") -> Event | 
         error_code=text(params.get("ErrorCode")),
         recording_url=text(params.get("RecordingUrl")),
         occurred_at=_timestamp(text(params.get("Timestamp"))),
-        meta=meta,
     )
