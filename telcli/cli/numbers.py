@@ -233,7 +233,12 @@ def numbers_release(
             yes=yes,
         )
     result = svc.release(
-        carrier, owned, state=app_ctx.state, profile=app_ctx.ledger_profile, dry_run=dry_run
+        carrier,
+        owned,
+        state=app_ctx.state,
+        profile=app_ctx.ledger_profile,
+        dry_run=dry_run,
+        settle=app_ctx.settle,
     )
     out.item(result, _views().RELEASE)
     if not dry_run:

@@ -438,37 +438,40 @@ def release(
     state: Any,
     profile: str,
     dry_run: bool = False,
+    settle: Settle | None = None,
 ) -> Release:
-    """Release ``owned``: ledgered like a purchase. An ambiguous failure, or a 404 (a retried
-    DELETE whose first try had worked), is settled by looking the number up."""
+    """Release ``owned``: ledgered like a purchase. A 404 (a retried DELETE whose first try
+    had worked) is settled by looking the number up; an ambiguous failure (timeout, dropped
+    connection, 5xx) by lookups over the settle window, like a purchase: gone means
+    released, still owned past the window means not, else unknown (exit 7)."""
     if dry_run:
         return Release(owned.phone_number, owned.provider, owned.id, dry_run=True)
+    number = owned.phone_number
     entry = state.ledger_begin(
-        "release",
-        str(carrier.name),
-        profile,
-        owned.phone_number,
-        {"id": owned.id},
-        tenant=owned.tenant,
+        "release", str(carrier.name), profile, number, {"id": owned.id}, tenant=owned.tenant
     )
+
+    def gone() -> bool | None:
+        return True if _owned_now(carrier, number)() is None else None
+
     try:
         carrier.release(owned)
     except (ProviderUnavailable, ProviderRejected) as exc:
-        ambiguous = (isinstance(exc, ProviderUnavailable) and exc.sent) or exc.status == 404
-        if ambiguous:
-            try:
-                still = failover.unguarded(carrier).find_owned(owned.phone_number)
-            except TelcliError:
-                state.ledger_finish(entry, "unknown", detail={"error": exc.message})
-                raise OutcomeUnknown(
-                    f"the release of {owned.phone_number} may or may not have gone through",
-                    hint=_unknown_hint(str(carrier.name)),
-                ) from None
-            if still is None:
+        in_flight = isinstance(exc, ProviderUnavailable) and exc.sent
+        if in_flight or exc.status == 404:
+            landing = await_landing(gone, settle or Settle(), proof_in=None if in_flight else 0)
+            if landing.found:
                 state.ledger_finish(
                     entry, "succeeded", result_id=owned.id, detail={"reconciled": True}
                 )
-                return Release(owned.phone_number, owned.provider, owned.id)
+                return Release(number, owned.provider, owned.id)
+            if landing.unknown:
+                state.ledger_finish(entry, "unknown", detail={"error": exc.message})
+                raise OutcomeUnknown(
+                    f"the release of {number} may or may not have gone through ({exc.message});"
+                    f" {landing.why}",
+                    hint=_unknown_hint(str(carrier.name)),
+                ) from None
         state.ledger_finish(entry, "failed", detail={"error": exc.message})
         raise
     except TelcliError as exc:
@@ -478,7 +481,7 @@ def release(
         state.ledger_finish(entry, "unknown", detail={"error": "interrupted"})
         raise
     state.ledger_finish(entry, "succeeded", result_id=owned.id)
-    return Release(owned.phone_number, owned.provider, owned.id)
+    return Release(number, owned.provider, owned.id)
 
 
 def reconcile(

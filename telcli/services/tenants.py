@@ -1437,7 +1437,11 @@ def remove(r: Removal, deps: Deps, *, progress: Progress = _quiet) -> Removal:
             entry = _journal(deps, "remove", str(n.provider), r.tenant, {"number": n.phone_number})
             try:
                 numbers_svc.release(
-                    deps.carrier(str(n.provider)), n, state=deps.state, profile=deps.profile
+                    deps.carrier(str(n.provider)),
+                    n,
+                    state=deps.state,
+                    profile=deps.profile,
+                    settle=deps.settle,
                 )
             except TelcliError as exc:
                 _finish(deps, entry, "failed", error=exc.message)

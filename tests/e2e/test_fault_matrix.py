@@ -217,3 +217,102 @@ def test_fault_matrix(case: Case, sandbox, make_ctx, clock):
         assert row["status"] in ("succeeded", "failed")
         owned = json.loads(sandbox("numbers", "list", "--json").stdout)
         assert (number in {n["phone_number"] for n in owned}) == (row["status"] == "succeeded")
+
+
+# --- the "late answer" column: every write answered after the request timeout ----------------
+# The provider processes the write `late` times the 20 s request timeout after it was sent
+# (tests/late.py holds it back on the fake clock): a lookup right after the timeout finds
+# nothing, one within the 30 s settle window finds it. Never a second send, never another
+# carrier; a --timeout too short to wait is exit 7, never "not done".
+
+
+@dataclass(frozen=True)
+class Late:
+    op: str  # buy | release | sms | call
+    provider: str
+    late: float  # x the request timeout
+    exit: int
+    ledger: tuple[str, ...]
+    stderr: str = ""
+    timeout: str | None = None  # the global --timeout
+
+    @property
+    def id(self) -> str:
+        budget = f"-timeout{self.timeout}" if self.timeout else ""
+        return f"{self.op}[{self.provider}]-late{self.late:g}x{budget}"
+
+
+LATE = [
+    Late("buy", "twilio", 1.5, 0, ("succeeded",), "outcome is unclear"),
+    Late("buy", "telnyx", 1.5, 0, ("succeeded",), "outcome is unclear"),
+    Late("buy", "twilio", 1.5, 7, ("unknown",), "numbers reconcile`", "25"),
+    # DELETE is idempotent: the transport repeats it at once, and the number goes once
+    Late("release", "twilio", 1.5, 0, ("succeeded",)),
+    Late("release", "telnyx", 1.5, 0, ("succeeded",)),
+    Late("sms", "twilio", 1.5, 0, ("succeeded",), "the outcome of the test SMS is unclear"),
+    Late("sms", "twilio", 1.5, 7, ("unknown",), "may or may not have been sent", "25"),
+    Late("call", "twilio", 1.5, 0, ("succeeded",), "the outcome of the test call is unclear"),
+]
+
+
+@pytest.mark.parametrize("case", LATE, ids=lambda c: c.id)
+def test_late_answer_column(case: Late, telcli, make_ctx, clock):
+    from telcli.sandbox.transport import SandboxTransport
+    from tests.late import LateTransport
+
+    def ctx():
+        return make_ctx(env={"TELCLI_SANDBOX": "1"}, sleep=clock.sleep, monotonic=clock.monotonic)
+
+    def run(*args: str):
+        return telcli(*args, ctx=ctx())
+
+    def number_of(provider: str) -> str:
+        found = run("numbers", "search", "--provider", provider, "--limit", "1", "--json")
+        return str(json.loads(found.stdout)[0]["phone_number"])
+
+    kind = "purchase" if case.op == "buy" else case.op
+    number = number_of(case.provider)
+    if case.op != "buy":
+        assert run("numbers", "buy", number, "--yes").exit_code == 0
+    if case.op in ("sms", "call"):
+        assert run("numbers", "buy", number_of("telnyx"), "--yes").exit_code == 0
+    args = {
+        "buy": ["numbers", "buy", number, "--yes", "--json"],
+        "release": ["numbers", "release", number, "--yes"],
+        "sms": ["test", "sms", "--to", "+14155550142", "--body", "hi", "--provider", "all"],
+        "call": ["test", "call", "--to", "+14155550142", "--provider", "all"],
+    }[case.op]
+    if case.op in ("sms", "call"):
+        args += ["--no-wait", "--yes", "--json"]
+    late_ctx = ctx()
+    transport = LateTransport(
+        SandboxTransport(late_ctx.sandbox_db_path),
+        clock,
+        lambda k, p, n: case.late * 20.0 if (k, p, n) == (kind, case.provider, 1) else None,
+    )
+    late_ctx.sandbox_transport = transport
+    budget = ["--timeout", case.timeout] if case.timeout else []
+    result = telcli(*budget, *args, ctx=late_ctx)
+
+    assert result.exit_code == case.exit, result
+    assert case.stderr in result.stderr, result
+    assert transport.sent == {(kind, case.provider): transport.sent.get((kind, case.provider))}
+    sends = transport.sent[(kind, case.provider)]
+    assert sends == (2 if case.op == "release" else 1), transport.sent
+    op = case.op
+    assert [e.status for e in reversed(make_ctx().state.ledger_entries(op=op))][-1:] == list(
+        case.ledger
+    )
+    assert "nothing was spent" not in result.stderr
+    if case.op in ("sms", "call"):
+        [row] = json.loads(result.stdout)
+        assert row["status"] == ("unknown" if case.exit == 7 else row["status"])
+        assert row["status"] != "not-sent"
+    # time passes, the held request lands: the provider and the ledger agree
+    transport.settle_all()
+    if case.op == "buy":
+        _long_ago(make_ctx)
+        assert run("numbers", "reconcile", "--json").exit_code == 0
+        owned = {n["phone_number"] for n in json.loads(run("numbers", "list", "--json").stdout)}
+        statuses = [e.status for e in make_ctx().state.ledger_entries(op="buy")]
+        assert number in owned and statuses == ["succeeded"]
