@@ -35,15 +35,19 @@ def write_of(request: httpx.Request) -> str | None:
 
 class LateTransport(httpx.BaseTransport):
     """``delay(kind, provider, k)``: seconds after which the k-th (1-based) ``kind`` write to
-    ``provider`` ("twilio" / "telnyx") is processed, or None to answer it at once."""
+    ``provider`` ("twilio" / "telnyx") is processed, or None to answer it at once. A held
+    request was accepted by the provider: it lands through ``land_via`` (no faults there)."""
 
     def __init__(
         self,
-        inner: httpx.BaseTransport,
+        inner: httpx.BaseTransport | None,
         clock: Any,
         delay: Callable[[str, str, int], float | None],
+        *,
+        land_via: httpx.BaseTransport | None = None,
     ) -> None:
-        self.inner = inner
+        self.inner: Any = inner
+        self.land_via = land_via  # where held requests go (default: inner), e.g. past faults
         self.clock = clock
         self.delay = delay
         self.held: list[tuple[float, httpx.Request]] = []
@@ -56,7 +60,7 @@ class LateTransport(httpx.BaseTransport):
         due = sorted((t, i, r) for i, (t, r) in enumerate(self.held) if t <= self.clock.now)
         for _, _, request in due:
             self.held = [(t, r) for t, r in self.held if r is not request]
-            self.inner.handle_request(request).close()
+            (self.land_via or self.inner).handle_request(request).close()
             self.landed_late += 1
 
     def settle_all(self) -> None:

@@ -1,13 +1,17 @@
 """Property tests over random fault schedules (hypothesis): whatever the sandbox does to the
-searches, purchases and lookups of both providers, ``numbers buy`` never sends a purchase
-that may already have taken effect, ends in success, exit 6 or exit 7 (whose hint then
-settles it), and the ledger agrees with the sandbox afterwards."""
+searches, purchases, sends and lookups of both providers, including answers that arrive after
+the request timeout (a slow provider still acting on the request: tests/late.py), ``numbers
+buy`` never sends a purchase that may already have taken effect or may still take effect, a
+test SMS is never sent twice nor through two carriers, runs end in success, exit 6 or exit 7
+(whose hint then settles it), and the ledger agrees with the sandbox afterwards."""
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from telcli.context import AppContext
 from telcli.sandbox.faults import FaultInjector, FaultStore, parse_rules
 from telcli.sandbox.transport import SandboxTransport
 from telcli.storage.credentials import MemoryStore
+from tests.late import LateTransport
 from tests.test_transport_retry import FakeClock
 
 KINDS = ["status=503", "status=500", "status=502", "status=429", "timeout", "drop-response"]
@@ -51,6 +56,33 @@ class Counting(FaultInjector):
         return super().after(operation, request, response)
 
 
+Delay = Callable[[str, str, int], float | None] | None
+REQUEST_TIMEOUT = 20.0  # the default `timeout`; the settle window is the default 30 s
+
+
+def no_delay(kind: str, provider: str, k: int) -> float | None:
+    return None
+
+
+@st.composite
+def late_writes(draw: Any, kinds: tuple[str, ...]) -> Any:
+    """Latency around the request timeout for some of the writes of ``kinds``: answered
+    just before it (0.5x, 0.9x) or after it (1.1x, 1.5x, 2x), which a provider still
+    processes within the settle window. None: every write answers at once."""
+    if draw(st.booleans()):
+        return None
+    times = draw(st.sampled_from([0.5, 0.9, 1.1, 1.5, 2.0]))
+    rate = draw(st.sampled_from([0.5, 1.0]))
+    seed = draw(st.integers(0, 10_000))
+
+    def delay(kind: str, provider: str, k: int) -> float | None:
+        hit = random.Random(f"{seed}:{provider}:{k}").random() < rate
+        return times * REQUEST_TIMEOUT if kind in kinds and hit else None
+
+    delay.__name__ = f"late_{'_'.join(kinds)}_{times}x_rate{rate}_seed{seed}"
+    return delay
+
+
 class World:
     """One TELCLI_HOME (state DB) and one sandbox file, shared by every command of an example,
     as a shell loop of telcli processes would share them."""
@@ -58,8 +90,16 @@ class World:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.purchases = 0
+        # one clock for the whole example: a write held back by one command lands during a
+        # later one, as a slow provider's would (tests/late.py)
+        self.clock = FakeClock()
+        self.landings: Counting | None = None
+        self.late = LateTransport(None, self.clock, no_delay)
 
-    def run(self, *args: str, faults: str = "") -> Any:
+    def landed(self) -> int:
+        return 0 if self.landings is None else self.landings.purchases
+
+    def run(self, *args: str, faults: str = "", late: Delay = None) -> Any:
         env = {
             **os.environ,
             "TELCLI_HOME": str(self.home),
@@ -68,12 +108,21 @@ class World:
         }
         for name in ("TELCLI_PROFILE", "TELCLI_SANDBOX_DB", "TELCLI_SANDBOX_FAULTS"):
             env.pop(name, None)
-        clock = FakeClock()  # retries and settle windows pass on it: no real waiting
+        clock = self.clock  # retries and settle windows pass on it: no real waiting
         ctx = AppContext(
-            env=env, credential_store=MemoryStore(), sleep=clock.sleep, monotonic=clock.monotonic
+            env=env,
+            credential_store=MemoryStore(),
+            sleep=clock.sleep,
+            monotonic=clock.monotonic,
+            clock=clock.monotonic,  # pacing waits on the same fake time
         )
         counting = Counting(ctx.sandbox_db_path, faults)
-        ctx.sandbox_transport = SandboxTransport(ctx.sandbox_db_path, faults=counting)
+        if self.landings is None:
+            self.landings = Counting(ctx.sandbox_db_path, "")
+            self.late.land_via = SandboxTransport(ctx.sandbox_db_path, faults=self.landings)
+        self.late.inner = SandboxTransport(ctx.sandbox_db_path, faults=counting)
+        self.late.delay = late or no_delay
+        ctx.sandbox_transport = self.late
         from telcli.cli.app import app
 
         result = CliRunner().invoke(app, list(args), obj=ctx, catch_exceptions=False)
@@ -115,8 +164,13 @@ class World:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(faults=schedule(), provider=st.sampled_from(["twilio", "telnyx"]), reruns=st.integers(0, 2))
-def test_buy_under_any_fault_schedule(faults: str, provider: str, reruns: int) -> None:
+@given(
+    faults=schedule(),
+    provider=st.sampled_from(["twilio", "telnyx"]),
+    reruns=st.integers(0, 2),
+    late=late_writes(("purchase",)),
+)
+def test_buy_under_any_fault_schedule(faults: str, provider: str, reruns: int, late: Delay) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         world = World(Path(tmp))
         found = world.run("numbers", "search", "--provider", provider, "--limit", "1", "--json")
@@ -126,12 +180,16 @@ def test_buy_under_any_fault_schedule(faults: str, provider: str, reruns: int) -
         # script retrying): each may find it bought already, but never buys it twice
         outcomes = []
         for _ in range(1 + reruns):
-            before = world.purchases
-            result = world.run("numbers", "buy", number, "--yes", "--json", faults=faults)
+            before = world.purchases + world.landed()
+            result = world.run(
+                "numbers", "buy", number, "--yes", "--json", faults=faults, late=late
+            )
             outcomes.append(result.exit_code)
-            event(f"buy exit {result.exit_code}")
+            event(f"buy exit {result.exit_code}" + (" (late answers)" if late else ""))
             assert result.exit_code in (0, 5, 6, 7), result.stderr
-            assert world.purchases - before <= 1, "one command sends at most one purchase"
+            done = world.purchases + world.landed() - before
+            assert done <= 1, "one command has at most one purchase processed"
+            assert "nothing was spent" not in result.stderr or done == 0
             if result.exit_code == 5:
                 # only ever "already yours": the earlier run's purchase went through
                 assert f"{number} is already yours at {provider}" in result.stderr
@@ -142,9 +200,10 @@ def test_buy_under_any_fault_schedule(faults: str, provider: str, reruns: int) -
                 data = json.loads(result.stdout)
                 assert data["phone_number"] == number and data["provider"] == provider
                 assert data["attempts"][-1]["outcome"] in ("ok", "reconciled")
-        assert world.purchases <= 1 or world.ledger(number)[0].status == "failed", (
-            "a second purchase is only ever sent after the first provably did not happen"
-        )
+        world.late.settle_all()  # time passes: whatever was sent has landed by now
+        assert world.purchases + world.landed() <= 1 or world.ledger(number)[0].status == (
+            "failed"
+        ), "a second purchase is only ever sent after the first provably did not happen"
 
         # faults gone and the requests past landing: reconcile settles whatever is still
         # unknown (open circuits or not), and then the ledger and the sandbox agree
@@ -161,10 +220,10 @@ def test_buy_under_any_fault_schedule(faults: str, provider: str, reruns: int) -
         if 0 in outcomes:
             assert owned
         # a clean run now buys it only if it was not bought: never a second one
-        before = world.purchases
+        before = world.purchases + world.landed()
         final = world.run("numbers", "buy", number, "--yes")
         assert final.exit_code == (5 if owned else 0), final.stderr
-        assert world.purchases - before == (0 if owned else 1)
+        assert world.purchases + world.landed() - before == (0 if owned else 1)
 
 
 SMS_TARGETS = [
@@ -203,9 +262,10 @@ class Sends(FaultInjector):
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
-    faults=st.tuples(*(sms_rule(t) for t in SMS_TARGETS)).map(lambda r: ";".join(filter(None, r)))
+    faults=st.tuples(*(sms_rule(t) for t in SMS_TARGETS)).map(lambda r: ";".join(filter(None, r))),
+    late=late_writes(("sms",)),
 )
-def test_sms_under_any_fault_schedule_is_never_sent_twice(faults: str) -> None:
+def test_sms_under_any_fault_schedule_is_never_sent_twice(faults: str, late: Delay) -> None:
     from telcli.services import testing
     from telcli.storage.state import StateDB
 
@@ -219,12 +279,20 @@ def test_sms_under_any_fault_schedule_is_never_sent_twice(faults: str) -> None:
 
         env = {**os.environ, "TELCLI_HOME": tmp, "TELCLI_SANDBOX": "1"}
         env.pop("TELCLI_SANDBOX_FAULTS", None)
-        clock = FakeClock()
+        clock = world.clock
         ctx = AppContext(
-            env=env, credential_store=MemoryStore(), sleep=clock.sleep, monotonic=clock.monotonic
+            env=env,
+            credential_store=MemoryStore(),
+            sleep=clock.sleep,
+            monotonic=clock.monotonic,
+            clock=clock.monotonic,  # pacing waits on the same fake time
         )
         sends = Sends(ctx.sandbox_db_path, faults)
-        ctx.sandbox_transport = SandboxTransport(ctx.sandbox_db_path, faults=sends)
+        landed = Sends(ctx.sandbox_db_path, "")  # late messages, landing after their timeout
+        world.late.inner = SandboxTransport(ctx.sandbox_db_path, faults=sends)
+        world.late.land_via = SandboxTransport(ctx.sandbox_db_path, faults=landed)
+        world.late.delay = late or no_delay
+        ctx.sandbox_transport = world.late
         notes: list[str] = []
         senders = testing.pick_senders(
             ctx.carriers(None), None, capability="sms", explicit_provider=False
@@ -236,13 +304,21 @@ def test_sms_under_any_fault_schedule_is_never_sent_twice(faults: str) -> None:
             testing.SmsTest(body="telcli property test", wait=False),
             state=ctx.state,
             profile=ctx.ledger_profile,
+            clock=testing.Clock(clock.monotonic, clock.sleep),
+            settle=ctx.settle,
             notify=notes.append,
         )
         ctx.state.close()
+        world.late.settle_all()  # time passes: a message still in flight goes out now
+        sent = sends.sent + landed.sent
 
-        event(f"exit {outcome.exit_code}, sent {sends.sent}")
+        event(f"exit {outcome.exit_code}, sent {sent}" + (" (late answers)" if late else ""))
         assert outcome.exit_code in (0, 6, 7), (outcome, notes)
-        assert sends.sent <= 1, f"an SMS was sent {sends.sent} times: {notes}"
+        assert sent <= 1, f"an SMS was sent {sent} times: {notes}"
+        # every failure here may have reached twilio (timeouts, 5xx, lost answers, late
+        # answers): the send never moves on to telnyx
+        carriers = {k[1] for k, n in world.late.sent.items() if k[0] == "sms" and n}
+        assert carriers <= {"twilio"}, f"one SMS reached two carriers: {notes}"
         db = StateDB(Path(tmp) / "state.db")
         try:
             entries = db.ledger_entries(op="sms", target=to)
@@ -251,9 +327,11 @@ def test_sms_under_any_fault_schedule_is_never_sent_twice(faults: str) -> None:
         statuses = [e.status for e in entries]
         assert "pending" not in statuses
         if outcome.exit_code == 0:
-            assert sends.sent == 1 and statuses.count("succeeded") == 1
+            assert sent == 1 and statuses.count("succeeded") == 1
         elif outcome.exit_code == 6:
-            assert sends.sent == 0 and set(statuses) <= {"failed"}
+            # "not sent" only on proof: nothing went out, not even late
+            assert sent == 0 and set(statuses) <= {"failed"}
+            assert outcome.status == "not-sent"
         else:  # unknown: the ledger says so, and the hint says what to check
             assert "unknown" in statuses and "succeeded" not in statuses
-            assert outcome.error
+            assert outcome.error and outcome.status == "unknown"
