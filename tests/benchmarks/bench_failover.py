@@ -14,8 +14,10 @@ the slower of its two providers: 36% of searches pay at least one extra round tr
 
 The rate limit is a ceiling: the work peaks near 60 requests/s per provider, so the default
 (100/s) fires rarely; the sandbox's 429s say ``Retry-After: 1`` (whole seconds, like the real
-APIs) and each one honoured costs that worker a second. A limit below the work's demand
-measures the limit, not the client: the floor is then requests / (limit x providers).
+APIs), and each one pauses every worker of that account for a second (client-side pacing,
+issue 14, which also learns the limit from them). A limit below the work's demand measures the
+limit, not the client: the floor is then requests / (limit x providers), printed as the
+limit's own bound.
 
 The faulty run adds, seeded: 503 on 20% of every operation of both providers, a dropped
 response (the purchase done, the answer lost) on 5% of purchases, and a rate limit of
@@ -341,6 +343,12 @@ def main() -> int:
     duplicates = sum(n - 1 for n in faulty.sandbox.committed.values() if n > 1)  # type: ignore[union-attr]
     throttled = faulty.sandbox.counts["injected 429"]  # type: ignore[union-attr]
     print(f"rate limit fired {throttled} times (each 429 honoured: Retry-After 1 s)")
+    sent = faulty.sandbox.counts["requests"]  # type: ignore[union-attr]
+    bound = sent / (args.rate_limit * 2)
+    print(
+        f"the limit's own bound: {sent} requests at {args.rate_limit * 2:g}/s = {bound:.2f} s;"
+        f" faulty wall / bound: {faulty.wall / bound:.2f}x (issue 14: <= 1.3x at 40/s)"
+    )
     print(f"ratio faults/clean: {ratio:.2f}x (bar <= 1.5x)")
     print(f"settled: {'yes' if settled else 'NO'}; duplicates: {duplicates} (bar 0)")
     for r in (clean, faulty):
