@@ -155,7 +155,7 @@ def test_sms(
         timeout=timeout,
     )
     state = svc.ThreadSafeState(app_ctx.state)
-    with _progress(app_ctx, out, dests) as update:
+    with _progress(app_ctx, out, dests) as update, _interruptible(out, "sms") as (cancel, seen):
         outcomes = svc.run_all(
             dests,
             lambda d: svc.run_sms(
@@ -167,7 +167,8 @@ def test_sms(
                 clock=svc.Clock(app_ctx.monotonic, app_ctx.sleep),
                 settle=app_ctx.settle,
                 notify=out.note,
-                update=update,
+                update=seen(update),
+                cancel=cancel,
             ),
         )
     _finish(out, outcomes, _columns("sms"))
@@ -296,7 +297,7 @@ def test_call(
         assistant_id=assistant,
     )
     state = svc.ThreadSafeState(app_ctx.state)
-    with _progress(app_ctx, out, dests) as update:
+    with _progress(app_ctx, out, dests) as update, _interruptible(out, "call") as (cancel, seen):
         outcomes = svc.run_all(
             dests,
             lambda d: svc.run_call(
@@ -308,7 +309,8 @@ def test_call(
                 clock=svc.Clock(app_ctx.monotonic, app_ctx.sleep),
                 settle=app_ctx.settle,
                 notify=out.note,
-                update=update,
+                update=seen(update),
+                cancel=cancel,
             ),
         )
     _finish(out, outcomes, _columns("call"))
@@ -459,6 +461,41 @@ def _progress(
         yield update
 
 
+# Progress words (services/testing.py) and carrier statuses of a test not over yet.
+_UNDER_WAY = frozenset(
+    {"dialing", "sending", "queued", "initiated", "ringing", "in-progress", "accepted"}
+)
+
+
+@contextmanager
+def _interruptible(out: Any, kind: str) -> Iterator[tuple[Any, Callable[..., Any]]]:
+    """Ctrl-C for the duration of the tests (telcli/interrupt.py): the first starts no more
+    and hangs up the calls under way (tests under way finish), the second exits at once.
+    Yields the Cancel for the service and ``seen``, which wraps a progress ``update`` so the
+    message can say how many tests are under way."""
+    from telcli.interrupt import ctrl_c
+
+    status: dict[str, str] = {}
+
+    def seen(update: Callable[[str, str], None]) -> Callable[[str, str], None]:
+        def record(dest: str, text: str) -> None:
+            status[dest] = text
+            update(dest, text)
+
+        return record
+
+    def on_first() -> None:
+        n = sum(1 for text in list(status.values()) if text in _UNDER_WAY)
+        if kind == "call":
+            what = f"hanging up {n} call(s)…"
+        else:
+            what = f"sending no more SMS ({n} under way finish their send)…"
+        out.note(f"interrupted: {what} (Ctrl-C again to exit at once)")
+
+    with ctrl_c(on_first) as cancel:
+        yield cancel, seen
+
+
 def _finish(out: Any, outcomes: list[Any], columns: list[Any]) -> None:
     from telcli.services import testing as svc
 
@@ -475,6 +512,8 @@ def _finish(out: Any, outcomes: list[Any], columns: list[Any]) -> None:
             out.note(
                 f"{o.to}: accepted by {o.provider} as {o.status} (id {data['id']}); not waiting"
             )
+        elif o.outcome == "interrupted":
+            out.note(f"{o.to}: {got}" + (f" ({o.note})" if o.note else ""))
         else:
             out.note(f"✗ {line}")
     code = svc.exit_code(outcomes)

@@ -195,10 +195,23 @@ def webhook_replay(
         expect=engine.Expectation.parse(expect_status),
         timeout=request_timeout,
     )
+    from telcli.errors import ExitCode
+    from telcli.interrupt import ctrl_c
+
     total = len(captures) * (2 if twice else 1)
     secrets = (opts.keys.secret, opts.keys.private_key, opts.keys.api_key, *(basic_auth or ()))
     log = app_ctx.debug_log(tuple(v for v in secrets if v))
-    with _progress(out, total, enabled=app_ctx.stderr_isatty and total >= 20) as advance:
+
+    def stopping() -> None:
+        out.note(
+            "interrupted: starting no more requests; waiting for those in flight…"
+            " (Ctrl-C again to exit at once)"
+        )
+
+    with (
+        _progress(out, total, enabled=app_ctx.stderr_isatty and total >= 20) as advance,
+        ctrl_c(stopping) as cancel,
+    ):
 
         def on_result(result) -> None:
             advance(result)
@@ -210,8 +223,17 @@ def webhook_replay(
             for warning in engine.warnings_for(captures, opts):
                 out.warn(warning)
 
-        results = engine.replay(captures, opts, on_result=on_result, before_send=warn)
+        results = engine.replay(
+            captures, opts, on_result=on_result, before_send=warn, cancel=cancel
+        )
     out.rows(results, REPLAYS)
+    if cancel:
+        ok = sum(1 for r in results if r.ok)
+        out.note(
+            f"interrupted: sent {len(results)} of {total} request(s) ({ok} met"
+            f" {opts.expect.text}); the captures are unchanged"
+        )
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
     failed = [r for r in results if not r.ok]
     differing = [r for r in results if r.idempotency == "differs"]
     if expect_idempotent and differing and not failed:

@@ -773,6 +773,17 @@ class TelnyxProvider:
                 )
         return result
 
+    def hangup_call(self, call_id: str) -> None:
+        """HangupCall (POST /calls/{call_control_id}/actions/hangup): end a call telcli
+        placed, whether it is still being dialed or answered. The answer says only that the
+        command was accepted (CallControlCommandResult); fetch_call tells how it ended."""
+        self._request(
+            "POST",
+            f"/calls/{segment(call_id)}/actions/hangup",
+            f"hang-up of call {call_id}",
+            json={},
+        )
+
     def hangup_cause(self, leg_id: str) -> str | None:
         """The ``hangup_cause`` of a call leg's call.hangup event (ListCallEvents filtered by
         ``filter[leg_id]``), or None while there is none. A CallEvent's ``metadata`` is free

@@ -581,6 +581,22 @@ class TwilioProvider:
         )
         return _call_result(record)
 
+    def hangup_call(self, call_id: str) -> CallResult:
+        """End a call telcli placed (UpdateCall with Status): ``canceled`` for one still
+        queued or ringing; Twilio leaves an answered call alone on ``canceled``, so one that
+        answers ``in-progress`` is then ended with ``completed``. The call as updated."""
+        call = segment(call_id)
+        record = self._call(
+            f"hang-up of call {call_id}",
+            lambda c: self._account(c).calls(call).update(status="canceled"),
+        )
+        if str(record.status) == "in-progress":
+            record = self._call(
+                f"hang-up of call {call_id}",
+                lambda c: self._account(c).calls(call).update(status="completed"),
+            )
+        return _call_result(record)
+
     def sms_price(self, to: str) -> tuple[Decimal | None, str | None]:
         """Price of one outbound SMS segment to ``to`` (FetchMessagingCountry, Pricing v1):
         the highest current local-number price among the country's carriers, as an estimate

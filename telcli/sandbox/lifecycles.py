@@ -42,7 +42,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -178,7 +178,15 @@ class Activity:
     def outcome(self) -> Outcome:
         table = MESSAGE_OUTCOMES if self.kind == "message" else CALL_OUTCOMES
         default = MESSAGE_DELIVERED if self.kind == "message" else CALL_COMPLETED
-        return table.get(self.data["to"], default)
+        scripted = table.get(self.data["to"], default)
+        ended = self.data.get("ended")  # [nominal offset, status]: hung up by the API
+        if not ended:
+            return scripted
+        at, status = float(ended[0]), str(ended[1])
+        answered = next((o for o, s in scripted.steps if s == "in-progress"), None)
+        lasted = int(at - answered) if status == "completed" and answered is not None else 0
+        steps = (*(s for s in scripted.steps if s[0] < at), (at, status))
+        return replace(scripted, steps=steps, duration=lasted)
 
     def step_at(self, now: float) -> tuple[float, str]:
         """The (nominal offset, status) reached at ``now``."""
@@ -247,6 +255,27 @@ def _all(state: SandboxState, provider: str, kind: str) -> list[Activity]:
             (provider, kind),
         ).fetchall()
     return [Activity(provider, kind, r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+
+def _end(state: SandboxState, a: Activity, status: str, now: float) -> Activity:
+    """Hang up ``a`` at ``now``: its lifecycle ends there with ``status`` (the API's hang-up
+    request), and the scripted steps after that point never happen."""
+    offset = max(0.0, (now - a.created) * a.speed)
+    ended = replace(a, data={**a.data, "ended": [offset, status]})
+    with _db(state) as conn:
+        conn.execute(
+            "UPDATE activity SET data = ? WHERE provider = ? AND kind = ? AND id = ?",
+            (json.dumps(ended.data), a.provider, a.kind, a.id),
+        )
+    return ended
+
+
+def _superseded(state: SandboxState, a: Activity, offset: float) -> bool:
+    """Whether a scripted callback at ``offset`` no longer happens: the call was hung up
+    before it (the hang-up sent its own final callback)."""
+    now = _load(state, a.provider, a.kind, a.id)
+    ended = now.data.get("ended") if now is not None else None
+    return bool(ended) and offset >= float(ended[0])
 
 
 def _new(provider: str, kind: str, id_: str, data: dict[str, Any]) -> Activity:
@@ -324,14 +353,24 @@ def _times(price: str, count: int) -> str:
     return format(Decimal(price) * count, "f")
 
 
-def _twilio_callbacks(a: Activity, build: Callable[[str], list[tuple[str, str]] | None]) -> None:
+def _twilio_callbacks(
+    a: Activity,
+    build: Callable[[str], list[tuple[str, str]] | None],
+    state: SandboxState | None = None,
+) -> None:
+    """Schedule ``a``'s status callbacks; with ``state``, one the API hung up first is not
+    sent (a call: :func:`_superseded`)."""
     url = a.data.get("callback")
     if not url:
         return
     steps = []
     for offset, status in a.outcome.steps[1:]:
 
-        def make(status: str = status) -> tuple[str, bytes, dict[str, str]] | None:
+        def make(
+            status: str = status, offset: float = offset
+        ) -> tuple[str, bytes, dict[str, str]] | None:
+            if state is not None and _superseded(state, a, offset):
+                return None
             params = build(status)
             if params is None:
                 return None
@@ -526,29 +565,68 @@ def twilio_call_create(state: SandboxState, request: Request, params: dict[str, 
     sequence = iter(range(1000))
 
     def params_for(status: str) -> list[tuple[str, str]] | None:
-        if _CALL_EVENT[status] not in events:
-            return None
-        out = [
-            ("AccountSid", tw.ACCOUNT_SID),
-            ("ApiVersion", tw.API_VERSION),
-            ("CallSid", a.id),
-            ("CallStatus", status),
-            ("CallbackSource", "call-progress-events"),
-            ("Called", to),
-            ("Caller", from_),
-            ("Direction", "outbound-api"),
-            ("From", from_),
-            ("SequenceNumber", str(next(sequence))),
-            ("Timestamp", _rfc2822(clock())),
-            ("To", to),
-        ]
-        if status in _FINAL:
-            duration = a.outcome.duration if status == "completed" else 0
-            out += [("CallDuration", str(duration)), ("Duration", str(math.ceil(duration / 60)))]
-        return out
+        return _twilio_call_params(a, status, sequence)
 
-    _twilio_callbacks(a, params_for)
+    _twilio_callbacks(a, params_for, state)
     return json_response(201, _twilio_call(a, clock()))
+
+
+def _twilio_call_params(
+    a: Activity, status: str, sequence: Iterator[int]
+) -> list[tuple[str, str]] | None:
+    """The form Twilio posts to a call's StatusCallback for ``status`` (None when the call's
+    StatusCallbackEvent list leaves that event out)."""
+    d = a.data
+    if _CALL_EVENT[status] not in d["events"]:
+        return None
+    out = [
+        ("AccountSid", tw.ACCOUNT_SID),
+        ("ApiVersion", tw.API_VERSION),
+        ("CallSid", a.id),
+        ("CallStatus", status),
+        ("CallbackSource", "call-progress-events"),
+        ("Called", d["to"]),
+        ("Caller", d["from"]),
+        ("Direction", "outbound-api"),
+        ("From", d["from"]),
+        ("SequenceNumber", str(next(sequence))),
+        ("Timestamp", _rfc2822(clock())),
+        ("To", d["to"]),
+    ]
+    if status in _FINAL:
+        duration = a.outcome.duration if status == "completed" else 0
+        out += [("CallDuration", str(duration)), ("Duration", str(math.ceil(duration / 60)))]
+    return out
+
+
+def twilio_call_update(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """UpdateCall with Status: ``canceled`` ends a queued or ringing call (an answered one
+    goes on, as at Twilio); ``completed`` hangs up whatever its state (a call not yet
+    answered ends canceled). An ended call cannot be updated: 400 21220."""
+    a = _load(state, tw.PROVIDER, "call", params["sid"])
+    if a is None:
+        return tw.not_found(request)
+    wanted = dict(request.form_items).get("Status", "")
+    if wanted not in ("canceled", "completed"):
+        raise ApiError(tw.error(400, 21218, f"Invalid Status: {wanted or '(none)'}"))
+    now = clock()
+    _, status = a.step_at(now)
+    if status in _FINAL:
+        raise ApiError(tw.error(400, 21220, "Call is not in-progress. Cannot redirect."))
+    answered = status == "in-progress"
+    if wanted == "canceled" and answered:
+        return json_response(200, _twilio_call(a, now))
+    a = _end(state, a, "completed" if answered else "canceled", now)
+    final = a.outcome.final
+    if a.data.get("callback"):
+        # Callbacks already sent, counted so the final one carries the next SequenceNumber.
+        sent = sum(1 for o, st in a.outcome.steps[1:-1] if _CALL_EVENT[st] in a.data["events"])
+        built = _twilio_call_params(a, final, iter(range(sent, 1000)))
+        if built is not None:
+            url = a.data["callback"]
+            body, headers = callbacks.twilio_request(url, built)
+            callbacks.schedule(now, [(0.0, lambda: (url, body, headers))], clock=clock)
+    return json_response(200, _twilio_call(a, now))
 
 
 def twilio_call_fetch(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
@@ -743,7 +821,7 @@ def _telnyx_call_payload(a: Activity, offset: float, status: str, event: str) ->
     }
     if event == "call.hangup":
         payload["hangup_cause"] = _HANGUP_CAUSE[status]
-        payload["hangup_source"] = "callee"
+        payload["hangup_source"] = "caller" if d.get("ended") else "callee"
         payload["end_time"] = _iso(a.at(offset))
     return payload
 
@@ -825,6 +903,8 @@ def telnyx_call_dial(state: SandboxState, request: Request, params: dict[str, st
                 continue
 
             def make(offset: float = offset, status: str = status, event: str = event) -> Any:
+                if _superseded(state, a, offset):
+                    return None
                 payload = _telnyx_call_payload(a, offset, status, event)
                 body, headers = callbacks.telnyx_request(url, event, payload, meta=False)
                 return url, body, headers
@@ -842,6 +922,32 @@ def telnyx_call_fetch(state: SandboxState, request: Request, params: dict[str, s
     return json_response(200, {"data": _telnyx_call(a, clock())})
 
 
+def telnyx_call_hangup(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """HangupCall: ends a call being dialed (call.hangup, originator_cancel) or answered
+    (normal_clearing); an ended call answers 422 90018, as Telnyx does for a command on a
+    call that is no longer alive."""
+    tx._body(request)  # HangupRequest: a JSON object (client_state, command_id optional)
+    a = _load(state, tx.PROVIDER, "call", params["call_control_id"])
+    if a is None:
+        return tx.not_found(request)
+    now = clock()
+    _, status = a.step_at(now)
+    if status in _FINAL:
+        raise ApiError(
+            tx.error(422, "90018", "Call has already ended", "This call is no longer active.")
+        )
+    a = _end(state, a, "completed" if status == "in-progress" else "canceled", now)
+    url = str(a.data.get("callback") or "")
+    if url:
+        offset, final = a.outcome.steps[-1]
+        payload = _telnyx_call_payload(a, offset, final, "call.hangup")
+        body, headers = callbacks.telnyx_request(url, "call.hangup", payload, meta=False)
+        callbacks.schedule(
+            now, [(0.0, lambda: (url, body, headers))], clock=clock, record=_telnyx_log(state)
+        )
+    return json_response(200, {"data": {"result": "ok"}})
+
+
 # -- routes (added to the provider APIs in sandbox/app.py) ----------------------------------
 
 _ACCOUNT = "/2010-04-01/Accounts/{account}"
@@ -852,12 +958,19 @@ TWILIO_ROUTES = [
     route("POST", _ACCOUNT + "/Calls.json", "twilio.calls.create", twilio_call_create),
     route("GET", _ACCOUNT + "/Calls.json", "twilio.calls.list", twilio_call_list),
     route("GET", _ACCOUNT + "/Calls/{sid}.json", "twilio.calls.fetch", twilio_call_fetch),
+    route("POST", _ACCOUNT + "/Calls/{sid}.json", "twilio.calls.update", twilio_call_update),
 ]
 TELNYX_ROUTES = [
     route("POST", "/v2/messages", "telnyx.messages.send", telnyx_message_send),
     route("GET", "/v2/messages/{id}", "telnyx.messages.fetch", telnyx_message_fetch),
     route("POST", "/v2/calls", "telnyx.calls.dial", telnyx_call_dial),
     route("GET", "/v2/calls/{call_control_id}", "telnyx.calls.fetch", telnyx_call_fetch),
+    route(
+        "POST",
+        "/v2/calls/{call_control_id}/actions/hangup",
+        "telnyx.calls.hangup",
+        telnyx_call_hangup,
+    ),
     route("GET", "/v2/call_events", "telnyx.call_events.list", telnyx_call_events),
 ]
 

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote_plus, unquote, urlsplit, urlunsplit
 
 from telcli.errors import UsageProblem
+from telcli.interrupt import Cancel
 from telcli.services.webhooks import Keys, end_to_end
 from telcli.storage.captures import Capture, parse_time
 
@@ -484,9 +485,12 @@ async def replay_async(
     before_send: Callable[[], None] | None = None,
     transport: Any = None,
     now: Callable[[], float] = time.time,
+    cancel: Cancel | None = None,
 ) -> list[ReplayResult]:
     """Replay ``captures`` (in the given order); results in the same order. ``before_send``
-    runs once every request is prepared (so after any usage error) and before the first send."""
+    runs once every request is prepared (so after any usage error) and before the first send.
+    Once ``cancel`` is set (Ctrl-C) no request starts; those in flight finish and are in the
+    results, which then cover only what was sent."""
     from telcli.transport import build_async_client
 
     prepared = [prepare(c, opts, now=now()) for c in captures]  # usage errors before any send
@@ -507,11 +511,14 @@ async def replay_async(
                 capture, prep = captures[index], prepared[index]
                 if offsets is not None:
                     delay = start + offsets[index] - time.monotonic()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
+                    while delay > 0 and not cancel:  # short steps: Ctrl-C ends the wait
+                        await asyncio.sleep(min(delay, 0.2))
+                        delay = start + offsets[index] - time.monotonic()
                     # Time-bound schemes are signed when the request really goes out.
                     prep = prepare(capture, opts, now=now())
                 for attempt in range(1, attempts + 1):
+                    if cancel:
+                        return
                     status, body, ms, error = await _send(client, prep)
                     result = ReplayResult(
                         capture_id=capture.id,

@@ -32,6 +32,7 @@ from telcli.errors import (
     TelcliError,
     UsageProblem,
 )
+from telcli.interrupt import Cancel
 from telcli.models import Attempt, CallResult, MessageResult
 from telcli.segments import SegmentInfo, analyze
 from telcli.services import failover
@@ -187,6 +188,7 @@ class TestOutcome:
 
 
 _EXIT_ORDER = (
+    ExitCode.INTERRUPTED,
     ExitCode.AUTH,
     ExitCode.USAGE,
     ExitCode.REJECTED,
@@ -198,7 +200,7 @@ _EXIT_ORDER = (
 
 def exit_code(outcomes: Sequence[TestOutcome]) -> int:
     """0 when every destination passed (or was sent with --no-wait); otherwise the most
-    serious code among them: 4, 2, 5 (wrong final status), 6, 7 (unknown), 1."""
+    serious code among them: 130 (Ctrl-C), 4, 2, 5 (wrong final status), 6, 7 (unknown), 1."""
     codes = {o.exit_code for o in outcomes}
     for code in _EXIT_ORDER:
         if int(code) in codes:
@@ -283,6 +285,7 @@ def _exit_for(outcome: str) -> int:
         "sent": 0,
         "failed": int(ExitCode.REJECTED),
         "unknown": int(ExitCode.INCOMPLETE),
+        "interrupted": int(ExitCode.INTERRUPTED),
     }.get(outcome, int(ExitCode.BUG))
 
 
@@ -312,10 +315,12 @@ def follow(
     clock: Clock,
     on_status: Callable[[Any], None] = _quiet,
     notify: Notify = _quiet,
+    cancel: Cancel | None = None,
 ) -> tuple[Any, str]:
-    """Poll ``fetch`` with backoff until ``verdict`` decides or ``timeout`` passes.
-    Returns (last result, "passed" | "failed" | "unknown"). Transient fetch failures are
-    noted and polled through; rejected credentials end the wait with the error."""
+    """Poll ``fetch`` with backoff until ``verdict`` decides, ``timeout`` passes or
+    ``cancel`` is set. Returns (last result, "passed" | "failed" | "unknown" |
+    "interrupted"). Transient fetch failures are noted and polled through; rejected
+    credentials end the wait with the error."""
     start = clock.monotonic()
     current = first
     on_status(current)
@@ -323,9 +328,15 @@ def follow(
     intervals = poll_intervals()
     while decided is None:
         remaining = timeout - (clock.monotonic() - start)
+        if cancel:
+            return current, "interrupted"
         if remaining <= 0:
             return current, "unknown"
-        clock.sleep(min(next(intervals), remaining))
+        pause = min(next(intervals), remaining)
+        if cancel is None:
+            clock.sleep(pause)
+        elif cancel.sleep(pause, None if clock.sleep is time.sleep else clock.sleep):
+            return current, "interrupted"
         try:
             latest = fetch()
         except (ProviderUnavailable, ProviderRejected) as exc:
@@ -741,6 +752,7 @@ def _followed(
     notify: Notify,
     update: Update,
     explain: Callable[[Any], str | None] = lambda _: None,
+    cancel: Cancel | None = None,
 ) -> TestOutcome:
     """Follow what ``base`` sent to a verdict (:func:`follow`, unless ``test.wait`` is off)
     and make it the outcome: a note when still undecided at the timeout, else ``explain``'s."""
@@ -757,11 +769,14 @@ def _followed(
             clock=clock,
             on_status=lambda r: update(to, r.status),
             notify=lambda m: notify(f"{to}: {m}"),
+            cancel=cancel,
         )
     except TelcliError as exc:
         return _lost_track(base, exc, clock.monotonic() - start)
     if decided == "unknown":
         note = f"still {final.status} after {timeout:g}s"
+    elif decided == "interrupted":
+        note = f"interrupted while {final.status}"
     else:
         note = explain(final)
     return replace(
@@ -785,14 +800,20 @@ def run_sms(
     settle: Settle | None = None,
     notify: Notify = _quiet,
     update: Update = _quiet,
+    cancel: Cancel | None = None,
 ) -> TestOutcome:
     """Send one test SMS to ``to`` and (with ``test.wait``) follow it to a verdict.
-    ``settle``: how a lost answer is settled (default: the default window on ``clock``)."""
+    ``settle``: how a lost answer is settled (default: the default window on ``clock``).
+    Once ``cancel`` is set (Ctrl-C) nothing is sent and following stops (a send under way
+    completes and is ledgered)."""
     clock = clock or Clock()
     settle = settle or Settle(monotonic=clock.monotonic, sleep=clock.sleep)
+    segments = analyze(test.body)
+    if cancel:
+        update(to, "not started")
+        return replace(_not_started("sms", to, test.expect), segments=segments)
     start = clock.monotonic()
     started = datetime.now(UTC)
-    segments = analyze(test.body)
     update(to, "sending")
     try:
         sent, attempts, sender = _ledgered(
@@ -844,7 +865,42 @@ def run_sms(
         clock=clock,
         notify=notify,
         update=update,
+        cancel=cancel,
     )
+
+
+def _not_started(kind: str, to: str, expected: str) -> TestOutcome:
+    """A destination Ctrl-C reached before anything was sent to it."""
+    return TestOutcome(
+        kind=kind,
+        to=to,
+        expected=expected,
+        outcome="interrupted",
+        exit_code=int(ExitCode.INTERRUPTED),
+        note="not started: interrupted",
+    )
+
+
+def _hang_up(
+    carrier: Any, call: CallResult, fetch: Callable[[], CallResult], notify: Notify
+) -> CallResult:
+    """End a call telcli placed that Ctrl-C caught unfinished, and return how it ended.
+    The carrier's breaker is bypassed: stopping a call must not be refused. VAPI's API has
+    no way to end a call (its UpdateCallDTO only renames one; DELETE /call/{id} deletes the
+    call's data): the call is left to end on its own, and said so."""
+    hang = getattr(failover.unguarded(carrier), "hangup_call", None)
+    if hang is None:
+        notify(f"{call.to}: {carrier.name} cannot hang up call {call.id}; it ends on its own")
+        return call
+    try:
+        hang(call.id)
+        return fetch()
+    except TelcliError as exc:
+        notify(f"{call.to}: hang-up of call {call.id} failed: {exc.message}")
+        try:
+            return fetch()
+        except TelcliError:
+            return call
 
 
 def run_call(
@@ -858,11 +914,18 @@ def run_call(
     settle: Settle | None = None,
     notify: Notify = _quiet,
     update: Update = _quiet,
+    cancel: Cancel | None = None,
 ) -> TestOutcome:
     """Place one test call to ``to`` and (with ``test.wait``) follow it to a verdict.
-    ``settle``: how a lost answer is settled (default: the default window on ``clock``)."""
+    ``settle``: how a lost answer is settled (default: the default window on ``clock``).
+    Once ``cancel`` is set (Ctrl-C) no call is placed, and one placed that is still queued,
+    ringing or in progress is hung up (outcome ``interrupted``, status as the carrier
+    ended it: ``canceled`` before an answer)."""
     clock = clock or Clock()
     settle = settle or Settle(monotonic=clock.monotonic, sleep=clock.sleep)
+    if cancel:
+        update(to, "not started")
+        return replace(_not_started("call", to, test.expected), min_duration=test.min_duration)
     start = clock.monotonic()
     started = datetime.now(UTC)
     update(to, "dialing")
@@ -977,8 +1040,21 @@ def run_call(
         notify=notify,
         update=update,
         explain=too_short,
+        cancel=cancel,
     )
     final = done.result if isinstance(done.result, CallResult) else None
+    if cancel and final is not None and final.status not in CALL_FINAL:
+        update(to, "hanging up")
+        final = _hang_up(carrier, final, fetch, notify)
+        update(to, final.status)
+        done = replace(
+            done,
+            result=final,
+            outcome="interrupted",
+            exit_code=int(ExitCode.INTERRUPTED),
+            note="interrupted: hung up" if final.status in CALL_FINAL else done.note,
+            elapsed=clock.monotonic() - start,
+        )
     return replace(done, outcome_class=call_class(final, test.thresholds))
 
 

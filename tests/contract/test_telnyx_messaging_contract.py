@@ -71,6 +71,14 @@ def test_place_and_fetch_call(telnyx, recorder):
     assert call.id and fetched.status in ("queued", "in-progress", "completed", "no-answer")
 
 
+def test_hangup_call(telnyx, recorder):
+    # Ctrl-C during `test call`: HangupCall on the call telcli dialed.
+    telnyx.hangup_call(CALL_ID)
+    recorder.assert_clean()
+    [(request, _)] = recorder.exchanges
+    assert request.method == "POST" and request.url.path.endswith("/actions/hangup")
+
+
 def test_webhook_deliveries_with_every_filter(telnyx, recorder):
     # GetWebhookDeliveries: deepObject filters and page[] parameters as the spec names them;
     # the spec's example record must become captures (what `webhook pull` stores).

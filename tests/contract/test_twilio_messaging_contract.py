@@ -86,6 +86,17 @@ def test_fetch_and_find_calls(twilio, recorder):
     assert call.id.startswith("CA") and call.status
 
 
+def test_hangup_call(twilio, recorder):
+    # Ctrl-C during `test call`: UpdateCall with Status=canceled (Prism's example answers an
+    # in-progress call, so Status=completed follows, as for an answered call).
+    twilio.hangup_call(CALL_SID)
+    recorder.assert_clean()
+    sent = [request for request, _ in recorder.exchanges]
+    assert [r.method for r in sent] and all(r.method == "POST" for r in sent)
+    assert all(r.url.path.endswith(f"/Calls/{CALL_SID}.json") for r in sent)
+    assert b"Status=canceled" in sent[0].content
+
+
 def test_sms_price(twilio, recorder):
     price, currency = twilio.sms_price("+14155550123")
     recorder.assert_clean()

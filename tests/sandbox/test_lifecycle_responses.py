@@ -154,3 +154,93 @@ def test_twilio_messaging_price_matches_the_spec(pricing: httpx.Client) -> None:
         )
         assert body["iso_country"] == iso
     _check("twilio_pricing_v1.json", checked)
+
+
+def test_twilio_update_call_hangs_up_like_twilio(twilio: httpx.Client, at) -> None:
+    # UpdateCall with Status (Ctrl-C during `test call`): canceled ends a ringing call for
+    # good; an answered call ignores canceled and ends on completed; an ended call is 400.
+    checked: Checked = []
+    at(0)
+
+    def place(to: str) -> str:
+        form = {"To": to, "From": FROM, "Twiml": "<Response/>"}
+        return twilio.post(f"{ACC}/Calls.json", data=form).json()["sid"]
+
+    ringing, answered = place("+15005550005"), place("+14155550123")
+    at(1.5)
+    done = _record(
+        checked,
+        "UpdateCall",
+        twilio.post(f"{ACC}/Calls/{ringing}.json", data={"Status": "canceled"}),
+        200,
+    )
+    assert (done["status"], done["duration"]) == ("canceled", "0")
+    at(5)
+    still = twilio.post(f"{ACC}/Calls/{answered}.json", data={"Status": "canceled"}).json()
+    assert still["status"] == "in-progress"
+    ended = _record(
+        checked,
+        "UpdateCall",
+        twilio.post(f"{ACC}/Calls/{answered}.json", data={"Status": "completed"}),
+        200,
+    )
+    assert (ended["status"], ended["duration"]) == ("completed", "2")
+    at(60)  # the scripted lifecycle (ringing forever, completed at 8 s) no longer applies
+    later = _record(checked, "FetchCall", twilio.get(f"{ACC}/Calls/{ringing}.json"), 200)
+    assert later["status"] == "canceled"
+    assert twilio.get(f"{ACC}/Calls/{answered}.json").json()["duration"] == "2"
+    again = twilio.post(f"{ACC}/Calls/{ringing}.json", data={"Status": "canceled"})
+    assert again.status_code == 400 and again.json()["code"] == 21220
+    _check("twilio_api_v2010.json", checked)
+
+
+def test_telnyx_hangup_ends_the_call_with_its_cause(telnyx: httpx.Client, at) -> None:
+    checked: Checked = []
+    at(0)
+    body = {"connection_id": "1494404757140276705", "from": FROM, "to": "+15005550005"}
+    call = telnyx.post("/calls", json=body).json()["data"]
+    call_id = call["call_control_id"]
+    at(1.5)
+    _record(checked, "HangupCall", telnyx.post(f"/calls/{call_id}/actions/hangup", json={}), 200)
+    at(60)
+    status = _record(checked, "RetrieveCallStatus", telnyx.get(f"/calls/{call_id}"), 200)
+    assert status["data"]["is_alive"] is False and status["data"]["call_duration"] == 0
+    leg = {"filter[leg_id]": call["call_leg_id"]}
+    events = telnyx.get("/call_events", params=leg).json()["data"]
+    assert [e["name"] for e in events] == ["call.initiated", "call.hangup"]
+    payload = events[-1]["metadata"]["event"]["payload"]
+    assert (payload["hangup_cause"], payload["hangup_source"]) == ("originator_cancel", "caller")
+    again = telnyx.post(f"/calls/{call_id}/actions/hangup", json={})
+    assert again.status_code == 422
+    _check("telnyx_v2.json", checked)
+
+
+def test_callbacks_after_a_hang_up_say_canceled(twilio: httpx.Client, monkeypatch) -> None:
+    # +15005550004 rings, then would end no-answer at 7 s: hung up while ringing, its last
+    # status callback says canceled, and the scripted no-answer one is never sent.
+    import time
+    from urllib.parse import parse_qs
+
+    from telcli.sandbox import callbacks
+    from tests.webhook_receiver import Receiver
+
+    monkeypatch.setenv(lifecycles.SPEED_ENV, "5")  # ringing at 0.2 s, no-answer at 1.4 s
+    with Receiver() as rx:
+        form = {
+            "To": "+15005550004",
+            "From": FROM,
+            "Twiml": "<Response/>",
+            "StatusCallback": rx.url + "/status",
+            "StatusCallbackEvent": ["initiated", "ringing", "completed"],
+        }
+        sid = twilio.post(f"{ACC}/Calls.json", data=form).json()["sid"]
+        deadline = time.monotonic() + 10
+        while not rx.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        twilio.post(f"{ACC}/Calls/{sid}.json", data={"Status": "canceled"})
+        assert callbacks.drain(timeout=10)
+        sent = [parse_qs(r.body.decode()) for r in rx.requests]
+    assert [(p["CallStatus"][0], p["SequenceNumber"][0]) for p in sent] == [
+        ("ringing", "0"),
+        ("canceled", "1"),
+    ]

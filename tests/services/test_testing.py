@@ -629,3 +629,102 @@ def test_a_late_call_is_found_and_never_placed_twice(state):
     assert outcome.exit_code == 0 and outcome.result.id == "CAlate"
     assert other.placed == []
     assert [a.outcome for a in outcome.attempts] == ["unknown", "reconciled"]
+
+
+# -- Ctrl-C (issue 16, item 3) ----------------------------------------------------------------
+
+
+@dataclass
+class Hanger(Messenger):
+    """A carrier that can hang up: the call then ends canceled."""
+
+    hung: list[str] = field(default_factory=list)
+
+    def hangup_call(self, call_id: str) -> None:
+        self.hung.append(call_id)
+        self.statuses, self.fetches = ["canceled"], 0
+
+
+class CtrlCClock(FakeClock):
+    """Ctrl-C arrives during the first wait between two status checks."""
+
+    def __init__(self, cancel) -> None:
+        super().__init__()
+        self.cancel = cancel
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        self.cancel.set()
+
+
+def _call(carrier, state, cancel, clock=None, to=TO) -> svc.TestOutcome:
+    notes: list[str] = []
+    outcome = svc.run_call(
+        [svc.Sender(carrier, FROM)],
+        to,
+        svc.CallTest(),
+        state=state,
+        profile="default",
+        clock=(clock or FakeClock()).clock(),
+        notify=notes.append,
+        cancel=cancel,
+    )
+    return replace(outcome, error="; ".join(notes) or None)
+
+
+def test_ctrl_c_hangs_up_a_ringing_call_and_places_no_more(state):
+    from telcli.interrupt import Cancel
+
+    cancel = Cancel()
+    carrier = Hanger(statuses=["ringing"])
+    first = _call(carrier, state, cancel, CtrlCClock(cancel))
+    assert carrier.hung == ["CA0"]
+    assert (first.status, first.outcome, first.exit_code) == ("canceled", "interrupted", 130)
+    assert first.to_json()["outcome_class"] == "canceled"
+    # Ctrl-C came: the next destination is not dialed at all.
+    second = _call(carrier, state, cancel, to="+14155550124")
+    assert len(carrier.placed) == 1
+    assert (second.status, second.outcome, second.note) == (
+        "not-sent",
+        "interrupted",
+        "not started: interrupted",
+    )
+    assert svc.exit_code([first, second]) == 130
+    # The placed call's ledger row records what happened: placed, not left pending.
+    [entry] = state.ledger_entries(target=TO)
+    assert (entry.status, entry.result_id) == ("succeeded", "CA0")
+
+
+def test_ctrl_c_on_a_carrier_that_cannot_hang_up_says_so(state):
+    from telcli.interrupt import Cancel
+
+    cancel = Cancel()
+    carrier = Messenger(name=ProviderName.vapi, statuses=["ringing"])
+    outcome = _call(carrier, state, cancel, CtrlCClock(cancel))
+    assert (outcome.status, outcome.outcome, outcome.exit_code) == ("queued", "interrupted", 130)
+    assert "cannot hang up call CA0; it ends on its own" in (outcome.error or "")
+
+
+def test_ctrl_c_stops_following_an_sms_and_sends_no_more(state):
+    from telcli.interrupt import Cancel
+
+    cancel = Cancel()
+    carrier = Messenger(statuses=["sending", "sent"])
+    run = lambda to, clock: svc.run_sms(  # noqa: E731
+        [svc.Sender(carrier, FROM)],
+        to,
+        svc.SmsTest(body="hi"),
+        state=state,
+        profile="default",
+        clock=clock.clock(),
+        cancel=cancel,
+    )
+    first = run(TO, CtrlCClock(cancel))
+    second = run("+14155550124", FakeClock())
+    assert len(carrier.sent) == 1
+    assert (first.outcome, first.exit_code, first.note) == (
+        "interrupted",
+        130,
+        "interrupted while queued",
+    )
+    assert second.outcome == "interrupted" and second.status == "not-sent"

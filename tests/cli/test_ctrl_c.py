@@ -1,0 +1,186 @@
+"""Ctrl-C is safe (issue 16, item 3), driven with real SIGINTs on real processes: `test call`
+hangs up what it placed and exits 130; `webhook replay` starts no more, lets what is in
+flight finish and exits 130; a second Ctrl-C exits at once."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from telcli.sandbox.lifecycles import MAGIC_FROM
+from tests.sandbox.conftest import ACC, twilio_client
+from tests.webhook_receiver import Receiver
+
+pytestmark = pytest.mark.slow
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "TELCLI_HOME": str(home), **extra}
+
+
+def _start(home: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "telcli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(home, **env),
+    )
+
+
+def _until(check: Callable[[], bool], proc: subprocess.Popen[str], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if proc.poll() is not None:
+            pytest.fail(f"exited early ({proc.returncode}): {proc.communicate()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"timed out waiting: {proc.communicate()}")
+        time.sleep(0.05)
+
+
+def test_ctrl_c_hangs_up_a_ringing_test_call(tmp_path: Path):
+    from telcli.sandbox.transport import SandboxTransport
+
+    home = tmp_path / "home"
+    proc = _start(
+        home,
+        "--sandbox",
+        "test",
+        "call",
+        "--to",
+        "+15005550005",  # rings forever
+        "--from",
+        MAGIC_FROM,
+        "--provider",
+        "twilio",
+        "--yes",
+        "--json",
+        TELCLI_SANDBOX_SPEED="10",
+    )
+    calls = f"{ACC}/Calls.json"
+    with twilio_client(SandboxTransport(home / "sandbox.db")) as twilio:
+
+        def ringing() -> bool:
+            if not (home / "sandbox.db").exists():
+                return False
+            found = twilio.get(calls).json().get("calls") or []
+            return bool(found) and found[0]["status"] == "ringing"
+
+        try:
+            _until(ringing, proc)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+        [call] = twilio.get(calls).json()["calls"]
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted: hanging up 1 call(s)…" in err
+    [result] = json.loads(out)
+    assert (result["id"], result["status"]) == (call["sid"], "canceled")
+    assert (result["outcome"], result["exit_code"]) == ("interrupted", 130)
+    assert call["status"] == "canceled"  # at the carrier, not only in telcli's report
+
+
+def _captures(path: Path, n: int) -> None:
+    lines = []
+    for i in range(n):
+        body = f"CallSid=CA{i:032x}&CallStatus=completed".encode()
+        lines.append(
+            json.dumps(
+                {
+                    "received_at": f"2026-11-22T10:{i // 60:02d}:{i % 60:02d}Z",
+                    "method": "POST",
+                    "url": "https://abc.ngrok.app/twilio/status",
+                    "headers": [["Content-Type", "application/x-www-form-urlencoded"]],
+                    "body_b64": base64.b64encode(body).decode(),
+                    "response": {"status": 200, "headers": [], "body_b64": ""},
+                }
+            )
+        )
+    path.write_text("\n".join(lines))
+
+
+@pytest.fixture
+def two_hundred(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    _captures(tmp_path / "caps.ndjson", 200)
+    done = subprocess.run(
+        [sys.executable, "-m", "telcli", "webhook", "import", str(tmp_path / "caps.ndjson")],
+        capture_output=True,
+        text=True,
+        env=_env(home),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return home
+
+
+def _count(home: Path) -> int:
+    from telcli.storage.captures import CaptureStore
+    from telcli.storage.state import StateDB
+
+    return CaptureStore(StateDB(home / "state.db")).count()
+
+
+def _replay(home: Path, url: str) -> subprocess.Popen[str]:
+    args = ("webhook", "replay", "--filter", "limit=200", "--to", url, "-c", "2", "--json")
+    return _start(home, *args)
+
+
+def test_ctrl_c_during_replay_finishes_what_is_in_flight(two_hundred: Path):
+    def slow(_request: object) -> tuple[int, bytes]:
+        time.sleep(0.2)
+        return 200, b"ok"
+
+    with Receiver(slow) as rx:
+        proc = _replay(two_hundred, rx.url)
+        try:
+            _until(lambda: len(rx.requests) >= 4, proc)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+        received = len(rx.requests)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted: starting no more requests" in err
+    results = json.loads(out)
+    # What was sent is reported (in flight included, answered), and nothing more started.
+    assert 4 <= len(results) == received < 200
+    assert all(r["status"] == 200 and r["ok"] for r in results)
+    assert f"interrupted: sent {received} of 200 request(s)" in err
+    assert _count(two_hundred) == 200  # nothing lost from the capture store
+
+
+def test_a_second_ctrl_c_exits_at_once(two_hundred: Path):
+    def stuck(_request: object) -> tuple[int, bytes]:
+        time.sleep(20)
+        return 200, b"late"
+
+    with Receiver(stuck) as rx:
+        proc = _replay(two_hundred, rx.url)
+        try:
+            _until(lambda: len(rx.requests) >= 2, proc)
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            assert proc.poll() is None  # waiting for the two requests in flight
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=10)  # not the 20 s the receiver takes
+            assert out == ""  # gone at once: no report
+        finally:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted again: exiting now" in err
+    assert "Traceback" not in err
+    assert len(rx.requests) == 2
