@@ -265,8 +265,8 @@ def write(
                 # money or reaches people never moves on once it may have arrived somewhere.
                 if then is not None:
                     notify(
-                        f"{carrier.name}: {what} did not happen (not there after the settle"
-                        f" window); not trying {then}: the request reached {carrier.name}"
+                        f"{carrier.name}: {what} did not happen; not trying {then}: the"
+                        f" request reached {carrier.name}"
                     )
                 raise
             else:

@@ -33,7 +33,7 @@ from telcli.models import (
 )
 from telcli.providers.base import CarrierProvider
 from telcli.services import failover
-from telcli.services.settling import Settle, await_landing
+from telcli.services.settling import Settle, await_landing, in_flight
 
 if TYPE_CHECKING:
     from telcli.transport import RetryPolicy
@@ -317,9 +317,11 @@ def buy(
 
     A failure that may have reached the provider (timeout, dropped connection, 5xx) is
     settled with :func:`~telcli.services.settling.await_landing`: the number owned means it
-    was bought; only a lookup past the settle window that still finds nothing proves it was
-    not. If the deadline ends the wait first, or the provider cannot be asked, the ledger
-    says unknown and OutcomeUnknown (exit 7) names ``telcli numbers reconcile``.
+    was bought; while the request may still be in flight (no answer, 502, 504) only a lookup
+    past the settle window that still finds nothing proves it was not; after the provider's
+    own 500/503 one lookup does. If the deadline ends the wait first, or the provider cannot
+    be asked, the ledger says unknown and OutcomeUnknown (exit 7) names
+    ``telcli numbers reconcile``.
 
     With ``tries`` > 1 a purchase proven not bought is sent again (after ``retry``'s
     backoff). Every try is in ``Purchase.attempts``.
@@ -389,8 +391,14 @@ def buy(
             attempts.append(failover.attempt(carrier, "unknown", exc, start))
             notify(f"{name}: the purchase outcome is unclear ({exc.message}); checking")
             check = time.monotonic()
+            late = in_flight(exc)
             try:
-                landing = await_landing(_owned_now(carrier, number), settle, notify=notify)
+                landing = await_landing(
+                    _owned_now(carrier, number),
+                    settle,
+                    proof_in=None if late else 0,
+                    notify=notify,
+                )
             except BaseException:
                 state.ledger_finish(entry, "unknown", detail={"error": "interrupted"})
                 raise
@@ -409,7 +417,11 @@ def buy(
                     hint=_unknown_hint(name),
                 ) from None
             state.ledger_finish(entry, "failed", detail={"error": exc.message, "reconciled": True})
-            proof = f"not owned {settle.window:g}s after the answer went missing"
+            proof = (
+                f"not owned {settle.window:g}s after the answer went missing"
+                if late
+                else f"not owned after {name} answered {exc.status}"
+            )
             left = settle.remaining()
             if attempt_no < tries and (left is None or left >= MIN_RESEND_TIME):
                 # Proven not bought, and it no longer can be: sending it again cannot buy twice.
@@ -457,9 +469,10 @@ def release(
     try:
         carrier.release(owned)
     except (ProviderUnavailable, ProviderRejected) as exc:
-        in_flight = isinstance(exc, ProviderUnavailable) and exc.sent
-        if in_flight or exc.status == 404:
-            landing = await_landing(gone, settle or Settle(), proof_in=None if in_flight else 0)
+        ambiguous = isinstance(exc, ProviderUnavailable) and exc.sent
+        late = ambiguous and in_flight(exc)
+        if ambiguous or exc.status == 404:
+            landing = await_landing(gone, settle or Settle(), proof_in=None if late else 0)
             if landing.found:
                 state.ledger_finish(
                     entry, "succeeded", result_id=owned.id, detail={"reconciled": True}

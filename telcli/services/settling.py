@@ -1,7 +1,8 @@
 """Settling a write whose answer did not arrive (a late answer is still a write).
 
-After a read timeout, a connection dropped after sending, or a 5xx on a purchase, the request
-may still be in flight at the provider: "not found" right after the failure proves nothing.
+After a read timeout, a connection dropped after sending, or a gateway's 502/504, the request
+may still be in flight at the provider: "not found" right after the failure proves nothing
+(:func:`in_flight`).
 :func:`await_landing` polls the provider's view (owned numbers; messages or calls created
 after the send started) until the write shows up (it happened), until ``Settle.window``
 seconds have passed since the answer went missing and a lookup *started after that* still
@@ -135,6 +136,15 @@ def await_landing(
             waited = True
             notify(f"waiting up to {max(0.0, end - now):.0f}s for it to show up")
         settle.sleep(min(next(pauses), end - now))
+
+
+def in_flight(exc: Any) -> bool:
+    """Whether a write that failed with ``exc`` (a ProviderUnavailable with ``sent``) may still
+    be processed: no answer came (timeout, connection dropped after sending), or a gateway
+    answered for a backend that may still be working on it (502, 504). A 500 or 503 is the
+    provider's own answer: the request is over, so one lookup settles it, with no window."""
+    status = getattr(exc, "status", None)
+    return status is None or status in (502, 504)
 
 
 def matches_since(intent: datetime, offset: float | None) -> datetime:

@@ -37,7 +37,7 @@ from telcli.models import Attempt, CallResult, MessageResult
 from telcli.segments import SegmentInfo, analyze
 from telcli.services import failover
 from telcli.services.outcomes import Thresholds, classify_call
-from telcli.services.settling import Settle, await_landing, matches_since
+from telcli.services.settling import Settle, await_landing, in_flight, matches_since
 
 Notify = Callable[[str], None]
 Update = Callable[[str, str], None]  # (destination, status text)
@@ -532,7 +532,12 @@ def _reconciler(
             found = getattr(inner, finder)(to, sender, since)
             return next((i for i in found if matches(i) and i.id not in taken), None)
 
-        landing = await_landing(look, settle, notify=lambda m: notify(f"{name}: {m}"))
+        landing = await_landing(
+            look,
+            settle,
+            proof_in=None if in_flight(exc) else 0,
+            notify=lambda m: notify(f"{name}: {m}"),
+        )
         if landing.found is not None or landing.proven:
             return landing.found
         raise OutcomeUnknown(

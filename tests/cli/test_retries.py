@@ -91,7 +91,8 @@ def test_a_purchase_is_resent_only_after_the_settle_window_proves_it_did_not_hap
     respx_mock.get(f"{API}/phone_numbers_regulatory_requirements").respond(
         200, json={"data": [], "meta": {}}
     )
-    order = respx_mock.post(f"{API}/number_orders").mock(return_value=httpx.Response(503))
+    # 502: a gateway answered for a backend that may still be working on the order
+    order = respx_mock.post(f"{API}/number_orders").mock(return_value=httpx.Response(502))
     asked: list[float] = []
 
     def lookup(request: httpx.Request) -> httpx.Response:
@@ -100,7 +101,7 @@ def test_a_purchase_is_resent_only_after_the_settle_window_proves_it_did_not_hap
 
     respx_mock.get(f"{API}/phone_numbers").mock(side_effect=lookup)
     posted: list[float] = []
-    order.side_effect = lambda request: (posted.append(clock.now), httpx.Response(503))[1]
+    order.side_effect = lambda request: (posted.append(clock.now), httpx.Response(502))[1]
     result = run("numbers", "buy", NUMBER, "--provider", "telnyx", "--yes")
     # the transport never repeats the POST; the service does, 3 tries in all, each only after
     # lookups over the 5 s settle window found nothing (the first right away: a lost answer
@@ -113,7 +114,7 @@ def test_a_purchase_is_resent_only_after_the_settle_window_proves_it_did_not_hap
     proof = "not owned 5s after the answer went missing"
     assert result.stderr.count(f"telnyx: +19705555098 was not bought ({proof}); trying again") == 2
     assert f"was not bought ({proof}); nothing was spent" in result.stderr
-    assert "error: telnyx 503 on purchase of +19705555098" in result.stderr
+    assert "error: telnyx 502 on purchase of +19705555098" in result.stderr
 
 
 def test_timeout_must_be_positive(run):

@@ -63,29 +63,38 @@ MATRIX = [
     Case("buy", "", 0, "", ("succeeded",), provider="telnyx"),
     Case("buy", "twilio.purchase:status=400", 5, "error: twilio 400 on purchase", ("failed",)),
     Case("buy", "telnyx.purchase:status=422", 5, "error: telnyx 422", ("failed",), "telnyx"),
-    # a 5xx on a purchase is ambiguous: proven not bought only by lookups over the 30 s settle
-    # window, then tried again; the 60 s deadline leaves time for two tries
+    # a 5xx on a purchase is ambiguous. The provider's own 500/503 ends the request: one lookup
+    # proves it not bought, and it is tried again (3 tries in all)...
     Case(
         "buy",
         "twilio.purchase:status=503",
         6,
         "twilio: the purchase outcome is unclear (twilio 503",
-        ("failed",) * 2,
+        ("failed",) * 3,
     ),
     Case(
         "buy",
         "twilio.purchase:status=503,rate=0.5,seed=3",  # the first try fails, the second works
         0,
-        "after the answer went missing); trying again",
+        "(not owned after twilio answered 503); trying again",
         ("failed", "succeeded"),
     ),
     Case(
         "buy",
         "telnyx.purchase:status=500",
         6,
+        "(not owned after telnyx answered 500); nothing was spent",
+        ("failed",) * 3,
+        "telnyx",
+    ),
+    # ...a gateway's 502/504 may leave it in flight: proof takes lookups over the 30 s settle
+    # window, so the 60 s deadline leaves time for two tries
+    Case(
+        "buy",
+        "twilio.purchase:status=502",
+        6,
         "(not owned 30s after the answer went missing); nothing was spent",
         ("failed",) * 2,
-        "telnyx",
     ),
     # a 429 (after the transport's own retries) was refused before any processing: proof
     Case("buy", "twilio.purchase:status=429", 6, "error: twilio 429 on purchase", ("failed",)),

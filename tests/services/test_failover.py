@@ -534,9 +534,28 @@ def test_quote_cannot_say_not_available_when_ownership_cannot_be_checked(breaker
         svc.quote([gtw, gtx], N1)
 
 
+def test_a_purchase_answered_500_is_settled_by_one_lookup(state):
+    tw = FakeCarrier(TW, inventory=[offer(N1)])
+    tw.fail["purchase"] = [down(sent=True, status=500), None]
+    lines: list[str] = []
+    svc.buy(
+        tw,
+        offer(N1),
+        state=state,
+        profile="default",
+        settle=fake_settle(),
+        notify=lines.append,
+        tries=3,
+    )
+    # the provider answered: the request is over, so no window; one lookup, then the resend
+    assert [c for c, _ in tw.calls] == ["purchase", "find_owned", "purchase"]
+    assert "(not owned after twilio answered 500); trying again" in lines[-1]
+
+
 def test_a_purchase_proven_not_done_is_tried_again(state):
     tw = FakeCarrier(TW, inventory=[offer(N1)])
-    tw.fail["purchase"] = [down(sent=True), down(sent=True), None]
+    # 504: the gateway gave up on a backend that may still be buying it
+    tw.fail["purchase"] = [down(sent=True, status=504), down(sent=True, status=504), None]
     lines: list[str] = []
     pauses: list[float] = []
     result = svc.buy(
