@@ -1,4 +1,4 @@
-"""Late answers on a fake clock, for in-process tests (issue 10).
+"""Late answers on a fake clock (or the real one, for benchmarks), in process (issue 10).
 
 :class:`LateTransport` wraps the in-process sandbox transport. A write that ``delay`` picks
 is processed by the "provider" ``delay`` seconds after it was sent. When that is longer than
@@ -12,6 +12,7 @@ real slow provider makes, without waiting for real time.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -54,19 +55,25 @@ class LateTransport(httpx.BaseTransport):
         self.counts: dict[tuple[str, str], int] = {}
         self.sent: dict[tuple[str, str], int] = {}  # writes that reached the transport
         self.landed_late = 0
+        self.lock = threading.Lock()  # workers of a benchmark share one transport
 
     def land(self) -> None:
         """Hand the held requests whose time has come to the sandbox, in landing order."""
-        due = sorted((t, i, r) for i, (t, r) in enumerate(self.held) if t <= self.clock.now)
+        now = self.clock.monotonic()
+        with self.lock:
+            due = sorted((t, i, r) for i, (t, r) in enumerate(self.held) if t <= now)
+            self.held = [(t, r) for t, r in self.held if t > now]
         for _, _, request in due:
-            self.held = [(t, r) for t, r in self.held if r is not request]
             (self.land_via or self.inner).handle_request(request).close()
-            self.landed_late += 1
+            with self.lock:
+                self.landed_late += 1
 
     def settle_all(self) -> None:
         """Let every held request land (time passes)."""
-        if self.held:
-            self.clock.now = max(self.clock.now, max(t for t, _ in self.held))
+        with self.lock:
+            last = max((t for t, _ in self.held), default=None)
+        if last is not None and last > self.clock.monotonic():
+            self.clock.sleep(last - self.clock.monotonic())
         self.land()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -76,16 +83,18 @@ class LateTransport(httpx.BaseTransport):
             return self.inner.handle_request(request)
         provider = "twilio" if "twilio" in request.url.host else "telnyx"
         key = (kind, provider)
-        self.counts[key] = k = self.counts.get(key, 0) + 1
-        self.sent[key] = self.sent.get(key, 0) + 1
+        with self.lock:
+            self.counts[key] = k = self.counts.get(key, 0) + 1
+            self.sent[key] = self.sent.get(key, 0) + 1
         late = self.delay(kind, provider, k)
         if late is None:
             return self.inner.handle_request(request)
         read = (request.extensions.get("timeout") or {}).get("read")
         if read is None or late <= read:
-            self.clock.now += late
+            self.clock.sleep(late)
             return self.inner.handle_request(request)
         request.read()
-        self.held.append((self.clock.now + late, request))
-        self.clock.now += read
+        with self.lock:
+            self.held.append((self.clock.monotonic() + late, request))
+        self.clock.sleep(read)
         raise httpx.ReadTimeout("late answer: read timed out", request=request)

@@ -25,6 +25,13 @@ response (the purchase done, the answer lost) on 5% of purchases, and a rate lim
 a script drives ``telcli numbers buy``: exit 6 (provably not bought) is re-run, exit 7 is
 settled with ``telcli numbers reconcile`` and re-run if that says not bought.
 
+A third run (issue 10) answers ``--late-rate`` (10%) of the purchases after the request
+timeout, which it sets to ``--late-timeout`` (1 s) for that run: the provider still buys the
+number ``--late-times`` (1.5) timeouts after it was sent (tests/late.py holds the request back),
+so a lookup right after the timeout finds nothing and telcli must wait within the settle window
+instead of buying again. It prints the duplicates (bar 0) and its wall time against the clean
+run (no bar: each late purchase costs its timeout plus the wait for the landing).
+
 Bars (issue 3): every operation ends settled (ledger succeeded/failed only, agreeing with the
 sandbox), 0 duplicate purchases, and faulty wall time <= 1.5x the clean run. Exits 1 when a bar
 is missed.
@@ -116,10 +123,11 @@ class Run:
     sandbox: Observed | None = None
     problems: list[str] = field(default_factory=list)
     waited: float = 0.0
+    late: int = 0  # purchases that landed after their request timed out
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def context(home: Path, transport: SandboxTransport, run: Run | None = None) -> AppContext:
+def context(home: Path, transport: Any, run: Run | None = None) -> AppContext:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("TELCLI_", "TWILIO_", "TELNYX_"))
     }
@@ -136,8 +144,20 @@ def context(home: Path, transport: SandboxTransport, run: Run | None = None) -> 
     return ctx
 
 
+class RealClock:
+    """What tests/late.py needs of a clock, in real time."""
+
+    monotonic = staticmethod(time.monotonic)
+    sleep = staticmethod(time.sleep)
+
+
 def run_work(
-    name: str, rules: list[FaultRule], numbers: list[str], args: argparse.Namespace
+    name: str,
+    rules: list[FaultRule],
+    numbers: list[str],
+    args: argparse.Namespace,
+    *,
+    late: float = 0.0,
 ) -> Run:
     run = Run(name)
     lock = run.lock
@@ -145,7 +165,20 @@ def run_work(
         home = Path(tmp)
         observed = Observed(rules)
         run.sandbox = observed
-        transport = SandboxTransport(home / "sandbox.db", faults=observed)
+        transport: Any = SandboxTransport(home / "sandbox.db", faults=observed)
+        sandbox = transport
+        if late:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo: tests.late
+            from tests.late import LateTransport
+
+            (home / "config.yaml").write_text(f"timeout: {args.late_timeout}\n")
+            after = args.late_times * args.late_timeout
+
+            def delay(kind: str, provider: str, k: int) -> float | None:
+                hit = random.Random(f"{args.seed}:{provider}:{k}").random() < late
+                return after if kind == "purchase" and hit else None
+
+            transport = LateTransport(sandbox, RealClock(), delay)
 
         def note(line: str) -> None:
             kind = line.split(": ", 1)[-1].split(" (", 1)[0][:60]
@@ -235,7 +268,10 @@ def run_work(
             for future in [pool.submit(fn, arg) for fn, arg in jobs]:
                 future.result()
         run.wall = time.perf_counter() - start
-        run.problems = check(home, transport, numbers, observed)
+        if late:
+            transport.settle_all()  # anything still held lands before the books are checked
+            run.late = transport.landed_late
+        run.problems = check(home, sandbox, numbers, observed)
     return run
 
 
@@ -295,6 +331,9 @@ def main() -> int:
     parser.add_argument("--drop-rate", type=float, default=0.05)
     parser.add_argument("--rate-limit", type=float, default=100.0, help="requests/s per provider")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--late-rate", type=float, default=0.10, help="purchases answered late")
+    parser.add_argument("--late-timeout", type=float, default=1.0, help="request timeout, s")
+    parser.add_argument("--late-times", type=float, default=1.5, help="x the timeout")
     args = parser.parse_args()
 
     numbers = pick_numbers(args.purchases)
@@ -317,6 +356,7 @@ def main() -> int:
     ]
     clean = run_work("clean", rtt, numbers, args)
     faulty = run_work("faults", faults, numbers, args)
+    slow = run_work("late", rtt, numbers, args, late=args.late_rate)
 
     print(
         f"work: {args.searches} searches + {len(numbers)} purchases, {args.workers} workers,"
@@ -326,7 +366,11 @@ def main() -> int:
         f"faults: 503 on {args.error_rate:.0%} of every operation, dropped responses on"
         f" {args.drop_rate:.0%} of purchases, {args.rate_limit:g} requests/s per provider"
     )
-    for r in (clean, faulty):
+    print(
+        f"late: {args.late_rate:.0%} of purchases answered {args.late_times:g}x the"
+        f" {args.late_timeout:g} s request timeout after they were sent"
+    )
+    for r in (clean, faulty, slow):
         assert r.sandbox is not None
         seen = dict(sorted(r.sandbox.counts.items()))
         print(
@@ -351,12 +395,19 @@ def main() -> int:
     )
     print(f"ratio faults/clean: {ratio:.2f}x (bar <= 1.5x)")
     print(f"settled: {'yes' if settled else 'NO'}; duplicates: {duplicates} (bar 0)")
-    for r in (clean, faulty):
+    late_dups = sum(n - 1 for n in slow.sandbox.committed.values() if n > 1)  # type: ignore[union-attr]
+    print(
+        f"late answers: {slow.late} purchases landed after their timeout; ratio late/clean:"
+        f" {slow.wall / clean.wall:.2f}x; settled: {'yes' if not slow.problems else 'NO'};"
+        f" duplicates: {late_dups} (bar 0)"
+    )
+    for r in (clean, faulty, slow):
         for p in r.problems:
             print(f"  {r.name}: {p}")
         if r.not_bought:
             print(f"  {r.name}: gave up on {len(r.not_bought)} purchases after {MAX_RUNS} runs")
     ok = settled and duplicates == 0 and ratio <= 1.5 and not faulty.not_bought
+    ok = ok and late_dups == 0 and not slow.problems and not slow.not_bought
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
