@@ -33,22 +33,32 @@ class Cancel:
         return self._event.is_set()
 
     def sleep(self, seconds: float, sleep: Callable[[float], None] | None = None) -> bool:
-        """Wait ``seconds`` (with an injected ``sleep``, in short steps); True when stopped."""
-        if sleep is None:
-            return self._event.wait(max(0.0, seconds))
+        """Wait ``seconds`` (``sleep`` injected, or until set) in short steps, so the main
+        thread, the only one where Python runs a signal handler, wakes for Ctrl-C even when
+        the signal landed on another thread. True when stopped."""
         while seconds > 0 and not self._event.is_set():
             step = min(seconds, 0.25)
-            sleep(step)
+            if sleep is None:
+                self._event.wait(step)
+            else:
+                sleep(step)
             seconds -= step
         return self._event.is_set()
 
 
+def _nothing() -> None:
+    pass
+
+
 @contextmanager
-def ctrl_c(on_first: Callable[[], None] = lambda: None) -> Iterator[Cancel]:
+def ctrl_c(
+    on_first: Callable[[], None] = _nothing, on_second: Callable[[], None] = _nothing
+) -> Iterator[Cancel]:
     """SIGINT sets the yielded :class:`Cancel` (then ``on_first`` runs); a second SIGINT ends
-    the process at once with exit 130, whatever is in flight. The previous handler comes back
-    on leaving. Outside the main thread (no signal handler can be set there) Ctrl-C keeps
-    its usual KeyboardInterrupt."""
+    the process at once with exit 130, whatever is in flight, after ``on_second`` (quick:
+    e.g. mark the ledger rows still open as unknown). The previous handler comes back on
+    leaving. Outside the main thread (no signal handler can be set there) Ctrl-C keeps its
+    usual KeyboardInterrupt."""
     import signal
 
     cancel = Cancel()
@@ -58,6 +68,8 @@ def ctrl_c(on_first: Callable[[], None] = lambda: None) -> Iterator[Cancel]:
 
     def handler(_signum: int, _frame: object) -> None:
         if cancel.is_set():
+            with contextlib.suppress(Exception):
+                on_second()
             _exit_now()
         cancel.set()
         # a message that cannot be written must not stop the stop

@@ -155,7 +155,10 @@ def test_sms(
         timeout=timeout,
     )
     state = svc.ThreadSafeState(app_ctx.state)
-    with _progress(app_ctx, out, dests) as update, _interruptible(out, "sms") as (cancel, seen):
+    with (
+        _progress(app_ctx, out, dests) as update,
+        _interruptible(app_ctx, out, "sms") as (cancel, seen),
+    ):
         outcomes = svc.run_all(
             dests,
             lambda d: svc.run_sms(
@@ -297,7 +300,10 @@ def test_call(
         assistant_id=assistant,
     )
     state = svc.ThreadSafeState(app_ctx.state)
-    with _progress(app_ctx, out, dests) as update, _interruptible(out, "call") as (cancel, seen):
+    with (
+        _progress(app_ctx, out, dests) as update,
+        _interruptible(app_ctx, out, "call") as (cancel, seen),
+    ):
         outcomes = svc.run_all(
             dests,
             lambda d: svc.run_call(
@@ -468,12 +474,16 @@ _UNDER_WAY = frozenset(
 
 
 @contextmanager
-def _interruptible(out: Any, kind: str) -> Iterator[tuple[Any, Callable[..., Any]]]:
+def _interruptible(
+    app_ctx: AppContext, out: Any, kind: str
+) -> Iterator[tuple[Any, Callable[..., Any]]]:
     """Ctrl-C for the duration of the tests (telcli/interrupt.py): the first starts no more
-    and hangs up the calls under way (tests under way finish), the second exits at once.
+    and hangs up the calls under way (tests under way finish), the second exits at once,
+    leaving this run's open ledger rows unknown (the send may or may not have gone out).
     Yields the Cancel for the service and ``seen``, which wraps a progress ``update`` so the
     message can say how many tests are under way."""
     from telcli.interrupt import ctrl_c
+    from telcli.services.testing import abandon_open_sends
 
     status: dict[str, str] = {}
 
@@ -492,7 +502,7 @@ def _interruptible(out: Any, kind: str) -> Iterator[tuple[Any, Callable[..., Any
             what = f"sending no more SMS ({n} under way finish their send)…"
         out.note(f"interrupted: {what} (Ctrl-C again to exit at once)")
 
-    with ctrl_c(on_first) as cancel:
+    with ctrl_c(on_first, lambda: abandon_open_sends(app_ctx.state)) as cancel:
         yield cancel, seen
 
 

@@ -888,24 +888,27 @@ def _not_started(kind: str, to: str, expected: str) -> TestOutcome:
 
 def _hang_up(
     carrier: Any, call: CallResult, fetch: Callable[[], CallResult], notify: Notify
-) -> CallResult:
-    """End a call telcli placed that Ctrl-C caught unfinished, and return how it ended.
+) -> tuple[CallResult, str]:
+    """End a call telcli placed that Ctrl-C caught unfinished: how it ended, and a note.
     The carrier's breaker is bypassed: stopping a call must not be refused. VAPI's API has
     no way to end a call (its UpdateCallDTO only renames one; DELETE /call/{id} deletes the
     call's data): the call is left to end on its own, and said so."""
     hang = getattr(failover.unguarded(carrier), "hangup_call", None)
     if hang is None:
         notify(f"{call.to}: {carrier.name} cannot hang up call {call.id}; it ends on its own")
-        return call
+        return call, f"interrupted: {carrier.name} cannot hang up; the call ends on its own"
     try:
         hang(call.id)
-        return fetch()
+        return fetch(), "interrupted: hung up"
     except TelcliError as exc:
         notify(f"{call.to}: hang-up of call {call.id} failed: {exc.message}")
         try:
-            return fetch()
+            final = fetch()
         except TelcliError:
-            return call
+            final = call
+    if final.status in CALL_FINAL:  # it ended by itself meanwhile (the carrier's 21220/422)
+        return final, f"interrupted: the call ended {final.status} before the hang-up"
+    return final, "interrupted: the hang-up failed; the call may still be up"
 
 
 def run_call(
@@ -1050,17 +1053,33 @@ def run_call(
     final = done.result if isinstance(done.result, CallResult) else None
     if cancel and final is not None and final.status not in CALL_FINAL:
         update(to, "hanging up")
-        final = _hang_up(carrier, final, fetch, notify)
+        final, note = _hang_up(carrier, final, fetch, notify)
         update(to, final.status)
         done = replace(
             done,
             result=final,
             outcome="interrupted",
             exit_code=int(ExitCode.INTERRUPTED),
-            note="interrupted: hung up" if final.status in CALL_FINAL else done.note,
+            note=note,
             elapsed=clock.monotonic() - start,
         )
     return replace(done, outcome_class=call_class(final, test.thresholds))
+
+
+def abandon_open_sends(state: Any) -> int:
+    """Mark this run's sends still open in the ledger (``pending``: the answer never came
+    back) as ``unknown``, when the process must end at once (a second Ctrl-C). A connection
+    of its own: the caller may interrupt a thread in the middle of a write. Returns how many."""
+    own = type(state)(state.path, state.run)
+    run = state.run.operation_id
+    entries = [
+        e
+        for e in own.ledger_entries(statuses=("pending",))
+        if e.operation_id == run and e.op in ("sms", "call")
+    ]
+    for e in entries:
+        own.ledger_finish(e.id, "unknown", detail={"error": "interrupted before the answer"})
+    return len(entries)
 
 
 class ThreadSafeState:
@@ -1097,9 +1116,13 @@ def run_all(
     if len(destinations) == 1:
         return [one(destinations[0])]
     import contextvars
+    from concurrent.futures import wait
 
     with ThreadPoolExecutor(max_workers=min(workers, len(destinations))) as pool:
         futures = [pool.submit(contextvars.copy_context().run, one, d) for d in destinations]
+        pending = set(futures)
+        while pending:  # in short waits: Python runs a Ctrl-C handler in this thread only
+            _, pending = wait(pending, timeout=0.2)
         return [f.result() for f in futures]
 
 

@@ -184,3 +184,56 @@ def test_a_second_ctrl_c_exits_at_once(two_hundred: Path):
     assert "interrupted again: exiting now" in err
     assert "Traceback" not in err
     assert len(rx.requests) == 2
+
+
+def _sms(home: Path, faults: str) -> subprocess.Popen[str]:
+    to = ("--to", "+14155550123", "--to", "+14155550124")
+    args = ("--sandbox", "test", "sms", *to, "--from", MAGIC_FROM, "--provider", "twilio")
+    return _start(home, *args, "--body", "hi", "--yes", "--json", TELCLI_SANDBOX_FAULTS=faults)
+
+
+def _ledger(home: Path) -> list[str]:
+    from telcli.storage.state import StateDB
+
+    return sorted(e.status for e in StateDB(home / "state.db").ledger_entries(op="sms"))
+
+
+def test_ctrl_c_during_sends_lets_them_finish_and_twice_leaves_them_unknown(tmp_path: Path):
+    # Each send takes a while at the carrier; Ctrl-C comes while both are under way.
+    slow = "twilio.messages.create:latency=1500"
+
+    def under_way(home: Path) -> bool:
+        from telcli.storage.state import StateDB
+
+        path = home / "state.db"
+        return path.exists() and len(StateDB(path).ledger_entries(op="sms")) == 2
+
+    once = tmp_path / "once"
+    proc = _sms(once, slow)
+    try:
+        _until(lambda: under_way(once), proc)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted: sending no more SMS (2 under way finish their send)" in err
+    assert "Traceback" not in err
+    results = json.loads(out)
+    assert [r["outcome"] for r in results] == ["interrupted", "interrupted"]
+    assert all(r["id"].startswith("SM") for r in results)  # sent, and reported
+    assert _ledger(once) == ["succeeded", "succeeded"]  # their real outcome
+
+    twice = tmp_path / "twice"
+    proc = _sms(twice, "twilio.messages.create:latency=20000")
+    try:
+        _until(lambda: under_way(twice), proc)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)  # not the 20 s the sends take
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted again: exiting now" in err and out == ""
+    assert _ledger(twice) == ["unknown", "unknown"]  # never left pending

@@ -728,3 +728,20 @@ def test_ctrl_c_stops_following_an_sms_and_sends_no_more(state):
         "interrupted while queued",
     )
     assert second.outcome == "interrupted" and second.status == "not-sent"
+
+
+def test_ctrl_c_on_a_call_that_ended_meanwhile_reports_how_it_ended(state):
+    from telcli.interrupt import Cancel
+
+    class EndedFirst(Hanger):
+        def hangup_call(self, call_id: str) -> None:
+            self.statuses, self.fetches = ["busy"], 0
+            raise ProviderRejected(
+                "Call is not in-progress. Cannot redirect.", provider="twilio", status=400
+            )
+
+    cancel = Cancel()
+    outcome = _call(EndedFirst(statuses=["ringing"]), state, cancel, CtrlCClock(cancel))
+    assert (outcome.status, outcome.outcome) == ("busy", "interrupted")
+    assert outcome.note == "interrupted: the call ended busy before the hang-up"
+    assert "hang-up of call CA0 failed" in (outcome.error or "")
