@@ -10,62 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, TypeVar
 
 # E164 is defined in phone.py (which needs nothing from this module) and re-exported here.
+# The value sets live in enums.py (light, for command signatures); re-exported from here.
+from telcli.enums import (  # noqa: F401
+    CARRIERS,
+    AddressRequirement,
+    CallExpect,
+    Capability,
+    ListFormat,
+    NumberType,
+    ProviderChoice,
+    ProviderName,
+    SmsExpect,
+)
 from telcli.phone import E164, international_format, national_format
 
 T = TypeVar("T")
-
-
-class ProviderName(StrEnum):
-    twilio = "twilio"
-    telnyx = "telnyx"
-    vapi = "vapi"
-
-
-CARRIERS: tuple[ProviderName, ...] = (ProviderName.twilio, ProviderName.telnyx)
-
-
-class ListFormat(StrEnum):
-    """What ``--format`` accepts on commands that stream long lists (``history``)."""
-
-    table = "table"
-    tsv = "tsv"
-    json = "json"
-    ndjson = "ndjson"
-    csv = "csv"
-
-
-class ProviderChoice(StrEnum):
-    """What ``--provider`` accepts on carrier commands."""
-
-    twilio = "twilio"
-    telnyx = "telnyx"
-    all = "all"
-
-
-class NumberType(StrEnum):
-    local = "local"
-    mobile = "mobile"
-    toll_free = "toll-free"
-
-
-class Capability(StrEnum):
-    voice = "voice"
-    sms = "sms"
-    mms = "mms"
-    fax = "fax"
-
-
-class AddressRequirement(StrEnum):
-    """Twilio's ``address_requirements`` vocabulary; Telnyx requirements are mapped onto it."""
-
-    none = "none"
-    any = "any"
-    local = "local"
-    foreign = "foreign"
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -521,25 +483,6 @@ class Listing(list[T]):
 
 
 # -- test SMS and test calls (issue 6) -----------------------------------------------------
-
-
-class SmsExpect(StrEnum):
-    """Final message statuses ``test sms --expect`` accepts."""
-
-    delivered = "delivered"
-    sent = "sent"
-    undelivered = "undelivered"
-    failed = "failed"
-
-
-class CallExpect(StrEnum):
-    """Final call statuses ``test call --expect`` accepts."""
-
-    completed = "completed"
-    busy = "busy"
-    no_answer = "no-answer"
-    failed = "failed"
-    canceled = "canceled"
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,3 +125,12 @@ def test_the_low_modules_stand_alone():
     assert "telcli.models" not in phone
     segments = _loaded_after("import telcli.segments")
     assert [m for m in segments if m.startswith("telcli.") and m != "telcli.segments"] == []
+
+
+def test_help_does_not_build_the_models():
+    # models.py is dozens of dataclasses (~30 ms to import on a loaded machine): command
+    # signatures take their value sets from the light enums.py instead.
+    for argv in (["--help"], ["numbers", "buy", "--help"]):
+        loaded = set(_loaded_after(_main(*argv)))
+        assert not {"telcli.models", "telcli.phone"} & loaded, argv
+    assert "telcli.enums" in loaded  # the command's signature was built

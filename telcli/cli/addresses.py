@@ -17,8 +17,8 @@ from telcli.cli.options import (
     tenant_value,
 )
 from telcli.context import AppContext
+from telcli.enums import ProviderChoice
 from telcli.errors import UsageProblem
-from telcli.models import ProviderChoice
 
 app = TelcliTyper(
     help="Create, list and delete regulatory addresses (Twilio Addresses, Telnyx addresses).",

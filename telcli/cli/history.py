@@ -9,8 +9,8 @@ import typer
 from telcli.cli.base import TelcliTyper
 from telcli.cli.options import JsonOpt
 from telcli.context import AppContext
+from telcli.enums import ListFormat, ProviderName
 from telcli.errors import UsageProblem
-from telcli.models import ListFormat, ProviderName
 
 app = TelcliTyper(
     help="Show the operations ledger as an audit trail: who did what, when, at what cost, with ids."

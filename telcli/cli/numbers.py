@@ -19,8 +19,8 @@ from telcli.cli.options import (
     tenant_value,
 )
 from telcli.context import AppContext
+from telcli.enums import Capability, NumberType
 from telcli.errors import OutcomeUnknown, PartialFailure, UsageProblem
-from telcli.models import Capability, NumberType
 
 app = TelcliTyper(help="Search, price, buy and manage phone numbers.", no_args_is_help=True)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from telcli import validate
-from telcli.models import ProviderChoice
+from telcli.enums import ProviderChoice
 
 
 def check_seconds(minimum: float | None = None) -> Callable[..., float | None]:

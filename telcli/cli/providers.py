@@ -9,7 +9,7 @@ import typer
 from telcli.cli.base import TelcliTyper
 from telcli.cli.options import JsonOpt
 from telcli.context import AppContext
-from telcli.models import CARRIERS, ProviderChoice
+from telcli.enums import CARRIERS, ProviderChoice
 
 app = TelcliTyper(
     help="Provider health: credentials, circuit breakers, latency, pacing.", no_args_is_help=True

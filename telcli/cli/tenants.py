@@ -11,8 +11,8 @@ import typer
 from telcli.cli.base import TelcliTyper, confirm, require_complete
 from telcli.cli.options import DryRunOpt, JsonOpt, YesOpt
 from telcli.context import AppContext
+from telcli.enums import Capability, NumberType
 from telcli.errors import PartialFailure, UsageProblem
-from telcli.models import Capability, NumberType
 
 app = TelcliTyper(
     help="Onboard tenants from a plan file: plan, apply, status, list, remove, add.",

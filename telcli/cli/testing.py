@@ -19,8 +19,8 @@ from telcli.cli.options import (
     tenant_value,
 )
 from telcli.context import AppContext
+from telcli.enums import CallExpect, SmsExpect
 from telcli.errors import UsageProblem
-from telcli.models import CallExpect, SmsExpect
 
 app = TelcliTyper(
     help="Send test SMS and place test calls, wait for the real outcome, exit non-zero when it"
