@@ -417,7 +417,9 @@ class AppContext:
                 found.append(self.carrier(name, notify=notify))
             except AuthError as exc:
                 missing.append(exc)
-                if notify is not None:
+                # A one-provider user is not told about the other on every command; asking
+                # for all providers (or --debug) says which were left out.
+                if notify is not None and (choice == "all" or self.debug):
                     notify(f"{name}: skipped ({exc.message})")
         if not found:
             if len(missing) == 1:

@@ -39,7 +39,9 @@ def _time(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    # Whole seconds: providers disagree on precision (Telnyx sends milliseconds), and a
+    # time in --json is for reading and comparing, not for ordering events within a second.
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _caps(caps: tuple[Capability, ...]) -> list[str]:
@@ -197,6 +199,7 @@ class Purchase:
     def to_json(self) -> dict[str, Any]:
         data = self.number.to_json()
         data.update(
+            id=None if self.dry_run else data["id"],  # nothing was bought: no id yet
             monthly_price=_money(self.monthly_price),
             upfront_price=_money(self.upfront_price),
             currency=self.currency,

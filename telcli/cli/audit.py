@@ -11,6 +11,7 @@ from telcli.cli.base import TelcliTyper, require_complete
 from telcli.cli.options import JsonOpt, ProviderOpt, TenantOpt, tenant_value
 from telcli.context import AppContext
 from telcli.errors import ExitCode
+from telcli.output.views import count
 
 app = TelcliTyper(
     help="Report drift between the carriers and VAPI, each finding with the command that fixes it."
@@ -65,6 +66,6 @@ def audit(
     require_complete(found)
     if found:
         numbers = len({d.phone_number for d in found})
-        out.note(f"{len(found)} drift finding(s) on {numbers} number(s)")
+        out.note(f"{count(len(found), 'drift finding')} on {count(numbers, 'number')}")
         raise typer.Exit(int(ExitCode.INCOMPLETE))
     out.note("no drift: every number is owned, imported into VAPI and has an assistant")

@@ -281,7 +281,8 @@ def numbers_reconcile(
     if unknown:
         count = sum(s.status == "unknown" for s in settled)
         raise OutcomeUnknown(
-            f"{count} operation(s) still unknown: {' and '.join(unknown)} could not be asked",
+            f"{_views().count(count, 'operation')} still unknown:"
+            f" {' and '.join(unknown)} could not be asked",
             hint="run `telcli numbers reconcile` again once "
             + " and ".join(unknown)
             + " answers (see `telcli providers status`)",

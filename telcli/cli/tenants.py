@@ -409,32 +409,66 @@ def tenants_add(
     capability: Annotated[
         list[Capability] | None, typer.Option("--capability", help="Required; repeatable.")
     ] = None,
-    area_code: Annotated[str | None, typer.Option("--area-code", "-a")] = None,
-    contains: Annotated[str | None, typer.Option("--contains")] = None,
-    locality: Annotated[str | None, typer.Option("--locality")] = None,
-    region: Annotated[str | None, typer.Option("--region")] = None,
-    numbers: Annotated[int, typer.Option("--numbers", min=1, max=100)] = 1,
+    area_code: Annotated[
+        str | None, typer.Option("--area-code", "-a", help="Area code of its numbers.")
+    ] = None,
+    contains: Annotated[
+        str | None, typer.Option("--contains", help="Digits its numbers contain.")
+    ] = None,
+    locality: Annotated[str | None, typer.Option("--locality", help="City of its numbers.")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="State or region of its numbers.")
+    ] = None,
+    numbers: Annotated[
+        int, typer.Option("--numbers", min=1, max=100, help="How many numbers it holds.")
+    ] = 1,
     provider: Annotated[
         list[str] | None, typer.Option("--provider", "-p", help="Preference order; repeatable.")
     ] = None,
-    max_monthly_price: Annotated[str | None, typer.Option("--max-monthly-price")] = None,
+    max_monthly_price: Annotated[
+        str | None,
+        typer.Option(
+            "--max-monthly-price", metavar="AMOUNT", help="Most a number may cost a month."
+        ),
+    ] = None,
     assistant: Annotated[
-        str | None, typer.Option("--assistant", help="VAPI assistant ID or exact name.")
+        str | None,
+        typer.Option("--assistant", help="VAPI assistant ID or name (case does not matter)."),
     ] = None,
-    webhook_voice_url: Annotated[str | None, typer.Option("--webhook-voice-url")] = None,
-    webhook_sms_url: Annotated[str | None, typer.Option("--webhook-sms-url")] = None,
+    webhook_voice_url: Annotated[
+        str | None,
+        typer.Option("--webhook-voice-url", metavar="URL", help="Twilio: voice webhook."),
+    ] = None,
+    webhook_sms_url: Annotated[
+        str | None, typer.Option("--webhook-sms-url", metavar="URL", help="Twilio: SMS webhook.")
+    ] = None,
     webhook_status_callback: Annotated[
-        str | None, typer.Option("--webhook-status-callback")
+        str | None,
+        typer.Option(
+            "--webhook-status-callback", metavar="URL", help="Twilio: status callback URL."
+        ),
     ] = None,
-    telnyx_connection: Annotated[str | None, typer.Option("--telnyx-connection")] = None,
+    telnyx_connection: Annotated[
+        str | None,
+        typer.Option("--telnyx-connection", metavar="ID", help="Telnyx: voice connection."),
+    ] = None,
     telnyx_messaging_profile: Annotated[
-        str | None, typer.Option("--telnyx-messaging-profile")
+        str | None,
+        typer.Option("--telnyx-messaging-profile", metavar="ID", help="Telnyx: messaging profile."),
     ] = None,
     address_file: Annotated[
         Path | None, typer.Option("--address-file", help="YAML address (as `addresses create`).")
     ] = None,
-    test_sms_to: Annotated[str | None, typer.Option("--test-sms-to")] = None,
-    test_call_to: Annotated[str | None, typer.Option("--test-call-to")] = None,
+    test_sms_to: Annotated[
+        str | None,
+        typer.Option("--test-sms-to", metavar="NUMBER", help="Prove SMS by texting this number."),
+    ] = None,
+    test_call_to: Annotated[
+        str | None,
+        typer.Option(
+            "--test-call-to", metavar="NUMBER", help="Prove voice by calling this number."
+        ),
+    ] = None,
     max_spend: MaxSpendOpt = None,
     yes: YesOpt = False,
     json_: JsonOpt = False,

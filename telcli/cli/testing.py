@@ -21,6 +21,7 @@ from telcli.cli.options import (
 from telcli.context import AppContext
 from telcli.enums import CallExpect, SmsExpect
 from telcli.errors import UsageProblem
+from telcli.output.views import count
 
 app = TelcliTyper(
     help="Send test SMS and place test calls, wait for the real outcome, exit non-zero when it"
@@ -284,7 +285,7 @@ def test_call(
             "charged to": _account(app_ctx, senders[0].name),
         }
     )
-    confirm(app_ctx, f"Place {len(dests)} test call(s) from {senders[0].from_}?", yes=yes)
+    confirm(app_ctx, f"Place {count(len(dests), 'test call')} from {senders[0].from_}?", yes=yes)
     test = svc.CallTest(
         twiml=script,
         url=_url(url),

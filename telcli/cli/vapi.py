@@ -17,7 +17,7 @@ app = TelcliTyper(
 )
 
 AssistantOpt = Annotated[
-    str, typer.Option("--assistant", "-a", help="VAPI assistant ID or exact name.")
+    str, typer.Option("--assistant", "-a", help="VAPI assistant ID or name (case does not matter).")
 ]
 
 

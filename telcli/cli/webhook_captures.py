@@ -36,6 +36,7 @@ from telcli.cli.webhook_common import (
 )
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
+from telcli.output.views import count
 
 app = TelcliTyper()
 
@@ -88,7 +89,7 @@ def webhook_import(
     else:
         out.lines(str(c.id) for c in result.added)
     dup = f"; {result.duplicates} already stored" if result.duplicates else ""
-    out.note(f"imported {len(result.added)} capture(s) from {file} ({result.format}){dup}")
+    out.note(f"imported {count(len(result.added), 'capture')} from {file} ({result.format}){dup}")
 
 
 @app.command("export")
@@ -130,7 +131,7 @@ def webhook_export(
 
     app_ctx: AppContext = ctx.obj
     out = app_ctx.output()
-    count = 0
+    exported = 0
     flt = capture_filter(
         provider, event, sid, since, limit, ids=ids or (), number=number, call=call, status=status
     )
@@ -139,9 +140,9 @@ def webhook_export(
     )
     for line in lines:
         out.out.write(line + "\n")
-        count += 1
+        exported += 1
     out.out.flush()
-    out.note(f"exported {count} capture(s)")
+    out.note(f"exported {count(exported, 'capture')}")
 
 
 @app.command("list")
@@ -436,7 +437,7 @@ def webhook_listen(
         server.stop()
     lost = f", {counts['failed']} not captured" if counts["failed"] else ""
     app_ctx.completion.add("captures", captured)
-    out.note(f"stopped: {counts['captured']} request(s) captured{lost}")
+    out.note(f"stopped: {count(counts['captured'], 'request')} captured{lost}")
 
 
 def _listen_line(event) -> str:
@@ -500,7 +501,8 @@ def webhook_pull(
         out.rows(added, CAPTURES)
     already = f"; {known} already stored" if known else ""
     out.note(
-        f"pulled {records} delivery record(s) from {provider}: {len(added)} new capture(s){already}"
+        f"pulled {count(records, 'delivery record')} from {provider}:"
+        f" {count(len(added), 'new capture')}{already}"
     )
     if added:
         out.note(

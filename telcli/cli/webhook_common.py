@@ -58,6 +58,7 @@ SecretOpt = Annotated[
     str | None,
     typer.Option(
         "--secret",
+        metavar="SECRET",
         envvar=envvars.TELCLI_WEBHOOK_SECRET,
         show_default=False,
         help="Twilio Auth Token, VAPI secret, LiveKit API secret or HMAC secret"
@@ -88,6 +89,7 @@ ApiKeyOpt = Annotated[
     str | None,
     typer.Option(
         "--api-key",
+        metavar="KEY",
         envvar=envvars.TELCLI_WEBHOOK_API_KEY,
         show_default=False,
         help="LiveKit API key, the token issuer (TELCLI_WEBHOOK_API_KEY).",
@@ -155,6 +157,7 @@ PrivateKeyOpt = Annotated[
     str | None,
     typer.Option(
         "--private-key",
+        metavar="KEY",
         envvar=envvars.TELCLI_WEBHOOK_PRIVATE_KEY,
         show_default=False,
         help="Telnyx: Ed25519 test private key, a file or base64 (TELCLI_WEBHOOK_PRIVATE_KEY).",

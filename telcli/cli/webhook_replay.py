@@ -20,8 +20,11 @@ from telcli.cli.webhook_common import (
 )
 from telcli.context import AppContext
 from telcli.errors import UsageProblem
+from telcli.output.views import count
 
-app = TelcliTyper()
+# Plain Click help: its two-column layout stays readable at 80 columns for this many
+# options, where Rich's four-column panel squeezed the help text to a word per line.
+app = TelcliTyper(rich_markup_mode=None)
 
 # --- replay --------------------------------------------------------------------------------
 
@@ -59,6 +62,7 @@ def webhook_replay(
         str,
         typer.Option(
             "--to",
+            metavar="URL",
             help="Receiver URL. Its scheme and host always apply; its path and query replace the"
             " captured ones when given.",
         ),
@@ -67,6 +71,7 @@ def webhook_replay(
         str | None,
         typer.Option(
             "--sign-url",
+            metavar="URL",
             help="Twilio/VAPI: the URL the receiver reconstructs, when not --to (proxy, ngrok).",
         ),
     ] = None,
@@ -100,7 +105,16 @@ def webhook_replay(
             " replay again (default: keep it, testing its dedupe).",
         ),
     ] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=1000)] = 10,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency",
+            "-c",
+            min=1,
+            max=1000,
+            help="Deliveries in flight at once (1 keeps the captured order).",
+        ),
+    ] = 10,
     preserve_timing: Annotated[
         bool, typer.Option("--preserve-timing", help="Keep the captured gaps between deliveries.")
     ] = False,
@@ -133,12 +147,19 @@ def webhook_replay(
     expect_status: Annotated[
         str | None,
         typer.Option(
-            "--expect-status", help="Statuses that count as success: 200, 2xx,409 (default 2xx)."
+            "--expect-status",
+            metavar="CODES",
+            help="Statuses that count as success: 200, 2xx,409 (default 2xx).",
         ),
     ] = None,
     request_timeout: Annotated[
         float,
-        typer.Option("--request-timeout", callback=check_seconds(minimum=0.1), metavar="SECONDS"),
+        typer.Option(
+            "--request-timeout",
+            callback=check_seconds(minimum=0.1),
+            metavar="SECONDS",
+            help="Give up on one delivery after this long (it counts as failed).",
+        ),
     ] = 30.0,
     json_: JsonOpt = False,
 ) -> None:
@@ -248,11 +269,12 @@ def webhook_replay(
         first = failed[0]
         why = first.error or f"status {first.status}"
         raise PartialFailure(
-            f"{len(failed)} of {len(results)} replayed request(s) did not meet the expectation"
+            f"{len(failed)} of {count(len(results), 'replayed request')} did not meet the"
+            " expectation"
             f" ({opts.expect.text}); first: capture {first.capture_id}: {why}",
             hint="check the receiver's logs; `telcli webhook show ID` shows what was captured",
         )
-    out.note(f"replayed {len(results)} request(s): all {opts.expect.text}")
+    out.note(f"replayed {count(len(results), 'request')}: all {opts.expect.text}")
 
 
 class _progress:

@@ -55,6 +55,11 @@ def _place(item: Any) -> str:
     return ", ".join(p for p in (item.locality, item.region) if p)
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 number``, ``2 numbers``, ``0 captures``: messages say what they count right."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def money(amount: Any, currency: str | None) -> str:
     if amount is None:
         return ""

@@ -336,7 +336,8 @@ class CaptureServer(ThreadingHTTPServer):
 
             from telcli.services.replay import target_url
 
-            target_url(forward_to, "/")  # a bad --forward-to is a usage error now, not per request
+            # A bad --forward-to is a usage error now, not a failure per request.
+            target_url(forward_to, "/", flag="--forward-to")
             self._client = httpx.Client(
                 transport=transport,
                 timeout=timeout,

@@ -161,7 +161,7 @@ def _receiver(to: str, flag: str = "--to") -> Any:
     """``to`` split, after checking it is a usable http(s) URL (UsageProblem otherwise)."""
     shown = to if len(to) <= 80 else to[:77] + "..."
     bad = UsageProblem(
-        f"{flag} {shown!r} is not an http(s) URL", hint="e.g. --to http://127.0.0.1:3000"
+        f"{flag} {shown!r} is not an http(s) URL", hint=f"e.g. {flag} http://127.0.0.1:3000"
     )
     if len(to) > MAX_URL or any(ord(ch) < 33 or ord(ch) == 127 for ch in to):
         raise bad
@@ -188,10 +188,11 @@ def receiver_credentials(to: str) -> tuple[str, tuple[str, str] | None]:
     return bare, (unquote(dest.username or ""), unquote(dest.password or ""))
 
 
-def target_url(to: str, captured: str) -> str:
+def target_url(to: str, captured: str, *, flag: str = "--to") -> str:
     """Where to send a capture: ``--to``'s scheme and host; its path and query when it has
-    them, else the captured path and query byte for byte (Twilio signs the query)."""
-    dest = _receiver(to)
+    them, else the captured path and query byte for byte (Twilio signs the query). A bad
+    ``to`` is a UsageProblem naming ``flag`` (``--forward-to`` for ``webhook listen``)."""
+    dest = _receiver(to, flag)
     orig = urlsplit(captured)
     path = dest.path if dest.path not in ("", "/") else (orig.path or "/")
     query = dest.query if dest.query else orig.query

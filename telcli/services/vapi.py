@@ -54,14 +54,17 @@ class Imported:
 
 
 def resolve_assistant(vapi: VapiApi, ref: str) -> Assistant:
-    """An assistant by ID, or by exact name. ProviderRejected (exit 5) when there is none,
+    """An assistant by ID, or by name (exact, else ignoring case). ProviderRejected (exit 5)
+    with a "did you mean" when there is none,
     UsageProblem (exit 2) when a name is ambiguous."""
     ref = ref.strip()
     assistants = vapi.list_assistants()
     for assistant in assistants:
         if assistant.id == ref:
             return assistant
-    named = [a for a in assistants if a.name == ref]
+    named = [a for a in assistants if a.name == ref] or [
+        a for a in assistants if (a.name or "").casefold() == ref.casefold()
+    ]
     if len(named) == 1:
         return named[0]
     if len(named) > 1:
@@ -75,10 +78,16 @@ def resolve_assistant(vapi: VapiApi, ref: str) -> Assistant:
             return vapi.get_assistant(ref)
         except ProviderRejected:
             pass
+    import difflib
+
+    by_folded = {(a.name or "").casefold(): a.name for a in assistants if a.name}
+    close = difflib.get_close_matches(ref.casefold(), list(by_folded), n=1, cutoff=0.6)
     raise ProviderRejected(
         f"no VAPI assistant has the ID or name {ref!r}",
         provider="vapi",
-        hint="see them with `telcli vapi assistants`",
+        hint=f"did you mean {by_folded[close[0]]!r}? See them with `telcli vapi assistants`"
+        if close
+        else "see them with `telcli vapi assistants`",
     )
 
 

@@ -85,7 +85,7 @@ def test_drift_is_exit_7_with_rows(run):
     result = run([drift], "--json")
     assert result.exit_code == 7
     assert json.loads(result.stdout) == [drift.to_json()]
-    assert "1 drift finding(s) on 1 number(s)" in result.stderr
+    assert "1 drift finding on 1 number" in result.stderr
     piped = run([drift])
     assert (
         piped.stdout

@@ -70,7 +70,7 @@ def test_a_provider_that_cannot_be_asked_is_exit_7_with_the_json_still_printed(t
     }
     assert result.stderr.splitlines() == [
         "twilio: cannot list owned numbers: twilio 503 on number listing",
-        "error: 1 operation(s) still unknown: twilio could not be asked",
+        "error: 1 operation still unknown: twilio could not be asked",
         "hint: run `telcli numbers reconcile` again once twilio answers"
         " (see `telcli providers status`)",
     ]

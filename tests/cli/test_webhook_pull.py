@@ -63,7 +63,7 @@ def test_pull_from_the_sandbox_stores_each_attempt_once(telcli, home: Path):
     assert pulled[1]["response"]["status"] == 200 and pulled[1]["response"]["latency_ms"] == 250.0
     assert pulled[0]["response"]["status"] is None
     assert "Unable to resolve" in pulled[0]["response"]["error"]
-    assert "pulled 2 delivery record(s) from telnyx: 2 new capture(s)" in r.stderr
+    assert "pulled 2 delivery records from telnyx: 2 new captures" in r.stderr
 
     shown = json.loads(telcli("webhook", "show", str(pulled[1]["id"]), "--json").stdout)
     assert json.loads(base64.b64decode(shown["body_b64"])) == {"data": EVENT}
@@ -74,7 +74,7 @@ def test_pull_from_the_sandbox_stores_each_attempt_once(telcli, home: Path):
     assert json.loads(again.stdout) == [] and "2 already stored" in again.stderr
     failed = telcli("--sandbox", "webhook", "pull", "--status", "failed", "--json")
     assert json.loads(failed.stdout) == []
-    assert "pulled 1 delivery record(s)" in failed.stderr
+    assert "pulled 1 delivery record from" in failed.stderr
 
 
 @respx.mock(assert_all_called=True)

@@ -103,7 +103,7 @@ def test_replay_filter_tsv_and_exit_7_on_unexpected_status(telcli, imported):
         ("1", "1", "500", "no", "yes"),  # oldest first; differs from the captured 200
         ("2", "1", "500", "no", "yes"),
     ]
-    assert "error: 2 of 2 replayed request(s) did not meet the expectation (2xx)" in r.stderr
+    assert "error: 2 of 2 replayed requests did not meet the expectation (2xx)" in r.stderr
     assert "Traceback" not in r.stderr
     with Receiver(lambda r: (500, b"boom")) as rx:
         ok = telcli(
@@ -118,7 +118,7 @@ def test_unreachable_target_is_one_clear_line(telcli, imported):
     assert r.exit_code == 7
     errors = [x for x in r.stderr.splitlines() if x.startswith("error:")]
     assert errors == [
-        "error: 1 of 1 replayed request(s) did not meet the expectation (2xx); first: capture 1:"
+        "error: 1 of 1 replayed request did not meet the expectation (2xx); first: capture 1:"
         f" cannot connect to {target} (refused or unreachable)"
     ]
     assert "Traceback" not in r.stderr

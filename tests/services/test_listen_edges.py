@@ -251,5 +251,5 @@ def test_listen_json_into_a_closed_pipe_stops_quietly_keeping_what_it_captured(t
         proc.kill()
     err = proc.stderr.read().decode()
     assert "Traceback" not in err and "BrokenPipe" not in err, err
-    assert "stopped: 2 request(s) captured" in err
+    assert "stopped: 2 requests captured" in err
     assert len(_stored(tmp_path / "state.db")) == 2

@@ -81,14 +81,16 @@ def creds(name: str) -> dict[str, str]:
     return {"api_key": "KEY" + TOKEN}
 
 
-def test_assistants_by_id_or_exact_name():
+def test_assistants_by_id_or_name_in_any_case():
     vapi = FakeVapi()
     assert svc.resolve_assistant(vapi, A1.id) == A1
     assert svc.resolve_assistant(vapi, "Receptionist") == A1
     with pytest.raises(UsageProblem, match="2 VAPI assistants are named 'Twin'"):
         svc.resolve_assistant(vapi, "Twin")
-    with pytest.raises(ProviderRejected, match="no VAPI assistant"):
-        svc.resolve_assistant(vapi, "receptionist")  # exact names only
+    assert svc.resolve_assistant(vapi, "receptionist") == A1  # case does not matter
+    with pytest.raises(ProviderRejected, match="no VAPI assistant") as info:
+        svc.resolve_assistant(vapi, "Receptionst")
+    assert (info.value.hint or "").startswith("did you mean 'Receptionist'?")
 
 
 def test_twilio_import_sends_sid_and_token_then_updates_on_rerun():

@@ -179,7 +179,7 @@ def test_cli_listen_stops_cleanly_on_sigint(tmp_path: Path):
     assert proc.returncode == 0, err
     [record] = [json.loads(x) for x in out.decode().splitlines()]
     assert record["id"] == 1 and record["event_type"] == "call.initiated"
-    assert "stopped: 1 request(s) captured" in err.decode()
+    assert "stopped: 1 request captured" in err.decode()
     assert "Traceback" not in err.decode()
     store = CaptureStore(StateDB(tmp_path / "home" / "state.db"))
     assert store.count() == 1
