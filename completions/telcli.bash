@@ -28,7 +28,7 @@ _telcli_opts() {  # $1: a command path -> REPLY: its options
     "numbers search") REPLY="--country -c --type -t --area-code -a --contains --locality --region --capability --limit --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
     "numbers buy") REPLY="--provider -p --address --tenant --dry-run --yes -y --json --profile --sandbox --debug --help" ;;
     "numbers list") REPLY="--provider -p --tenant --json --profile --sandbox --yes -y --debug --help" ;;
-    "numbers release") REPLY="--provider -p --dry-run --yes -y --json --profile --sandbox --debug --help" ;;
+    "numbers release") REPLY="--provider -p --with-vapi --dry-run --yes -y --json --profile --sandbox --debug --help" ;;
     "numbers reconcile") REPLY="--provider -p --json --profile --sandbox --yes -y --debug --help" ;;
     "numbers configure") REPLY="--voice-url --sms-url --status-callback --connection-id --messaging-profile-id --friendly-name --provider -p --json --profile --sandbox --yes -y --debug --help" ;;
     "numbers tag") REPLY="--tenant --name --clear --force --provider -p --json --profile --sandbox --yes -y --debug --help" ;;

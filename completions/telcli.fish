@@ -48,7 +48,7 @@ function __telcli_opts --description 'options of a path'
         case 'numbers list'
             echo --provider -p --tenant --json --profile --sandbox --yes -y --debug --help
         case 'numbers release'
-            echo --provider -p --dry-run --yes -y --json --profile --sandbox --debug --help
+            echo --provider -p --with-vapi --dry-run --yes -y --json --profile --sandbox --debug --help
         case 'numbers reconcile'
             echo --provider -p --json --profile --sandbox --yes -y --debug --help
         case 'numbers configure'

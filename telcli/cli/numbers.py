@@ -208,13 +208,17 @@ def numbers_release(
     ctx: typer.Context,
     number: NumberArg,
     provider: ProviderOpt = None,
+    with_vapi: Annotated[
+        bool,
+        typer.Option("--with-vapi", help="Also remove it from VAPI when it is imported there."),
+    ] = False,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Release (give back) an owned number. Asks first; --yes without a TTY.
 
-    Example: telcli numbers release +14155550123 --yes
+    Example: telcli numbers release +14155550123 --with-vapi --yes
     """
     from telcli.phone import parse_e164
     from telcli.services import numbers as svc
@@ -223,9 +227,19 @@ def numbers_release(
     e164 = parse_e164(number)
     out = app_ctx.output(json=json_)
     carrier, owned = svc.locate(app_ctx.carriers(provider, notify=out.note), e164, notify=out.note)
+    vapi, imported = _in_vapi(app_ctx, e164, out, required=with_vapi)
+    if imported is not None and not with_vapi:
+        out.warn(
+            f"{e164} is imported into VAPI (id {imported.id}) and would stay there; pass"
+            " --with-vapi to remove it from VAPI too"
+        )
     if not dry_run:
         detail = {"number": e164, "provider": owned.provider, "id": owned.id}
-        out.detail({**detail, "tenant": owned.tenant} if owned.tenant else detail)
+        if owned.tenant:
+            detail["tenant"] = owned.tenant
+        if imported is not None:
+            detail["vapi"] = f"{imported.id} ({'removed too' if with_vapi else 'stays'})"
+        out.detail(detail)
         whose = f" (tenant {owned.tenant})" if owned.tenant else ""
         confirm(
             app_ctx,
@@ -244,6 +258,32 @@ def numbers_release(
     if not dry_run:
         out.success(f"Released {e164} at {owned.provider}")
         app_ctx.completion.discard("numbers", [e164])
+        if imported is not None and with_vapi:
+            from telcli.services import vapi as vapi_svc
+
+            vapi_svc.remove(vapi, e164, state=app_ctx.state, profile=app_ctx.ledger_profile)
+            out.success(f"Removed {e164} from VAPI")
+
+
+def _in_vapi(app_ctx: AppContext, e164: str, out: Any, *, required: bool) -> tuple[Any, Any]:
+    """The VAPI client and ``e164``'s VAPI record (None when not imported). Without VAPI
+    credentials there is nothing to check; an error is a note, unless ``--with-vapi``
+    (``required``) makes VAPI part of the job."""
+    from telcli.errors import AuthError, TelcliError
+    from telcli.services import vapi as vapi_svc
+
+    try:
+        vapi = app_ctx.provider_with("vapi", app_ctx.credentials("vapi").values)
+        return vapi, vapi_svc.imported(vapi, e164)
+    except AuthError:
+        if required:
+            raise
+        return None, None
+    except TelcliError as exc:
+        if required:
+            raise
+        out.note(f"could not check whether {e164} is in VAPI: {exc.message}")
+        return None, None
 
 
 @app.command("reconcile")
@@ -440,6 +480,12 @@ def _address_for(app_ctx: AppContext, carrier, offer, explicit, out, tenant=None
     from telcli.services import addresses as addr
 
     def choose(candidates):  # type: ignore[no-untyped-def]
+        # What is being bought comes first: the choice is part of that purchase.
+        price = _offer_detail(offer)["monthly"]
+        out.note(
+            f"{offer.phone_number} from {offer.provider} ({price} a month) needs a regulatory"
+            f" address ({offer.address_requirement}); {len(candidates)} at {offer.provider} fit:"
+        )
         for i, a in enumerate(candidates, 1):
             out.note(f"  {i}. {a.id}  {addr._label(a)}")
         while True:
@@ -448,6 +494,10 @@ def _address_for(app_ctx: AppContext, carrier, offer, explicit, out, tenant=None
                 return candidates[int(answer) - 1].id
             if answer in {a.id for a in candidates}:
                 return answer
+            out.note(
+                f"{answer!r} is not a number from 1 to {len(candidates)} or an address ID"
+                " above; Ctrl-D to stop"
+            )
 
     return addr.pick(
         carrier,

@@ -526,7 +526,7 @@ def _finish(out: Any, outcomes: list[Any], columns: list[Any]) -> None:
         elif o.outcome == "interrupted":
             out.note(f"{o.to}: {got}" + (f" ({o.note})" if o.note else ""))
         else:
-            out.note(f"✗ {line}")
+            out.failure(line)
     code = svc.exit_code(outcomes)
     if code:
         raise typer.Exit(code)

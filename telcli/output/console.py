@@ -211,6 +211,11 @@ class Output:
     def success(self, message: str) -> None:
         self._say("✓ " if self.stderr_isatty else "ok: ", message)
 
+    def failure(self, message: str) -> None:
+        """One item of several failed (the command's exit code says the rest): ``✗`` on a
+        terminal, ``error:`` for scripts, matching ``success``'s ``✓``/``ok:``."""
+        self._say("✗ " if self.stderr_isatty else "error: ", message)
+
     def warn(self, message: str) -> None:
         self._say("warning: ", message)
 

@@ -236,9 +236,27 @@ def write(
     request may have reached one), or raises OutcomeUnknown. Without ``reconcile`` an
     ambiguous failure is OutcomeUnknown (exit 7) with ``resolve_hint``.
 
-    Returns the result and every attempt; raises the last error (or AllProvidersFailed).
+    Returns the result and every attempt; raises the last error (or AllProvidersFailed), with
+    the attempts so far in its ``attempts`` attribute (what a report of the failure shows).
     """
     attempts: list[Attempt] = []
+    try:
+        return _write(carriers, act, attempts, what, notify, reconcile, failover_on, resolve_hint)
+    except TelcliError as exc:
+        exc.attempts = tuple(attempts)  # type: ignore[attr-defined]
+        raise
+
+
+def _write(
+    carriers: Sequence[Any],
+    act: Callable[[Any], T],
+    attempts: list[Attempt],
+    what: str,
+    notify: Notify,
+    reconcile: Reconcile[T] | None,
+    failover_on: Callable[[TelcliError], bool],
+    resolve_hint: str,
+) -> tuple[T, list[Attempt]]:
     failed: list[tuple[Any, TelcliError]] = []
     for i, carrier in enumerate(carriers):
         then = str(carriers[i + 1].name) if i + 1 < len(carriers) else None

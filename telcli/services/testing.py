@@ -715,8 +715,20 @@ class CallTest:
 
 
 def _failed(
-    kind: str, to: str, expected: str, exc: TelcliError, start: float, clock: Clock
+    kind: str,
+    to: str,
+    expected: str,
+    exc: TelcliError,
+    start: float,
+    clock: Clock,
+    senders: Sequence[Sender] = (),
 ) -> TestOutcome:
+    """The verdict on a send that failed or whose outcome is unknown; it keeps the tries
+    made (``exc.attempts``, failover.write) and the carrier and From number last tried, so
+    an unclear send can be looked up."""
+    attempts: tuple[Attempt, ...] = getattr(exc, "attempts", ())
+    provider = str(attempts[-1].provider) if attempts else getattr(exc, "provider", None)
+    from_ = next((s.from_ for s in senders if str(s.name) == provider), None)
     code = getattr(exc, "code", None)
     outcome = "unknown" if isinstance(exc, OutcomeUnknown) else "failed"
     if int(exc.exit_code) not in (int(ExitCode.REJECTED), int(ExitCode.INCOMPLETE)):
@@ -727,7 +739,9 @@ def _failed(
         expected=expected,
         outcome=outcome,
         exit_code=int(exc.exit_code),
-        provider=getattr(exc, "provider", None),
+        provider=provider,
+        from_=from_,
+        attempts=attempts,
         error=exc.message,
         error_code=code,
         elapsed=clock.monotonic() - start,
@@ -847,7 +861,8 @@ def run_sms(
         )
     except TelcliError as exc:
         update(to, "unknown" if isinstance(exc, OutcomeUnknown) else "not sent")
-        return replace(_failed("sms", to, test.expect, exc, start, clock), segments=segments)
+        failed = _failed("sms", to, test.expect, exc, start, clock, senders)
+        return replace(failed, segments=segments)
     base = TestOutcome(
         kind="sms",
         to=to,
@@ -1004,7 +1019,8 @@ def run_call(
     except TelcliError as exc:
         update(to, "unknown" if isinstance(exc, OutcomeUnknown) else "not placed")
         return replace(
-            _failed("call", to, test.expected, exc, start, clock), min_duration=test.min_duration
+            _failed("call", to, test.expected, exc, start, clock, senders),
+            min_duration=test.min_duration,
         )
     if not placed.to or not placed.from_:
         placed = replace(placed, to=placed.to or to, from_=placed.from_ or sender.from_)

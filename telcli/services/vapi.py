@@ -120,6 +120,11 @@ def list_assistants(vapi: VapiApi) -> list[Assistant]:
     return sorted(vapi.list_assistants(), key=lambda a: ((a.name or "").lower(), a.id))
 
 
+def imported(vapi: VapiApi, phone_number: str) -> VapiNumber | None:
+    """``phone_number`` in VAPI, or None when it is not imported."""
+    return vapi.find_number(phone_number)
+
+
 Owns = Callable[[str], bool | None]  # does this profile own the number? None: cannot tell
 
 

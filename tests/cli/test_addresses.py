@@ -249,8 +249,14 @@ def test_several_matches_need_address_without_a_tty_and_are_offered_on_one(sb):
     )
     assert "--address" in refused.stderr
 
-    asked = sb("numbers", "buy", number, tty=True, input="2\ny\n")
+    asked = sb("numbers", "buy", number, tty=True, input="7\n2\ny\n")
     assert asked.exit_code == 0, asked
+    # What is being bought, and for how much, comes before the question; a wrong answer
+    # says why it is asked again.
+    offer_line = next(line for line in asked.stderr.splitlines() if "needs a regulatory" in line)
+    assert offer_line.startswith(f"{number} from twilio (") and "a month)" in offer_line
+    assert asked.stderr.index(offer_line) < asked.stderr.index("Address for")
+    assert "'7' is not a number from 1 to 2 or an address ID above" in asked.stderr
     assert f"  2. {second['id']}  Jane Doe" in asked.stderr
     assert f"address   {second['id']}" in asked.stderr
     listed = json.loads(sb("numbers", "list", "--json").stdout)

@@ -122,3 +122,32 @@ def test_counts_are_singular_or_plural(telcli, owned):
     one = telcli("--sandbox", "audit", tty=True)
     assert "drift findings on 1 number\n" in one.stderr
     assert "number(s)" not in one.stderr
+
+
+def test_release_of_a_number_in_vapi_warns_and_with_vapi_removes_it(telcli, owned):
+    assert telcli("--sandbox", "vapi", "import", owned, "-a", "Receptionist").exit_code == 0
+    dry = telcli("--sandbox", "numbers", "release", owned, "--dry-run")
+    assert dry.exit_code == 0
+    assert f"warning: {owned} is imported into VAPI" in dry.stderr
+    assert "pass --with-vapi to remove it from VAPI too" in dry.stderr
+    done = telcli("--sandbox", "numbers", "release", owned, "--with-vapi", "--yes")
+    assert done.exit_code == 0, done
+    assert f"ok: Removed {owned} from VAPI" in done.stderr
+    assert json.loads(telcli("--sandbox", "vapi", "numbers", "--json").stdout) == []
+
+
+def test_release_of_a_number_not_in_vapi_says_nothing_about_vapi(telcli, owned):
+    result = telcli("--sandbox", "numbers", "release", owned, "--yes")
+    assert result.exit_code == 0 and "VAPI" not in result.stderr
+
+
+def test_failures_are_marked_error_when_stderr_is_not_a_terminal():
+    import io
+
+    from telcli.output.console import Output
+
+    piped, tty = io.StringIO(), io.StringIO()
+    Output(stderr=piped).failure("+15005550003: undelivered")
+    Output(stderr=tty, stderr_isatty=True).failure("+15005550003: undelivered")
+    assert piped.getvalue() == "error: +15005550003: undelivered\n"
+    assert tty.getvalue() == "✗ +15005550003: undelivered\n"

@@ -120,7 +120,9 @@ def test_sms_table_output_and_messages(sb):
     assert "encoding        GSM-7, 1 segment (2 characters)" in result.stderr
     assert "estimated cost  0.01580 USD" in result.stderr  # 2 recipients x 1 segment
     assert "ok: +14155550123: delivered (expected delivered)" in result.stderr
-    assert "✗ +15005550003: undelivered (expected delivered): 30003 unreachable" in result.stderr
+    assert "error: +15005550003: undelivered (expected delivered): 30003 unreachable" in (
+        result.stderr
+    )
 
 
 def test_several_destinations_run_concurrently_one_object_each(sb, fake_time):
@@ -404,7 +406,11 @@ def test_lost_telnyx_answer_is_unknown_and_never_resent(sb, home):
     )
     assert result.exit_code == 7
     assert faults.seen.count("telnyx.messages.send") == 1
-    assert "offers no way to look it up" in json.loads(result.stdout)[0]["error"]
+    [data] = json.loads(result.stdout)
+    assert "offers no way to look it up" in data["error"]
+    # What it takes to look the message up by hand: who sent it, from where, how it went.
+    assert (data["from"], data["provider"]) == (MAGIC_FROM, "telnyx")
+    assert [a["outcome"] for a in data["attempts"]] == ["unknown"]
 
 
 def test_lost_call_answer_is_reconciled_and_never_redialed(sb, home):
