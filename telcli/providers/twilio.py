@@ -585,16 +585,16 @@ class TwilioProvider:
         """End a call telcli placed (UpdateCall with Status): ``canceled`` for one still
         queued or ringing; Twilio leaves an answered call alone on ``canceled``, so one that
         answers ``in-progress`` is then ended with ``completed``. The call as updated."""
-        call = segment(call_id)
-        record = self._call(
-            f"hang-up of call {call_id}",
-            lambda c: self._account(c).calls(call).update(status="canceled"),
-        )
-        if str(record.status) == "in-progress":
-            record = self._call(
+
+        def update(status: str) -> Any:
+            return self._call(
                 f"hang-up of call {call_id}",
-                lambda c: self._account(c).calls(call).update(status="completed"),
+                lambda c: self._account(c).calls(segment(call_id)).update(status=status),
             )
+
+        record = update("canceled")
+        if str(record.status) == "in-progress":
+            record = update("completed")
         return _call_result(record)
 
     def sms_price(self, to: str) -> tuple[Decimal | None, str | None]:

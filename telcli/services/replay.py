@@ -547,8 +547,20 @@ async def replay_async(
                     if on_result is not None:
                         on_result(result)
 
+        async def tick() -> None:
+            # Python runs a signal handler in the main thread only, between bytecodes: a
+            # loop waiting on a stuck receiver must still wake for Ctrl-C (a signal that
+            # landed on another thread, e.g. the progress bar's, does not wake it).
+            while True:
+                await asyncio.sleep(0.2)
+
         workers = max(1, min(opts.concurrency, len(captures)))
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        ticker = asyncio.ensure_future(tick()) if cancel is not None else None
+        try:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        finally:
+            if ticker is not None:
+                ticker.cancel()
     return [r for group in results for r in group]
 
 
