@@ -121,11 +121,16 @@ def await_landing(
         else:
             if found is not None:
                 return Landing(found=found)
-            if asked_at >= proof_at:
+            if asked_at >= proof_at - _EPSILON:
                 return Landing(proven=True)
             why = ""
         now = settle.monotonic()
         if now >= end:
+            # The wait reached the end of the window itself (not the deadline), and the lookup
+            # just made started a hair before it (float sums of pauses, or the lookup's own
+            # pacing): one more lookup, starting now, is the proof.
+            if not why and end >= proof_at - _EPSILON and asked_at < proof_at - _EPSILON:
+                continue
             if not why:
                 why = (
                     "it was not there yet, and the time left in the command's deadline"
@@ -136,6 +141,10 @@ def await_landing(
             waited = True
             notify(f"waiting up to {max(0.0, end - now):.0f}s for it to show up")
         settle.sleep(min(next(pauses), end - now))
+
+
+# Times within this of the end of the window count as past it (sums of float pauses).
+_EPSILON = 1e-6
 
 
 def in_flight(exc: Any) -> bool:
