@@ -282,6 +282,9 @@ def test_call(
             "to": ", ".join(dests),
             "from": _from_line(senders),
             "expect": _expect_line(expect if status_too else None, min_duration, expect_class),
+            "estimated cost": _call_cost(
+                svc.quote_call(senders[0], dests, svc.CallTest().time_limit)
+            ),
             "charged to": _account(app_ctx, senders[0].name),
         }
     )
@@ -339,6 +342,15 @@ def _meta(items: list[str] | None) -> tuple[tuple[str, str], ...]:
             )
         pairs.append((key, value))
     return tuple(pairs)
+
+
+def _call_cost(quote) -> str:  # quote: services.testing.CallQuote
+    if quote.per_minute is None:
+        return "unknown"
+    return (
+        f"{quote.per_minute} {quote.currency} a minute; at most {quote.at_most} {quote.currency}"
+        " (every call to its time limit)"
+    )
 
 
 def _expect_line(expect: object, min_duration: int, expect_class: object) -> str:

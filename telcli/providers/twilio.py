@@ -622,6 +622,17 @@ class TwilioProvider:
         found = local or [v for _, v in prices if v is not None]
         return (max(found) if found else None), ((record.price_unit or "").upper() or None)
 
+    def call_price(self, to: str) -> tuple[Decimal | None, str | None]:
+        """Price per minute of an outbound call to ``to`` (FetchVoiceNumber, Pricing v1
+        ``/v1/Voice/Numbers/{Number}``: ``outbound_call_price.current_price``, ``price_unit``).
+        (None, None) when Twilio publishes none."""
+        record = self._call(
+            f"call price lookup for {to}",
+            lambda c: c.pricing.v1.voice.numbers(segment(to, "number")).fetch(),
+        )
+        price = _decimal((record.outbound_call_price or {}).get("current_price"))
+        return price, ((record.price_unit or "").upper() or None) if price is not None else None
+
     def find_calls(self, to: str, from_: str, since: datetime) -> list[CallResult]:
         """Calls to ``to`` from ``from_`` created at or after ``since`` (reconciliation).
         ListCall's StartTime filter misses queued calls, so filter date_created here."""

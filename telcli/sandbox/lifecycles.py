@@ -1009,10 +1009,31 @@ def twilio_messaging_price(
     )
 
 
+def twilio_voice_price(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """FetchVoiceNumber: the sandbox's US call price per minute for +1, elsewhere 0.1000."""
+    number = params["number"]
+    price = TWILIO_CALL_PRICE if number.startswith("+1") else "0.10000"
+    iso = "US" if number.startswith("+1") else None
+    return json_response(
+        200,
+        {
+            "number": number,
+            "country": _COUNTRY_NAMES.get(iso, iso) if iso else None,
+            "iso_country": iso,
+            "outbound_call_price": {"base_price": price, "current_price": price},
+            "inbound_call_price": {"base_price": price, "current_price": price, "number_type":
+                                   "local"},
+            "price_unit": "USD",
+            "url": f"https://pricing.twilio.com/v1/Voice/Numbers/{number}",
+        },
+    )  # fmt: skip
+
+
 PRICING_ROUTES = [
     route(
         "GET", "/v1/Messaging/Countries/{iso}", "twilio.pricing.messaging", twilio_messaging_price
     ),
+    route("GET", "/v1/Voice/Numbers/{number}", "twilio.pricing.voice", twilio_voice_price),
 ]
 
 

@@ -1157,6 +1157,33 @@ class SmsQuote:
     cost: Decimal | None
 
 
+@dataclass(frozen=True)
+class CallQuote:
+    """What test calls may cost before they are placed: the carrier's price per minute to the
+    first destination where it publishes one, and the most they can cost (every call lasting
+    its whole time limit, billed by the started minute)."""
+
+    per_minute: Decimal | None
+    currency: str | None
+    at_most: Decimal | None
+
+
+def quote_call(sender: Sender, to: Sequence[str], time_limit: int) -> CallQuote:
+    """Twilio publishes voice prices (Pricing v1 FetchVoiceNumber); a lookup that fails, or
+    another carrier, leaves the cost unknown rather than stopping the test."""
+    lookup = getattr(failover.unguarded(sender.carrier), "call_price", None)
+    price: Decimal | None = None
+    currency: str | None = None
+    if callable(lookup) and to:
+        try:
+            price, currency = lookup(to[0])
+        except TelcliError:
+            price, currency = None, None
+    minutes = -(-time_limit // 60)
+    at_most = None if price is None else price * minutes * len(to)
+    return CallQuote(price, currency, at_most)
+
+
 def quote_sms(sender: Sender, to: Sequence[str], body: str) -> SmsQuote:
     """Encoding, segments and estimated cost of sending ``body`` from ``sender`` to every
     number in ``to`` (priced for the first; Twilio Pricing v1 publishes SMS prices, a lookup

@@ -101,3 +101,9 @@ def test_sms_price(twilio, recorder):
     price, currency = twilio.sms_price("+14155550123")
     recorder.assert_clean()
     assert price is not None and currency
+
+
+def test_call_price(twilio, recorder):
+    price, currency = twilio.call_price("+14155550123")
+    recorder.assert_clean()
+    assert price is not None and currency

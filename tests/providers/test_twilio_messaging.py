@@ -253,3 +253,20 @@ def test_sms_price_takes_the_highest_local_price(respx_mock):
     )
     assert make().sms_price("+14155550123") == (Decimal("0.0083"), "USD")
     assert route.call_count == 1
+
+
+def test_call_price_reads_the_outbound_price_per_minute(respx_mock):
+    route = respx_mock.get("https://pricing.twilio.com/v1/Voice/Numbers/%2B14155550123").respond(
+        200,
+        json={
+            "number": "+14155550123",
+            "country": "United States",
+            "iso_country": "US",
+            "outbound_call_price": {"base_price": "0.0140", "current_price": "0.0130"},
+            "inbound_call_price": None,
+            "price_unit": "usd",
+            "url": "https://pricing.twilio.com/v1/Voice/Numbers/+14155550123",
+        },
+    )
+    assert make().call_price("+14155550123") == (Decimal("0.0130"), "USD")
+    assert route.call_count == 1

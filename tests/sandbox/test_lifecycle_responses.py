@@ -153,6 +153,9 @@ def test_twilio_messaging_price_matches_the_spec(pricing: httpx.Client) -> None:
             checked, "FetchMessagingCountry", pricing.get(f"/v1/Messaging/Countries/{iso}"), 200
         )
         assert body["iso_country"] == iso
+    for number in ("+14155550123", "+442071234567"):
+        body = _record(checked, "FetchVoiceNumber", pricing.get(f"/v1/Voice/Numbers/{number}"), 200)
+        assert body["number"] == number and body["outbound_call_price"]["current_price"]
     _check("twilio_pricing_v1.json", checked)
 
 
