@@ -17,6 +17,7 @@ from telcli.cli.webhook_common import (
     ApiKeyOpt,
     CallFilterOpt,
     EventOpt,
+    IdsArg,
     LimitOpt,
     NumberFilterOpt,
     PlanOpt,
@@ -601,10 +602,7 @@ def _retention(app_ctx: AppContext, out) -> None:
 @app.command("delete")
 def webhook_delete(
     ctx: typer.Context,
-    ids: Annotated[
-        list[int] | None,
-        typer.Argument(metavar="[ID]...", min=1, max=MAX_ID, help="Capture ids."),
-    ] = None,
+    ids: IdsArg = None,
     older_than: Annotated[
         str | None,
         typer.Option(

@@ -153,6 +153,10 @@ MAX_LIMIT = 10**9
 LimitOpt = Annotated[
     int | None, typer.Option("--limit", "-n", min=1, max=MAX_LIMIT, help="At most this many.")
 ]
+IdsArg = Annotated[
+    list[int] | None,
+    typer.Argument(metavar="[ID]...", min=1, max=MAX_ID, help="Capture ids."),
+]
 PrivateKeyOpt = Annotated[
     str | None,
     typer.Option(

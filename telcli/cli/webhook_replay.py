@@ -9,8 +9,8 @@ import typer
 from telcli.cli.base import TelcliTyper
 from telcli.cli.options import JsonOpt, check_seconds
 from telcli.cli.webhook_common import (
-    MAX_ID,
     ApiKeyOpt,
+    IdsArg,
     PlanOpt,
     PrivateKeyOpt,
     SchemeOverrideOpt,
@@ -45,10 +45,7 @@ def _parse_sets(items: list[str]) -> tuple[tuple[str, str], ...]:
 @app.command("replay")
 def webhook_replay(
     ctx: typer.Context,
-    ids: Annotated[
-        list[int] | None,
-        typer.Argument(metavar="[ID]...", min=1, max=MAX_ID, help="Capture ids."),
-    ] = None,
+    ids: IdsArg = None,
     filter_: Annotated[
         list[str] | None,
         typer.Option(

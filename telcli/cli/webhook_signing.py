@@ -14,6 +14,8 @@ from telcli.cli.webhook_common import (
     BodyFileOpt,
     ContentTypeOpt,
     PlanOpt,
+    PrivateKeyOpt,
+    PublicKeyOpt,
     SchemeOpt,
     SecretOpt,
     SignatureInvalid,
@@ -46,15 +48,7 @@ def webhook_sign(
     secret: SecretOpt = None,
     url: UrlOpt = None,
     content_type: ContentTypeOpt = None,
-    private_key: Annotated[
-        str | None,
-        typer.Option(
-            "--private-key",
-            envvar=envvars.TELCLI_WEBHOOK_PRIVATE_KEY,
-            show_default=False,
-            help="Telnyx: Ed25519 test private key, a file or base64 (TELCLI_WEBHOOK_PRIVATE_KEY).",
-        ),
-    ] = None,
+    private_key: PrivateKeyOpt = None,
     timestamp: Annotated[
         str | None,
         typer.Option(
@@ -124,15 +118,7 @@ def webhook_verify(
     secret: SecretOpt = None,
     url: UrlOpt = None,
     content_type: ContentTypeOpt = None,
-    public_key: Annotated[
-        str | None,
-        typer.Option(
-            "--public-key",
-            envvar=envvars.TELCLI_WEBHOOK_PUBLIC_KEY,
-            show_default=False,
-            help="Telnyx: Ed25519 public key, a file or base64 (TELCLI_WEBHOOK_PUBLIC_KEY).",
-        ),
-    ] = None,
+    public_key: PublicKeyOpt = None,
     private_key: Annotated[
         str | None,
         typer.Option(
