@@ -347,10 +347,7 @@ def _meta(items: list[str] | None) -> tuple[tuple[str, str], ...]:
 def _call_cost(quote) -> str:  # quote: services.testing.CallQuote
     if quote.per_minute is None:
         return "unknown"
-    return (
-        f"{quote.per_minute} {quote.currency} a minute; at most {quote.at_most} {quote.currency}"
-        " (every call to its time limit)"
-    )
+    return f"{quote.per_minute} {quote.currency} a minute; at most {quote.at_most} {quote.currency}"
 
 
 def _expect_line(expect: object, min_duration: int, expect_class: object) -> str:
@@ -527,7 +524,9 @@ def _finish(out: Any, outcomes: list[Any], columns: list[Any]) -> None:
         data = o.to_json()
         why = data["error_code"] and f"{data['error_code']} {data['error_meaning'] or ''}".strip()
         detail = "; ".join(x for x in (why, data["error"], o.note) if x)
-        got = o.status + (f", class {o.outcome_class}" if o.outcome_class else "")
+        # The class is news only where it differs from the status (a short completed call).
+        shown = o.outcome_class and o.outcome_class != o.status
+        got = o.status + (f", class {o.outcome_class}" if shown else "")
         line = f"{o.to}: {got} (expected {o.expected})" + (f": {detail}" if detail else "")
         if o.outcome == "passed":
             out.success(line)
