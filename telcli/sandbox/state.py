@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from telcli.storage.private import prepare_db
+from telcli.storage.private import enable_wal, prepare_db
 
 # 2: ``resources`` (addresses, requirement groups, VAPI phone numbers/assistants/credentials).
 SCHEMA_VERSION = 2
@@ -102,7 +102,7 @@ class SandboxState:
     def _migrate(self) -> None:
         with self._connect() as conn:
             # WAL is a property of the file: set once, every later connection gets it.
-            conn.execute("PRAGMA journal_mode = WAL")
+            enable_wal(conn)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version >= SCHEMA_VERSION:
                 return

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -59,3 +60,22 @@ def prepare_db(path: Path) -> list[Path]:
             os.chmod(file, FILE_MODE)
             tightened.append(file)
     return tightened
+
+
+def enable_wal(conn: Any, *, wait: float = 30.0) -> None:
+    """Put ``conn``'s database in WAL mode. Switching a new file needs a moment alone with
+    it, and SQLite answers "database is locked" at once, without its busy handler, while
+    another process is creating or switching the same file: telcli processes started
+    together on a fresh TELCLI_HOME retry for up to ``wait`` seconds instead of failing."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)

@@ -298,12 +298,12 @@ class StateDB:
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            from telcli.storage.private import prepare_db
+            from telcli.storage.private import enable_wal, prepare_db
 
             try:
                 tightened = prepare_db(self.path)
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                conn.execute("PRAGMA journal_mode=WAL")
+                enable_wal(conn)
                 conn.execute("PRAGMA busy_timeout=30000")
                 conn.execute("PRAGMA foreign_keys=ON")
             except (OSError, sqlite3.Error) as exc:
