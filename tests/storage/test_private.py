@@ -101,8 +101,7 @@ def test_processes_started_together_on_a_fresh_home_all_open_the_state_db(tmp_pa
         path.parent.mkdir()
         barrier, results = ctx.Barrier(8), ctx.Queue()
         procs = [
-            ctx.Process(target=_open_state_db, args=(str(path), barrier, results))
-            for _ in range(8)
+            ctx.Process(target=_open_state_db, args=(str(path), barrier, results)) for _ in range(8)
         ]
         for p in procs:
             p.start()
