@@ -125,8 +125,11 @@ def test_without_a_target_it_answers_200_and_captures(db_path: Path):
 
 
 def test_stop_waits_for_requests_in_flight(db_path: Path):
+    all_in = threading.Event()
+
     def slow(r):
-        time.sleep(0.4)
+        all_in.wait(10)  # every request holds until all three reached the receiver
+        time.sleep(0.3)
         return 200, b"slow"
 
     statuses = []
@@ -141,7 +144,13 @@ def test_stop_waits_for_requests_in_flight(db_path: Path):
         threads = [threading.Thread(target=send) for _ in range(3)]
         for t in threads:
             t.start()
-        time.sleep(0.15)  # the requests are now waiting on the receiver
+        # Wait on the receiver, not the clock: on a loaded machine a fixed sleep can stop the
+        # server before the third connection was even accepted.
+        deadline = time.monotonic() + 10
+        while len(rx.requests) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(rx.requests) == 3
+        all_in.set()  # the requests are now in flight, 0.3 s from their answers
         server.stop()
         for t in threads:
             t.join(5)
