@@ -417,10 +417,13 @@ def buy(
                     hint=_unknown_hint(name),
                 ) from None
             state.ledger_finish(entry, "failed", detail={"error": exc.message, "reconciled": True})
+            answer = (
+                "the answer went missing" if exc.status is None else f"{name} answered {exc.status}"
+            )
             proof = (
-                f"not owned {settle.window:g}s after the answer went missing"
+                f"not owned {settle.window:g}s after {answer}"
                 if late
-                else f"not owned after {name} answered {exc.status}"
+                else f"not owned after {answer}"
             )
             left = settle.remaining()
             if attempt_no < tries and (left is None or left >= MIN_RESEND_TIME):

@@ -1,11 +1,11 @@
 """Settling a write whose answer did not arrive (a late answer is still a write).
 
-After a read timeout, a connection dropped after sending, or a gateway's 502/504, the request
+After a read timeout, a connection dropped after sending, or a 500/502/504, the request
 may still be in flight at the provider: "not found" right after the failure proves nothing
 (:func:`in_flight`).
 :func:`await_landing` polls the provider's view (owned numbers; messages or calls created
 after the send started) until the write shows up (it happened), until ``Settle.window``
-seconds have passed since the answer went missing and a lookup *started after that* still
+seconds have passed since the failed answer and a lookup *started after that* still
 finds nothing (it provably did not happen and no longer can), or until the command's
 deadline leaves no time to wait (unknown: never guessed).
 
@@ -149,11 +149,14 @@ _EPSILON = 1e-6
 
 def in_flight(exc: Any) -> bool:
     """Whether a write that failed with ``exc`` (a ProviderUnavailable with ``sent``) may still
-    be processed: no answer came (timeout, connection dropped after sending), or a gateway
-    answered for a backend that may still be working on it (502, 504). A 500 or 503 is the
-    provider's own answer: the request is over, so one lookup settles it, with no window."""
+    be processed, so that only lookups over the settle window prove it absent: no answer came
+    (timeout, connection dropped after sending), or a 5xx other than 503. A gateway's 502/504
+    answers for a backend that may still be working on it, and a 500 may come after the work
+    was queued (a Telnyx number order is asynchronous by design). A 503 says the server could
+    not handle the request at all (RFC 9110 15.6.4; Telnyx's ServiceUnavailableResponse:
+    "maintenance or ... overloaded"), like a 429: one lookup after it settles it."""
     status = getattr(exc, "status", None)
-    return status is None or status in (502, 504)
+    return status is None or (status >= 500 and status != 503)
 
 
 def matches_since(intent: datetime, offset: float | None) -> datetime:

@@ -111,7 +111,7 @@ def test_a_purchase_is_resent_only_after_the_settle_window_proves_it_did_not_hap
         looks = [t for t in asked if sent <= t <= until]
         assert looks[0] == sent and looks[-1] >= sent + 5, (sent, looks)
     assert result.exit_code == 6, result
-    proof = "not owned 5s after the answer went missing"
+    proof = "not owned 5s after telnyx answered 502"
     assert result.stderr.count(f"telnyx: +19705555098 was not bought ({proof}); trying again") == 2
     assert f"was not bought ({proof}); nothing was spent" in result.stderr
     assert "error: telnyx 502 on purchase of +19705555098" in result.stderr

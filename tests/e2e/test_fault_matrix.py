@@ -63,8 +63,8 @@ MATRIX = [
     Case("buy", "", 0, "", ("succeeded",), provider="telnyx"),
     Case("buy", "twilio.purchase:status=400", 5, "error: twilio 400 on purchase", ("failed",)),
     Case("buy", "telnyx.purchase:status=422", 5, "error: telnyx 422", ("failed",), "telnyx"),
-    # a 5xx on a purchase is ambiguous. The provider's own 500/503 ends the request: one lookup
-    # proves it not bought, and it is tried again (3 tries in all)...
+    # a 5xx on a purchase is ambiguous. A 503 says the server could not handle the request
+    # (RFC 9110): one lookup proves it not bought, and it is tried again (3 tries in all)...
     Case(
         "buy",
         "twilio.purchase:status=503",
@@ -79,21 +79,22 @@ MATRIX = [
         "(not owned after twilio answered 503); trying again",
         ("failed", "succeeded"),
     ),
+    # ...a 500 may come after the work was queued, and a gateway's 502/504 answers for a backend
+    # that may still be working on it: proof takes lookups over the 30 s settle window, so the
+    # 60 s deadline leaves time for two tries
     Case(
         "buy",
         "telnyx.purchase:status=500",
         6,
-        "(not owned after telnyx answered 500); nothing was spent",
-        ("failed",) * 3,
+        "(not owned 30s after telnyx answered 500); nothing was spent",
+        ("failed",) * 2,
         "telnyx",
     ),
-    # ...a gateway's 502/504 may leave it in flight: proof takes lookups over the 30 s settle
-    # window, so the 60 s deadline leaves time for two tries
     Case(
         "buy",
         "twilio.purchase:status=502",
         6,
-        "(not owned 30s after the answer went missing); nothing was spent",
+        "(not owned 30s after twilio answered 502); nothing was spent",
         ("failed",) * 2,
     ),
     # a 429 (after the transport's own retries) was refused before any processing: proof

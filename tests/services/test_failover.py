@@ -534,9 +534,40 @@ def test_quote_cannot_say_not_available_when_ownership_cannot_be_checked(breaker
         svc.quote([gtw, gtx], N1)
 
 
-def test_a_purchase_answered_500_is_settled_by_one_lookup(state):
+def test_a_purchase_answered_500_is_waited_for_not_sent_again(state):
+    # A 500 may come after the work was queued (a Telnyx number order is asynchronous): the
+    # purchase lands a few lookups later, and is found, never re-sent.
+    class Queued(FakeCarrier):
+        lookups = 0
+
+        def find_owned(self, phone_number: str):
+            self.lookups += 1
+            if self.lookups == 4:
+                self._own(phone_number)
+            return super().find_owned(phone_number)
+
+    tw = Queued(TW, inventory=[offer(N1)])
+    tw.fail["purchase"] = [down(sent=True, status=500)]
+    lines: list[str] = []
+    result = svc.buy(
+        tw,
+        offer(N1),
+        state=state,
+        profile="default",
+        settle=fake_settle(),
+        notify=lines.append,
+        tries=3,
+    )
+    assert [c for c, _ in tw.calls] == ["purchase", *["find_owned"] * 4]
+    assert tw.purchases == 1 and result.number.phone_number == N1
+    assert [a.outcome for a in result.attempts] == ["unknown", "reconciled"]
+    assert [e.status for e in state.ledger_entries()] == ["succeeded"]
+    assert "the purchase outcome is unclear (twilio 500); checking" in lines[0]
+
+
+def test_a_purchase_answered_503_is_settled_by_one_lookup(state):
     tw = FakeCarrier(TW, inventory=[offer(N1)])
-    tw.fail["purchase"] = [down(sent=True, status=500), None]
+    tw.fail["purchase"] = [down(sent=True, status=503), None]
     lines: list[str] = []
     svc.buy(
         tw,
@@ -547,9 +578,10 @@ def test_a_purchase_answered_500_is_settled_by_one_lookup(state):
         notify=lines.append,
         tries=3,
     )
-    # the provider answered: the request is over, so no window; one lookup, then the resend
+    # 503: the server could not handle the request (RFC 9110), so no window; one lookup, then
+    # the resend
     assert [c for c, _ in tw.calls] == ["purchase", "find_owned", "purchase"]
-    assert "(not owned after twilio answered 500); trying again" in lines[-1]
+    assert "(not owned after twilio answered 503); trying again" in lines[-1]
 
 
 def test_a_purchase_proven_not_done_is_tried_again(state):
@@ -573,7 +605,7 @@ def test_a_purchase_proven_not_done_is_tried_again(state):
     statuses = [e.status for e in reversed(state.ledger_entries())]
     assert statuses == ["failed", "failed", "succeeded"]
     assert lines[-1] == (
-        "twilio: +14155550101 was not bought (not owned 30s after the answer went missing);"
+        "twilio: +14155550101 was not bought (not owned 30s after twilio answered 504);"
         " trying again"
     )
     # The lookup was a round trip already: the first resend is immediate, the next backs off.
