@@ -3,10 +3,12 @@ answers through a pluggable ``decide`` function (e.g. verify a signature like a 
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,22 @@ class Received:
 
 
 Decide = Callable[[Received], tuple[int, bytes]]
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A test server that keeps its handlers' errors in ``errors`` instead of printing them.
+    A handler can outlive its test (a client that hung up long ago, a slow answer to a killed
+    process), and a traceback printed from that thread lands in whatever another test's
+    CliRunner is capturing as sys.stderr at that moment."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.errors: list[BaseException | None] = []
+        super().__init__(*args, **kwargs)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.errors.append(sys.exc_info()[1])
 
 
 class Receiver:
@@ -49,8 +67,7 @@ class Receiver:
 
             do_GET = do_POST = do_PUT = do_DELETE = _any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from telcli.sandbox import TELNYX_API_HOST, TWILIO_API_HOST, TWILIO_PRICING_HOST, VAPI_API_HOST
@@ -67,6 +68,16 @@ class SandboxServer(ThreadingHTTPServer):
         self.log = log
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up or timed out is routine: nothing is printed (as `webhook
+        listen`). Anything else that escaped the handler is one line, not a traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # reset, broken pipe, timeout
+            return
+        (self.log or _stderr)(
+            f"sandbox: request from {client_address[0]} failed: {type(exc).__name__}: {exc}"
+        )
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -76,11 +87,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         split = urlsplit(self.path)
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            body = self._read_chunked()
-        else:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length > 0 else b""
+        try:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                body = self._read_chunked()
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length > 0 else b""
+        except ValueError:
+            self.close_connection = True  # the framing is lost: nothing after it can be read
+            self._answer(json_response(400, {"error": "malformed Content-Length or chunk size"}))
+            return
         target = _split_prefix(unquote(split.path))
         if target is None:
             response = json_response(
@@ -112,6 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
                 # A bug in the sandbox: always say so, even when requests are not logged.
                 (self.server.log or _stderr)(f"sandbox: internal error\n{traceback.format_exc()}")
                 response = json_response(500, {"error": "internal error in the telcli sandbox"})
+        self._answer(response)
+
+    def _answer(self, response: Any) -> None:
         status, headers, content = response
         self.send_response(status)
         for name, value in headers.items():
@@ -125,6 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
         chunks = []
         while True:
             size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size < 0:
+                raise ValueError(f"negative chunk size {size}")
             if size == 0:
                 while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                     pass  # trailers

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -16,6 +16,7 @@ from telcli.errors import ProviderUnavailable
 from telcli.models import ProviderName
 from telcli.storage.breakers import clock_time
 from tests.fakes import FakeCarrier, offer
+from tests.webhook_receiver import QuietHTTPServer
 
 N1, N2 = "+14155550101", "+14155550102"
 TELNYX_KEY = "KEY0193A7C2E5F84B6D9A1C3E5F7B9D1F3_Zx8Qw2Er4Ty6Ui8Op0"
@@ -217,7 +218,7 @@ class _Dead(BaseHTTPRequestHandler):
 @pytest.fixture
 def dead_server():
     _Dead.hits = 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Dead)
+    server = QuietHTTPServer(("127.0.0.1", 0), _Dead)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}", _Dead

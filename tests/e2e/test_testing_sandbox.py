@@ -11,13 +11,14 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from telcli.sandbox import lifecycles
 from telcli.sandbox.transport import SandboxTransport
 from telcli.sandbox.wire import DropConnection
+from tests.webhook_receiver import QuietHTTPServer
 
 MAGIC_FROM = "+15005550006"
 
@@ -462,7 +463,7 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/status"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -238,3 +238,33 @@ def test_a_sandbox_bug_is_a_500_and_reported(db_path: Path, capsys) -> None:
         server.server_close()
         thread.join(timeout=5)
     assert "RuntimeError: boom" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Content-Length: ten\r\n",
+        b"Transfer-Encoding: chunked\r\n\r\n-3\r\nabc\r\n0\r\n",  # read(-3) would read to EOF
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n",
+    ],
+)
+def test_bad_framing_is_a_400_and_clients_that_hang_up_print_nothing(
+    server, head: bytes, capfd
+) -> None:
+    import socket
+
+    port = server.server_address[1]
+    request = b"POST /twilio/2010-04-01/Accounts.json HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(request)  # our side stays open: a server that hangs times out below
+        answer = b""
+        while chunk := s.recv(65536):  # the server hangs up after answering
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"malformed" in answer
+    for _ in range(10):  # half a request, then a reset
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"POST /vapi/call HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nab")
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    with httpx.Client(base_url=base_urls(server)["vapi"]) as client:
+        assert client.get("/x").status_code == 401  # still serving
+    assert capfd.readouterr().err == ""
