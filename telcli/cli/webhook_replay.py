@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
@@ -179,6 +180,11 @@ def webhook_replay(
         raise UsageProblem(
             "name the captures to replay: IDs, or --filter KEY=VALUE",
             hint="see them with `telcli webhook list`",
+        )
+    if not math.isfinite(speed):  # FloatRange lets nan through (nan < 0.001 is False)
+        raise UsageProblem(
+            f"--speed must be a finite number of at least 0.001, not {speed}",
+            hint="e.g. --speed 2 replays twice as fast",
         )
     if speed != 1.0 and not preserve_timing:
         raise UsageProblem("--speed only applies with --preserve-timing")

@@ -139,8 +139,11 @@ class FaultRule:
             raise FaultError(f"rate {self.rate} is not a probability between 0 and 1")
         if self.latency_ms < 0:
             raise FaultError("latency must not be negative")
-        if self.rate_limit is not None and self.rate_limit <= 0:
-            raise FaultError("a rate limit must allow more than 0 requests per second")
+        if self.rate_limit is not None and not (0 < self.rate_limit < math.inf):
+            raise FaultError(
+                f"a rate limit must allow a finite number of requests per second above 0,"
+                f" not {self.rate_limit:g}"
+            )
         kinds = [k for k in ("status", "timeout", "drop_response") if getattr(self, k)]
         if len(kinds) > 1:
             raise FaultError("choose one of --status, --timeout and --drop-response per fault")

@@ -135,7 +135,7 @@ def speed() -> float:
         value = float(os.environ.get(SPEED_ENV) or 1.0)
     except ValueError:
         return 1.0
-    return value if value > 0 else 1.0
+    return value if 0 < value < math.inf else 1.0  # nan and inf too
 
 
 # -- storage: one table in the sandbox's SQLite file ----------------------------------------

@@ -104,6 +104,9 @@ def test_a_bad_environment_spec_is_a_config_error(run):
         (["twilio"], "this fault does nothing"),
         (["twilio", "--status", "503", "--timeout"], "choose one of"),
         (["twilio", "--rate-limit", "lots", "--status", "503"], "is not like 10/s"),
+        (["twilio", "--rate-limit", "nan"], "a finite number of requests per second above 0"),
+        (["twilio", "--rate-limit", "inf/s"], "a finite number of requests per second above 0"),
+        (["twilio", "--rate-limit", "0"], "a finite number of requests per second above 0"),
         (["twilio", "-o", "telnyx.search", "--status", "503"], "not a twilio one"),
     ],
 )

@@ -136,6 +136,14 @@ def test_unreachable_target_is_one_clear_line(telcli, imported):
         (("webhook", "replay", "1", "--to", "mailto:x"), "is not an http(s) URL"),
         (("webhook", "replay", "--filter", "colour=red", "--to", "http://h"), "not KEY=VALUE"),
         (("webhook", "replay", "1", "--to", "http://h", "--speed", "2"), "--speed only applies"),
+        (
+            ("webhook", "replay", "1", "--to", "http://h", "--preserve-timing", "--speed", "nan"),
+            "--speed must be a finite number",
+        ),
+        (
+            ("webhook", "replay", "1", "--to", "http://h", "--preserve-timing", "--speed", "inf"),
+            "--speed must be a finite number",
+        ),
         (("webhook", "replay", "1", "--to", "http://h", "--set", "nokey"), "not FIELD=VALUE"),
         (("webhook", "replay", "77", "--to", "http://h"), "no capture with id 77"),
     ],

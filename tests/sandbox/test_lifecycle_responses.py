@@ -247,3 +247,12 @@ def test_callbacks_after_a_hang_up_say_canceled(twilio: httpx.Client, monkeypatc
         ("ringing", "0"),
         ("canceled", "1"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("200", 200.0), ("0.5", 0.5), ("nan", 1.0), ("inf", 1.0), ("0", 1.0), ("-3", 1.0), ("x", 1.0)],
+)
+def test_sandbox_speed_takes_only_a_finite_positive_factor(monkeypatch, value, expected):
+    monkeypatch.setenv(lifecycles.SPEED_ENV, value)
+    assert lifecycles.speed() == expected
