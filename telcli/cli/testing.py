@@ -507,7 +507,7 @@ def _interruptible(
     def on_first() -> None:
         n = sum(1 for text in list(status.values()) if text in _UNDER_WAY)
         if kind == "call":
-            what = f"hanging up {n} call(s)…"
+            what = f"hanging up {count(n, 'call')}…"
         else:
             what = f"sending no more SMS ({n} under way finish their send)…"
         out.note(f"interrupted: {what} (Ctrl-C again to exit at once)")

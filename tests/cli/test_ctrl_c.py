@@ -85,7 +85,7 @@ def test_ctrl_c_hangs_up_a_ringing_test_call(tmp_path: Path):
         [call] = twilio.get(calls).json()["calls"]
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert "interrupted: hanging up 1 call(s)…" in err
+    assert "interrupted: hanging up 1 call…" in err
     [result] = json.loads(out)
     assert (result["id"], result["status"]) == (call["sid"], "canceled")
     assert (result["outcome"], result["exit_code"]) == ("interrupted", 130)
