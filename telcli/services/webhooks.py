@@ -210,16 +210,21 @@ def label(capture: Capture, provider: str | None = None) -> Capture:
         event = webhooks.event_type(found, list(capture.headers), capture.body)
     except (ValueError, KeyError):
         event = None
-    from telcli.webhooks.events import normalize
-
-    meaning = normalize(found, capture.headers, capture.body, capture.url)
     return replace(
         capture,
         provider=found,
         event_type=event,
-        event=None if meaning is None else meaning.to_json(),
+        event=event_of(capture, found),
         sid=sid_of(found, capture.headers, capture.body),
     )
+
+
+def event_of(capture: Capture, provider: str | None) -> dict[str, Any] | None:
+    """The normalised event record of a capture (telcli.webhooks.events), as stored."""
+    from telcli.webhooks.events import normalize
+
+    meaning = normalize(provider, capture.headers, capture.body, capture.url)
+    return None if meaning is None else meaning.to_json()
 
 
 # --- import --------------------------------------------------------------------------------
@@ -307,6 +312,8 @@ def import_file(
             c = label(c, provider)
         elif c.event_type is None and c.sid is None:
             c = label(c, c.provider)
+        else:  # labelled by telcli's export: keep its labels, read its event (and event id)
+            c = replace(c, event=event_of(c, c.provider))
         # The fingerprint covers the received time only when the file records one, so
         # re-importing a raw request (which carries no time) is a no-op too.
         c = replace(c, fingerprint=content_fingerprint(c))

@@ -346,7 +346,12 @@ class CaptureStore:
         ).fetchone()
         if row is None:
             return None
-        if c.fingerprint is None or row[1] != c.fingerprint:  # not the stored delivery itself
+        stored_print = row[1]
+        if stored_print is None and c.fingerprint is not None:
+            # Captured live (no fingerprint): an export of it imported back is that delivery.
+            full = conn.execute(f"SELECT {_COLUMNS} FROM captures WHERE id = ?", (row[0],))
+            stored_print = content_fingerprint(_row(full.fetchone()))
+        if c.fingerprint is None or stored_print != c.fingerprint:  # not the stored delivery
             conn.execute(
                 "INSERT OR IGNORE INTO capture_deliveries"
                 " (capture_id, received_at, source, response_status, fingerprint)"

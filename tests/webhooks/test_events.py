@@ -261,3 +261,40 @@ def test_one_event_via_listen_then_pull_then_import_is_one_capture_with_three_de
     assert [s for _, s, _ in store.deliveries(stored.id)] == ["listen", "pull", "import"]
     shown = json.loads(telcli("webhook", "show", str(stored.id), "--json").stdout)
     assert len(shown["deliveries"]) == 3 and shown["event"]["event_id"] == "evt-1"
+
+
+def test_an_export_imported_back_is_redelivery_not_new_events(telcli, home, tmp_path):
+    """telcli's own export carries provider, event type and sid: importing it must still read
+    the event (and so its id), or every capture comes back as a second, eventless copy."""
+    from telcli.services.webhooks import label
+    from telcli.storage.captures import Capture, CaptureFilter, CaptureStore
+    from telcli.storage.state import StateDB
+
+    form = b"CallSid=CA9&CallStatus=completed&From=%2B14155550100&To=%2B14155550199&CallDuration=12"
+    headers = (
+        ("Content-Type", TWILIO_FORM),
+        ("I-Twilio-Idempotency-Token", "tok-9"),
+        ("X-Twilio-Signature", "sig"),
+    )
+    store = CaptureStore(StateDB(home / "state.db"))
+    [first] = store.add_many(
+        [label(Capture("POST", "http://127.0.0.1:8787/tw", headers, form, source="listen"))]
+    )
+    exported = telcli("webhook", "export")
+    assert exported.exit_code == 0
+    line = json.loads(exported.stdout)
+    assert (line["provider"], line["event_type"], line["sid"]) == ("twilio", "completed", "CA9")
+    path = tmp_path / "export.ndjson"
+    path.write_text(exported.stdout)
+    # A receiver's own log of the same delivery, received a second later.
+    line["received_at"] = "2099-01-01T00:00:01Z"
+    later = tmp_path / "later.ndjson"
+    later.write_text(json.dumps(line) + "\n")
+
+    back = telcli("webhook", "import", str(path), "--json")  # the same delivery: nothing new
+    assert json.loads(back.stdout)["added"] == 0
+    result = telcli("webhook", "import", str(later), "--json")
+    assert json.loads(result.stdout)["added"] == 0
+    [stored] = store.query(CaptureFilter())
+    assert stored.id == first.id and stored.deliveries == 2
+    assert [s for _, s, _ in store.deliveries(stored.id)] == ["listen", "import"]
