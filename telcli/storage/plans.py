@@ -259,18 +259,20 @@ def _parse(text: str, path: Path, default_providers: tuple[str, ...]) -> Plan:
         else:
             seen: dict[str, str] = {}
             for i, item in enumerate(node.value):
-                spec = _tenant(item, i, defaults, problems, default_providers)
-                if spec is None:
+                tenant_id, where, spec = _tenant(item, i, defaults, problems, default_providers)
+                if tenant_id is None:
                     continue
-                if spec.id in seen:
+                # Checked whatever else is wrong with the tenant: every problem at once.
+                if tenant_id in seen:
                     problems.add(
                         item,
                         f"tenants[{i}].id",
-                        f"duplicate id {spec.id!r} (first at {seen[spec.id]})",
+                        f"duplicate id {tenant_id!r} (first at {seen[tenant_id]})",
                     )
                     continue
-                seen[spec.id] = spec.where["id"]
-                tenants.append(spec)
+                seen[tenant_id] = where
+                if spec is not None:
+                    tenants.append(spec)
     problems.raise_any()
     return Plan(path=path, tenants=tuple(tenants))
 
@@ -551,13 +553,15 @@ def _tenant(
     defaults: Mapping[str, tuple[Any, Any]],
     problems: _Problems,
     default_providers: tuple[str, ...],
-) -> TenantSpec | None:
+) -> tuple[str | None, str, TenantSpec | None]:
+    """(the tenant's id when valid, where its `id` is written, its spec when it has no
+    problem)."""
     import yaml
 
     label = f"tenants[{index}]"
     if not isinstance(node, yaml.MappingNode):
         problems.add(node, label, "must be a mapping with at least `id`")
-        return None
+        return None, "", None
     raw = _mapping(node, problems, label, TENANT_KEYS)
     tenant_id = None
     if "id" not in raw:
@@ -612,7 +616,7 @@ def _tenant(
             "Telnyx has no per-number webhook URLs: add `telnyx: {connection: …,"
             " messaging_profile: …}` or limit `providers` to [twilio]",
         )
-        return None
+        valid = False
     country = values.get("country", "US")
     area = values.get("area_code")
     if area is not None and country in NANP and not re.fullmatch(r"[2-9][0-9]{2}", area):
@@ -621,29 +625,34 @@ def _tenant(
             f"{label}.area_code" if "area_code" in own else "defaults.area_code",
             f"{area!r} is not a {country} area code (3 digits, not starting with 0 or 1)",
         )
-        return None
+        valid = False
+    id_at = problems.at(raw["id"][0]) if "id" in raw else ""
     if not valid or tenant_id is None or name is None:
-        return None
-    where["id"] = problems.at(raw["id"][0])
-    return TenantSpec(
-        id=tenant_id,
-        name=name,
-        numbers=values.get("numbers", 1),
-        country=country,
-        number_type=values.get("type", NumberType.local),
-        capabilities=values.get("capabilities", ()),
-        area_code=area,
-        contains=values.get("contains"),
-        locality=values.get("locality"),
-        region=values.get("region"),
-        providers=tuple(providers),
-        max_monthly_price=values.get("max_monthly_price"),
-        address=values.get("address"),
-        webhooks=webhooks,
-        telnyx=values.get("telnyx"),
-        assistant=vapi if isinstance(vapi, str) else None,
-        test=values.get("test"),
-        where=where,
+        return tenant_id, id_at, None
+    where["id"] = id_at
+    return (
+        tenant_id,
+        id_at,
+        TenantSpec(
+            id=tenant_id,
+            name=name,
+            numbers=values.get("numbers", 1),
+            country=country,
+            number_type=values.get("type", NumberType.local),
+            capabilities=values.get("capabilities", ()),
+            area_code=area,
+            contains=values.get("contains"),
+            locality=values.get("locality"),
+            region=values.get("region"),
+            providers=tuple(providers),
+            max_monthly_price=values.get("max_monthly_price"),
+            address=values.get("address"),
+            webhooks=webhooks,
+            telnyx=values.get("telnyx"),
+            assistant=vapi if isinstance(vapi, str) else None,
+            test=values.get("test"),
+            where=where,
+        ),
     )
 
 

@@ -304,6 +304,35 @@ def test_every_problem_is_listed_at_once(home):
     assert "nothing was bought or changed" in err.value.hint
 
 
+def test_a_tenant_with_a_problem_still_has_its_duplicate_id_and_every_other_problem_listed(home):
+    path = write(
+        home,
+        """\
+        version: 1
+        defaults:
+          providers: [twilio, telnyx]
+          webhooks: {voice_url: "https://h/{tenant}"}
+        tenants:
+          - {id: dup, providers: [twilio]}
+          - id: dup
+            providers: [twilio]
+            numbers: 0
+          - id: both
+            area_code: "123"
+        """,
+    )
+    with pytest.raises(PlanError) as err:
+        load_plan(path)
+    assert err.value.problems == [
+        f"{path}:4: defaults.webhooks: Telnyx has no per-number webhook URLs: add `telnyx:"
+        " {connection: …, messaging_profile: …}` or limit `providers` to [twilio]",
+        f"{path}:7: tenants[1].id: duplicate id 'dup' (first at {path}:6)",
+        f"{path}:9: tenants[dup].numbers: must be a whole number from 1 to 100",
+        f"{path}:11: tenants[both].area_code: '123' is not a US area code (3 digits, not"
+        " starting with 0 or 1)",
+    ]
+
+
 def test_unreadable_and_invalid_files(home):
     with pytest.raises(ConfigError, match="cannot read"):
         load_plan(home / "absent.yaml")
