@@ -372,14 +372,18 @@ def tenants_remove(
     for name, why in found.unreachable.items():
         out.warn(f"{name} could not be asked ({why}): its numbers for {tenant_id} are not listed")
     rows = found.to_json()["numbers"]
+
+    def show() -> None:  # the same object with --json whatever happened
+        out.json(found.to_json()) if out.json_mode else out.rows(rows, REMOVAL)
+
     if not found.numbers:
-        out.rows([], REMOVAL)
+        show()
         out.note(f"{tenant_id} holds no numbers; nothing to remove")
         if found.unreachable:
             raise PartialFailure(f"cannot tell whether {tenant_id} holds numbers")
         return
     if dry_run:
-        out.json(found.to_json()) if out.json_mode else out.rows(rows, REMOVAL)
+        show()
         out.note(f"dry run: would remove {len(found.numbers)} number(s); nothing was changed")
         return
     for n in rows:
@@ -393,7 +397,7 @@ def tenants_remove(
     try:
         done = svc.remove(found, deps)
     finally:
-        out.json(found.to_json()) if out.json_mode else out.rows(rows, REMOVAL)
+        show()
     out.success(f"removed {tenant_id}: released {len(done.numbers)} number(s)")
 
 

@@ -334,3 +334,9 @@ def test_telnyx_connection_and_messaging_profile_by_name(sb, home):
     assert {n["messaging_profile_id"] for n in numbers if n["tenant"] == "named"} == {
         "40017f8e-49bd-4f9b-9df0-0a1b2c3d4e5f"
     }
+
+
+def test_remove_of_a_tenant_holding_nothing_keeps_the_json_shape(sb):
+    for args in ((), ("--dry-run",)):
+        empty = js(sb("tenants", "remove", "nobody", "--yes", "--json", *args))
+        assert empty == {"tenant": "nobody", "numbers": [], "steps": []}
