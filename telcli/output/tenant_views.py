@@ -48,11 +48,20 @@ TENANT_RESULTS = (
     Column("Error", lambda r: r.error, "red"),
 )
 
+
+def _status_detail(s: Any) -> str:
+    """What is not done: each such step's detail, then the latest run's error."""
+    parts = [v.detail for v in s.steps.values() if v.status != "done"]
+    if s.error and s.error not in parts:
+        parts.append(s.error)
+    return "; ".join(parts)
+
+
 TENANT_STATUS = (
     Column("Tenant", lambda s: s.tenant, "bold"),
     Column("Status", lambda s: s.status),
     Column("Steps", lambda s: ", ".join(f"{k}:{v.status}" for k, v in s.steps.items())),
-    Column("Detail", lambda s: "; ".join(v.detail for v in s.steps.values() if v.status != "done")),
+    Column("Detail", _status_detail),
     Column("Check", lambda s: s.check),
     Column("Updated", lambda s: s.updated_at),
 )

@@ -1222,6 +1222,7 @@ class TenantStatus:
     steps: dict[str, StepResult] = field(default_factory=dict)
     updated_at: str | None = None
     check: str | None = None  # with --check: "in sync" or what apply would still do
+    error: str | None = None  # why the latest run left the tenant failed or pending
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -1230,6 +1231,7 @@ class TenantStatus:
             "steps": [s.to_json() for s in self.steps.values()],
             "updated_at": self.updated_at,
             "check": self.check,
+            "error": self.error,
         }
 
 
@@ -1247,7 +1249,9 @@ def journal(state: Any, profile: str, tenants: Sequence[str] | None = None) -> l
         step = e.op.removeprefix("tenant.")
         ts = found.setdefault(e.target, TenantStatus(e.target, "", updated_at=e.updated_at))
         if step == "apply":
-            ts.status = ts.status or _STATUS_OF[e.status]
+            if not ts.status:  # the latest run: its outcome and, when not done, why
+                ts.status = _STATUS_OF[e.status]
+                ts.error = e.detail.get("error") if e.status != "succeeded" else None
             continue
         if step in ts.steps:
             continue

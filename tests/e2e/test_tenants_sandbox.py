@@ -340,3 +340,21 @@ def test_remove_of_a_tenant_holding_nothing_keeps_the_json_shape(sb):
     for args in ((), ("--dry-run",)):
         empty = js(sb("tenants", "remove", "nobody", "--yes", "--json", *args))
         assert empty == {"tenant": "nobody", "numbers": [], "steps": []}
+
+
+def test_status_says_why_a_tenant_failed_when_no_step_did(sb, home):
+    plan = home / "cheap.yaml"
+    plan.write_text(
+        "version: 1\ndefaults: {country: US, providers: [twilio], area_code: '415'}\n"
+        "tenants:\n  - {id: cheap, max_monthly_price: '0.10'}\n  - {id: fine}\n"
+    )
+    applied = js(sb("tenants", "apply", str(plan), "--yes", "--json"), code=7)
+    why = applied[0]["error"]
+    assert applied[0]["status"] == "failed" and "nothing else matches" in why
+    status = js(sb("tenants", "status", str(plan), "--json"), code=7)
+    assert [(s["tenant"], s["status"], s["error"]) for s in status] == [
+        ("cheap", "failed", why),
+        ("fine", "done", None),
+    ]
+    piped = sb("tenants", "status", str(plan), "--tenant", "cheap")
+    assert piped.exit_code == 7 and why in piped.stdout.split("\t")[3]
