@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from telcli import __version__, envvars
-from telcli.cli.base import LazyGroup, TelcliTyper
+from telcli.cli.base import LazyGroup, TelcliTyper, say_operation_id
 from telcli.cli.options import check_seconds, check_utf8
 
 # Sub-apps: name -> (module exposing `app`, its help). Imported only when a command line
@@ -134,9 +134,7 @@ def root(
         profile=profile, sandbox=sandbox, json=json_, yes=yes, debug=debug, timeout=timeout
     )
     if ctx.obj.debug and ctx.invoked_subcommand:
-        # The id every ledger row of this run carries (`telcli history`); cite it with the
-        # provider's request ids when asking for support.
-        typer.echo(f"debug: operation {ctx.obj.run.operation_id}", err=True)
+        say_operation_id(ctx.obj)
 
 
 def main() -> None:

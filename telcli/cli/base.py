@@ -190,12 +190,21 @@ ANYWHERE = {
 }
 
 
+def say_operation_id(app_ctx: Any) -> None:
+    """--debug: the id every ledger row of this run carries (`telcli history`); cite it with
+    the provider's request ids when asking for support."""
+    typer.echo(f"debug: operation {app_ctx.run.operation_id}", err=True)
+
+
 def _apply_global(keyword: str) -> Callable[[Any, Any, Any], Any]:
     def callback(ctx: Any, _param: Any, value: Any) -> Any:
         # ctx.obj is None only while completing a command line (no root callback ran).
         if value and ctx.obj is not None:
+            debugging = ctx.obj.debug
             flags: dict[str, Any] = dict.fromkeys(("sandbox", "json", "yes", "debug"), False)
             ctx.obj.apply_globals(**{**flags, "profile": None, keyword: value})
+            if ctx.obj.debug and not debugging:  # the root callback said it otherwise
+                say_operation_id(ctx.obj)
         return value
 
     return callback

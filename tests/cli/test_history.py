@@ -246,6 +246,14 @@ def test_debug_shows_the_operation_id_the_ledger_keeps(sb):
     assert "debug: operation" not in sb("history").stderr  # only with --debug
 
 
+def test_debug_after_the_command_shows_the_operation_id_too(sb):
+    # Global options may come anywhere after the command (README); --debug there is the same.
+    result = sb("addresses", "create", "--provider", "twilio", *ADDRESS, "--debug")
+    assert result.exit_code == 0, result
+    said = re.findall(r"^debug: operation (op_[0-9a-f]{12})$", result.stderr, re.M)
+    assert said == [history(sb)[0]["operation_id"]], result.stderr  # once, and the ledger's
+
+
 def test_a_narrow_terminal_keeps_the_outcome_and_the_ids(sb, telcli, make_ctx):
     refused = sb(
         "addresses",
