@@ -620,7 +620,9 @@ def _ledgered(
     act: Callable[[Sender], Any],
     reconcile: Callable[[Any, Any, str], Any],
     notify: Notify,
-) -> tuple[Any, list[Attempt], Sender]:
+) -> tuple[Any, list[Attempt], Sender, int | None]:
+    """Send through the failover with a ledger row per carrier tried: the result, the
+    attempts, the sender that did it and its ledger row (None when nothing recorded it)."""
     by_carrier = {id(s.carrier): s for s in senders}
     used: dict[str, Sender] = {}
     entries: dict[int, int] = {}
@@ -673,7 +675,15 @@ def _ledgered(
             price=None if price is None else str(price),
             currency=getattr(result, "currency", None) if price is not None else None,
         )
-    return result, attempts, sender
+    return result, attempts, sender, done
+
+
+def _priced(state: Any, entry: int | None, outcome: TestOutcome) -> TestOutcome:
+    """Record in the ledger what a followed test cost, once its result carries a price."""
+    price = getattr(outcome.result, "price", None)
+    if entry is not None and price is not None:
+        state.ledger_price(entry, str(price), getattr(outcome.result, "currency", None))
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -835,7 +845,7 @@ def run_sms(
     started = datetime.now(UTC)
     update(to, "sending")
     try:
-        sent, attempts, sender = _ledgered(
+        sent, attempts, sender, entry = _ledgered(
             state,
             profile,
             "sms",
@@ -876,7 +886,7 @@ def run_sms(
         attempts=tuple(attempts),
     )
     carrier = sender.carrier
-    return _followed(
+    done = _followed(
         base,
         test,
         lambda: carrier.fetch_message(sent.id),
@@ -887,6 +897,7 @@ def run_sms(
         update=update,
         cancel=cancel,
     )
+    return _priced(state, entry, done)
 
 
 def _not_started(kind: str, to: str, expected: str) -> TestOutcome:
@@ -995,7 +1006,7 @@ def run_call(
         )
 
     try:
-        placed, attempts, sender = _ledgered(
+        placed, attempts, sender, entry = _ledgered(
             state,
             profile,
             "call",
@@ -1079,7 +1090,7 @@ def run_call(
             note=note,
             elapsed=clock.monotonic() - start,
         )
-    return replace(done, outcome_class=call_class(final, test.thresholds))
+    return _priced(state, entry, replace(done, outcome_class=call_class(final, test.thresholds)))
 
 
 def abandon_open_sends(state: Any) -> int:

@@ -496,6 +496,15 @@ class StateDB:
                 ),
             )
 
+    def ledger_price(self, entry_id: int, price: str, currency: str | None) -> None:
+        """What ``entry_id`` cost, once the provider says (a message or call is priced when
+        it is done, after the answer that finished the entry); its outcome stays as it is."""
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE ledger SET price = ?, currency = COALESCE(?, currency) WHERE id = ?",
+                (price, currency, entry_id),
+            )
+
     def ledger_entries(
         self,
         *,

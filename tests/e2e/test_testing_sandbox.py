@@ -445,6 +445,20 @@ def test_sends_are_ledgered(sb, home):
     assert entry.profile == "default (sandbox)" and entry.result_id.startswith("SM")
 
 
+def test_the_history_keeps_what_a_followed_test_cost(sb):
+    # The carrier prices a message or call once it is done, after the send's answer: the
+    # ledger row (`telcli history`, for finance) gets the price the result shows.
+    sms = sb(*sms_args("twilio", "+14155550123"), "--wait", "--yes", "--json")
+    to = ("--to", "+14155550123", "--from", MAGIC_FROM, "--provider", "twilio")
+    call = sb("test", "call", *to, "--yes", "--json")
+    shown = [json.loads(r.stdout)[0] for r in (call, sms)]
+    assert all(s["price"] for s in shown), shown
+    history = json.loads(sb("history", "--json").stdout)
+    assert [(h["action"], h["price"], h["currency"]) for h in history] == [
+        (s["kind"], s["price"], s["currency"]) for s in shown
+    ]
+
+
 # -- signed status callbacks, verified with the official validators --------------------------
 
 
