@@ -548,8 +548,8 @@ def webhook_outcomes(
     json_: JsonOpt = False,
 ) -> None:
     """Classify each captured call and message from its webhook events: completed, no-answer,
-    busy, failed or canceled (messages: delivered, undelivered, failed); exit 7 while any is
-    unsettled.
+    busy, failed or canceled (messages: delivered, undelivered, failed, unconfirmed); exit 7
+    while any is unsettled.
 
     Example: telcli webhook outcomes --since 1h --json
     """

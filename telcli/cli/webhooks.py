@@ -52,7 +52,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "outcomes": (
         _CAPTURES,
         "Classify each captured call and message from its webhook events: completed, no-answer,"
-        " busy, failed or canceled (messages: delivered, undelivered, failed); exit 7 while any"
+        " busy, failed or canceled (messages: delivered, undelivered, failed, unconfirmed); exit 7"
+        " while any"
         " is unsettled.",
     ),
     "delete": (

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 CALL_CLASSES = ("completed", "no-answer", "busy", "failed", "canceled")
-MESSAGE_CLASSES = ("delivered", "undelivered", "failed", "canceled")
+MESSAGE_CLASSES = ("delivered", "undelivered", "failed", "canceled", "unconfirmed")
 _TERMINAL_CALL = {
     "call.completed": "completed",
     "call.busy": "busy",
@@ -37,6 +37,7 @@ _TERMINAL_MESSAGE = {
     "message.undelivered": "undelivered",
     "message.failed": "failed",
     "message.canceled": "canceled",
+    "message.unconfirmed": "unconfirmed",  # final without a delivery receipt (Telnyx)
 }
 
 

@@ -84,6 +84,15 @@ def test_messages_settle_on_their_final_status():
         "30003",
     )
 
+    # Telnyx finalizes a message it got no receipt for: settled, and says so.
+    unconfirmed = [
+        {"event_id": "1", "event_type": "message.sent", "message_id": "m1"},
+        {"event_id": "2", "event_type": "message.unconfirmed", "message_id": "m1",
+         "status": "delivery_unconfirmed"},
+    ]  # fmt: skip
+    outcome = outcome_of(unconfirmed, T)
+    assert (outcome.outcome_class, outcome.complete) == ("unconfirmed", True)
+
 
 SEQUENCES = st.sampled_from(
     [

@@ -73,6 +73,35 @@ def test_the_telnyx_spec_examples_normalise():
 
 
 @pytest.mark.parametrize(
+    ("kind", "status", "event_type"),
+    [
+        ("message.sent", "sent", "message.sent"),
+        ("message.finalized", "delivered", "message.delivered"),
+        ("message.finalized", "delivery_failed", "message.undelivered"),
+        ("message.finalized", "sending_failed", "message.failed"),
+        # Final without a receipt: nothing more will come, so it must not read as "sent".
+        ("message.finalized", "delivery_unconfirmed", "message.unconfirmed"),
+    ],
+)
+def test_telnyx_delivery_updates_map_by_event_and_recipient_status(kind, status, event_type):
+    event = _telnyx(
+        {
+            "event_type": kind,
+            "id": "e2",
+            "occurred_at": "2026-12-01T10:00:05Z",
+            "payload": {
+                "id": "msg-1",
+                "direction": "outbound",
+                "from": {"phone_number": "+14155550100"},
+                "to": [{"phone_number": "+14155550199", "status": status}],
+            },
+        }
+    )
+    assert (event.event_type, event.message_id, event.status) == (event_type, "msg-1", status)
+    assert event.terminal == (kind == "message.finalized")
+
+
+@pytest.mark.parametrize(
     ("cause", "event_type"),
     [
         ("normal_clearing", "call.completed"),

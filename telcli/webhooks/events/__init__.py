@@ -6,7 +6,7 @@ module that cites where the fields come from. The common ``event_type`` vocabula
     call.initiated  call.ringing  call.answered  call.forwarding  call.machine-detection
     call.completed  call.busy  call.no-answer  call.failed  call.canceled      (terminal)
     message.queued  message.sent  message.delivered  message.undelivered  message.failed
-    message.received  message.canceled
+    message.received  message.canceled  message.unconfirmed (final, but no delivery receipt)
     room.started  participant.joined  participant.left  recording.ended      (LiveKit)
 
 ``provider_event_type`` keeps the provider's own word (``CallStatus=in-progress``,
@@ -30,7 +30,13 @@ TERMINAL_CALL = frozenset(
     {"call.completed", "call.busy", "call.no-answer", "call.failed", "call.canceled"}
 )
 TERMINAL_MESSAGE = frozenset(
-    {"message.delivered", "message.undelivered", "message.failed", "message.canceled"}
+    {
+        "message.delivered",
+        "message.undelivered",
+        "message.failed",
+        "message.canceled",
+        "message.unconfirmed",
+    }
 )
 # Metadata a test attached to its request comes back with this prefix in Twilio's callback
 # URL query (``meta_run=42``), and as JSON in Telnyx's ``client_state``.

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from telcli.webhooks._common import label_json
-from telcli.webhooks.events import Event, Header, dig, iso_time, text
+from telcli.webhooks.events import TERMINAL_MESSAGE, Event, Header, dig, iso_time, text
 
 # call.hangup's hangup_cause -> the terminal event (the sandbox answers the same way).
 HANGUP_EVENTS = {
@@ -98,6 +98,10 @@ def normalize(headers: Sequence[Header], body: bytes, url: str = "") -> Event | 
             event_type = "message.received"
         else:
             event_type = MESSAGE_STATUS.get(status or "", "message.sent")
+            if kind == "message.finalized" and event_type not in TERMINAL_MESSAGE:
+                # DeliveryUpdate's message.finalized is the last word: a recipient still
+                # "sent" (delivery_unconfirmed) got no receipt, and none will come.
+                event_type = "message.unconfirmed"
         errors = payload.get("errors") if isinstance(payload.get("errors"), list) else []
         return Event(
             event_type=event_type,
