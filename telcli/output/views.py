@@ -235,22 +235,23 @@ def _short_time(iso_time: str) -> str:
     return iso_time[:19].replace("T", " ") if iso_time else ""
 
 
-# `telcli history`: the table keeps what fits a terminal; TSV carries every field.
+# `telcli history`: the table keeps what fits a terminal (who and where go first, the outcome
+# and the ids never); TSV carries every field.
 HISTORY = (
     Column("Time (UTC)", lambda e: _short_time(e.time), tsv=False),
     Column("Time", lambda e: e.time, table=False),
     Column("Action", lambda e: e.action, "bold"),
     Column("Target", lambda e: e.target, keep=True),
     Column("Provider", lambda e: e.provider, "cyan", drop=2),
-    Column("Profile", lambda e: e.profile, table=False),
-    Column("Account", lambda e: e.account, table=False),
+    Column("Profile", lambda e: e.profile, drop=5),
+    Column("Account", lambda e: e.account, drop=6),
     # What an auditor reads first: never dropped for a narrow terminal.
     Column("Outcome", lambda e: e.outcome, keep=True),
     Column("Price", lambda e: f"{e.price} {e.currency or ''}".strip() if e.price else "", drop=1),
     Column("Request ID", lambda e: e.request_id, "dim", keep=True),
     Column("Operation", lambda e: e.operation_id, "dim", drop=3),
-    Column("User", lambda e: e.user, table=False),
-    Column("Host", lambda e: e.host, table=False),
+    Column("User", lambda e: e.user, drop=4),
+    Column("Host", lambda e: e.host, drop=7),
     Column("Tenant", lambda e: e.tenant, table=False),
     Column("Result ID", lambda e: e.result_id, table=False),
     Column("Error", lambda e: e.error, table=False),

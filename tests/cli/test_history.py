@@ -268,3 +268,16 @@ def test_a_narrow_terminal_keeps_the_outcome_and_the_ids(sb, telcli, make_ctx):
     table = telcli("history", tty=True, env={"COLUMNS": "80"}).stdout
     assert "failed" in table and row["request_id"] in table  # never cut, never dropped
     assert "Operation" not in table  # the first to go when space is short
+
+
+def test_a_wide_terminal_shows_who_did_it_and_where(sb, telcli):
+    assert sb("addresses", "create", "--provider", "twilio", *ADDRESS).exit_code == 0
+    [row] = history(sb)
+    table = telcli("history", tty=True, env={"COLUMNS": "250"}).stdout
+    header, line = table.splitlines()[:2]
+    assert header.split() == [
+        *("Time", "(UTC)", "Action", "Target", "Provider", "Profile", "Account", "Outcome"),
+        *("Price", "Request", "ID", "Operation", "User", "Host"),
+    ]
+    for field in ("profile", "account", "user", "host", "operation_id", "request_id"):
+        assert row[field] in line, field
