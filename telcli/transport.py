@@ -246,6 +246,11 @@ def request_id_of(response: httpx.Response) -> str | None:
     return str(value) if value else None
 
 
+def cite(request_id: str | None) -> str:
+    """How an error message quotes a provider's request id: `` (request RQ…)``, or nothing."""
+    return f" (request {request_id})" if request_id else ""
+
+
 def send(
     client: httpx.Client,
     method: str,
@@ -496,7 +501,7 @@ def status_error(
     status = response.status_code
     detail = _redact_echo(detail, _credentials_of(response))
     request_id = request_id_of(response)
-    where = f" (request {request_id})" if request_id else ""
+    where = cite(request_id)
     text = f"{provider} {status} on {what}{where}" + (f": {detail}" if detail else "")
     if status in (401, 403):
         return AuthError(

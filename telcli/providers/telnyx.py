@@ -176,10 +176,12 @@ class TelnyxProvider:
         try:
             return response.json()
         except ValueError:
+            request_id = transport.request_id_of(response)
             raise ProviderUnavailable(
-                f"telnyx sent an unreadable response on {what}",
+                f"telnyx sent an unreadable response on {what}{transport.cite(request_id)}",
                 provider=PROVIDER,
                 status=response.status_code,
+                request_id=request_id,
             ) from None
 
     def _pages(self, params: Params, what: str) -> Iterable[dict[str, Any]]:

@@ -84,6 +84,9 @@ REQUEST_ID_HEADER = "Twilio-Request-Id"
 # What the current SDK call is doing ("purchase of +1..."), for error messages. A context
 # variable, so concurrent threads sharing one provider name their own operations.
 _WHAT: ContextVar[str] = ContextVar("telcli_twilio_operation", default="request")
+# The request id of the last answer the adapter handed the SDK in this context: an answer the
+# SDK then cannot read is reported with it.
+_LAST_REQUEST_ID: ContextVar[str | None] = ContextVar("telcli_twilio_request_id", default=None)
 
 
 def _status_error(response: httpx.Response, what: str) -> ProviderError | AuthError:
@@ -162,6 +165,7 @@ def _adapter_class() -> type[Any]:
             )
             if not 200 <= response.status_code < 300:
                 raise _status_error(response, _WHAT.get())
+            _LAST_REQUEST_ID.set(transport.request_id_of(response))
             return Response(response.status_code, response.text, dict(response.headers))
 
     return HttpxAdapter
@@ -232,6 +236,7 @@ class TwilioProvider:
         """Run one SDK operation; errors raised by the adapter name ``what``."""
         client = self._client()
         token = _WHAT.set(what)
+        answered = _LAST_REQUEST_ID.set(None)
         from twilio.base.exceptions import TwilioException
 
         try:
@@ -241,10 +246,15 @@ class TwilioProvider:
             # key ("Page Records can not be deserialized": the spec requires none of them).
             # The adapter raises telcli's own errors, so no TwilioRestException arrives here.
             detail = "" if isinstance(exc, json.JSONDecodeError) else f" ({exc})"
+            request_id = _LAST_REQUEST_ID.get()
             raise ProviderUnavailable(
-                f"twilio sent an unreadable response on {what}{detail}", provider=PROVIDER
+                f"twilio sent an unreadable response on {what}{transport.cite(request_id)}"
+                + detail,
+                provider=PROVIDER,
+                request_id=request_id,
             ) from None
         finally:
+            _LAST_REQUEST_ID.reset(answered)
             _WHAT.reset(token)
 
     def _account(self, client: Client) -> Any:

@@ -21,7 +21,7 @@ from telcli import tenancy
 from telcli.errors import ProviderUnavailable
 from telcli.models import Assistant, CallResult, ProviderName, VapiNumber
 from telcli.providers.base import ProviderSettings, segment
-from telcli.transport import build_client, send, status_error
+from telcli.transport import build_client, cite, request_id_of, send, status_error
 
 BASE_URL = "https://api.vapi.ai"
 # PhoneNumberController_findAll / AssistantController_findAll: limit maximum is 1000.
@@ -82,8 +82,11 @@ class VapiProvider:
         try:
             return response.json()
         except ValueError:
+            request_id = request_id_of(response)
             raise ProviderUnavailable(
-                f"vapi sent an unreadable response on {what}", provider="vapi"
+                f"vapi sent an unreadable response on {what}{cite(request_id)}",
+                provider="vapi",
+                request_id=request_id,
             ) from None
 
     # -- assistants ---------------------------------------------------------------------------

@@ -149,3 +149,27 @@ def test_retries_each_keep_their_own_request_id(respx_mock, tmp_path):
         provider.list_owned()
     [row] = db.ledger_entries()
     assert row.request_id == XID and row.detail["request_ids"] == ["first", XID]
+
+
+def test_an_unreadable_answer_names_its_request_id(respx_mock):
+    # A 2xx whose body is not JSON (cut short on the way): support still needs the id.
+    respx_mock.get(f"{TELNYX}/phone_numbers").respond(
+        200, text='{"data": [', headers={"x-request-id": XID}
+    )
+    respx_mock.get(f"{TWILIO}/IncomingPhoneNumbers.json").respond(
+        200, text='{"incoming_phone', headers={"Twilio-Request-Id": RQ}
+    )
+    respx_mock.get("https://api.vapi.ai/assistant").respond(
+        200, text="[{", headers={"x-request-id": XID}
+    )
+    vapi = VapiProvider(ProviderSettings(credentials={"api_key": TELNYX_KEY}))
+    for read, rid in (
+        (telnyx().list_owned, XID),
+        (twilio().list_owned, RQ),
+        (vapi.list_assistants, XID),
+    ):
+        with pytest.raises(ProviderUnavailable) as caught:
+            read()
+        assert "unreadable response" in caught.value.message
+        assert f"(request {rid})" in caught.value.message
+        assert caught.value.request_id == rid
