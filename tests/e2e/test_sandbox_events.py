@@ -15,7 +15,7 @@ import pytest
 from telcli.sandbox import lifecycles
 
 MAGIC_FROM = "+15005550006"
-UTC_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+UTC_MILLIS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_the_sandbox_callbacks_normalise_to_the_expected_records(telcli, home, f
         if event["provider"] == "twilio" and event["message_id"]:
             assert when is None  # Twilio's messaging callbacks carry no time
         else:
-            assert UTC_SECONDS.match(when), event
+            assert UTC_MILLIS.match(when), event
         events.setdefault(event["call_id"] or event["message_id"], []).append(event)
 
     call, busy, sms, text = (ids[n] for n in runs)

@@ -71,6 +71,33 @@ def test_duration_comes_from_the_answered_and_final_events_when_none_is_reported
     assert waiting.outcome_class is None and "last: call.ringing" in waiting.reason
 
 
+@pytest.mark.parametrize(
+    ("answered", "hangup", "expected"),
+    [
+        ("00.950000", "10.100000", "no-answer"),  # 9.15 s: not 10 s because the seconds changed
+        ("00.100000", "10.100000", "completed"),  # 10.0 s
+        ("00.900000", "03.050000", "failed"),  # 2.15 s
+    ],
+)
+def test_a_telnyx_duration_from_event_times_keeps_their_fractions(answered, hangup, expected):
+    """Telnyx reports no duration: it comes from call.answered to call.hangup, whose
+    ``occurred_at`` carry microseconds; whole seconds would move the 3 s and 10 s boundaries by
+    up to a second."""
+    from telcli.webhooks.events import normalize
+
+    def telnyx(kind: str, at: str, **payload) -> dict:
+        data = {"event_type": kind, "id": kind, "occurred_at": f"2026-12-01T10:00:{at}Z",
+                "payload": {"call_control_id": "v3:x", **payload}}  # fmt: skip
+        body = json.dumps({"data": data}).encode()
+        return normalize("telnyx", [("Content-Type", "application/json")], body).to_json()
+
+    events = [
+        telnyx("call.answered", answered),
+        telnyx("call.hangup", hangup, hangup_cause="normal_clearing"),
+    ]
+    assert outcome_of(events, T).outcome_class == expected
+
+
 def test_messages_settle_on_their_final_status():
     sms = [
         {"event_id": "1", "event_type": "message.sent", "message_id": "SM1"},

@@ -57,7 +57,7 @@ def test_the_telnyx_spec_examples_normalise():
         "hangup_cause": "call_rejected",
         "error_code": None,
         "recording_url": None,
-        "occurred_at": "2018-02-02T22:25:27Z",
+        "occurred_at": "2018-02-02T22:25:27.521Z",  # the spec's 22:25:27.521992Z
         "tenant": None,
         "meta": {},  # the example's client_state is not telcli's base64 JSON
     }
@@ -69,7 +69,7 @@ def test_the_telnyx_spec_examples_normalise():
     assert inbound.message_id == examples["inboundMessage"]["payload"]["id"]
     sent = _telnyx(examples["deliveryUpdate"])
     assert sent.event_type.startswith("message.") and sent.from_ and sent.to
-    assert sent.occurred_at == "2019-01-23T18:10:02Z"
+    assert sent.occurred_at == "2019-01-23T18:10:02.574Z"
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_telnyx_hangup_causes_map_to_the_common_terminal_events(cause, event_typ
         }
     )
     assert event.event_type == event_type
-    assert event.occurred_at == "2026-12-01T09:00:05Z"  # UTC, whole seconds
+    assert event.occurred_at == "2026-12-01T09:00:05.500Z"  # UTC, milliseconds
     assert (event.direction, event.tenant, event.meta) == ("outbound", "acme-dental", {"run": "42"})
 
 
@@ -157,7 +157,7 @@ def test_twilio_callbacks_normalise_with_their_idempotency_token_as_event_id():
         "hangup_cause": None,
         "error_code": None,
         "recording_url": "https://api.twilio.com/rec",
-        "occurred_at": "2010-08-16T03:45:01Z",
+        "occurred_at": "2010-08-16T03:45:01.000Z",
         "tenant": None,
         "meta": {"run": "42"},
     }
@@ -183,7 +183,10 @@ def test_vapi_status_updates_and_end_of_call_reports_normalise():
     call = {"id": "call-1", "type": "outboundPhoneCall"}
     ringing = vapi({"type": "status-update", "status": "ringing", "call": call,
                     "timestamp": 1764842400000})  # fmt: skip
-    assert (ringing.event_type, ringing.occurred_at) == ("call.ringing", "2025-12-04T10:00:00Z")
+    assert (ringing.event_type, ringing.occurred_at) == (
+        "call.ringing",
+        "2025-12-04T10:00:00.000Z",
+    )
     report = vapi(
         {
             "type": "end-of-call-report",

@@ -59,7 +59,7 @@ class Event:
     hangup_cause: str | None = None
     error_code: str | None = None
     recording_url: str | None = None
-    occurred_at: str | None = None  # UTC, whole seconds, ...Z
+    occurred_at: str | None = None  # UTC, milliseconds, ...sssZ
     tenant: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
 
@@ -165,11 +165,14 @@ def seconds(value: Any) -> int | None:
 
 
 def utc_iso(when: datetime) -> str:
-    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """UTC with milliseconds (``...T10:00:05.250Z``), like every webhook time telcli keeps: a
+    duration from two events' times (Telnyx reports none) must not move by up to a second at
+    the outcome thresholds, and events within one second keep their order."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def iso_time(value: Any) -> str | None:
-    """An ISO-8601 time (any offset; naive means UTC) as UTC whole seconds ``...Z``."""
+    """An ISO-8601 time (any offset; naive means UTC) as UTC ``...sssZ`` (utc_iso)."""
     raw = text(value)
     if raw is None:
         return None
