@@ -12,7 +12,7 @@ from telcli.cli.base import TelcliTyper, confirm, require_complete
 from telcli.cli.options import DryRunOpt, JsonOpt, YesOpt
 from telcli.context import AppContext
 from telcli.enums import Capability, NumberType
-from telcli.errors import PartialFailure, UsageProblem
+from telcli.errors import ExitCode, PartialFailure, UsageProblem
 
 app = TelcliTyper(
     help="Onboard tenants from a plan file: plan, apply, status, list, remove, add.",
@@ -180,10 +180,24 @@ def _apply(
         confirm(app_ctx, f"Buy {sum(len(p.buy) for p in buying)} number(s)?", yes=yes)
     else:
         out.note("nothing to buy")
-    with _progress(app_ctx, out, [p.tenant for p in plans]) as progress:
+    from dataclasses import replace
+
+    from telcli.interrupt import ctrl_c
+    from telcli.services.testing import abandon_open_sends
+
+    def stopping() -> None:
+        out.note(
+            "interrupted: starting no more tenants or steps; the steps under way finish"
+            " (Ctrl-C again to exit at once)"
+        )
+
+    with (
+        _progress(app_ctx, out, [p.tenant for p in plans]) as progress,
+        ctrl_c(stopping, lambda: abandon_open_sends(app_ctx.state, ops=None)) as cancel,
+    ):
         results = svc.apply(
             plans,
-            deps,
+            replace(deps, cancel=cancel),
             concurrency=concurrency,
             fail_fast=fail_fast,
             progress=progress,
@@ -193,6 +207,13 @@ def _apply(
         out.json([r.to_json() for r in results])
     else:
         out.rows(results, TENANT_RESULTS)
+    if cancel:
+        done = sum(1 for r in results if r.status == "done")
+        out.note(
+            f"interrupted: {done} of {len(results)} tenant(s) converged; run apply again to"
+            " finish (it buys nothing twice)"
+        )
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
     incomplete = [r for r in results if r.status != "done"]
     bought = sum(len(r.bought) for r in results)
     if incomplete:

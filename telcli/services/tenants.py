@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -85,6 +85,9 @@ class Deps:
     retry: Any = None
     settle: Any = None  # services.settling.Settle: how a purchase whose answer was lost settles
     host: str = field(default_factory=lambda: os.uname().nodename)
+    # interrupt.Cancel (Ctrl-C): set, no tenant starts and none takes another step; the step
+    # under way finishes and is journaled.
+    cancel: Any = None
 
     def carrier(self, name: str) -> Any | None:
         for c in self.carriers:
@@ -752,15 +755,17 @@ def apply(
     """Converge each tenant to its plan, ``concurrency`` tenants at a time; results in plan
     order. Buys exactly ``plan.buy`` unless a planned number was taken meanwhile (then the
     next cheapest within the price). One tenant's failure stops the others only with
-    ``fail_fast`` (those not started stay pending)."""
+    ``fail_fast``, and ``deps.cancel`` (Ctrl-C) stops them all after their current step
+    (those stopped or not started stay pending)."""
     state = _thread_state(deps.state)
     run = replace(deps, state=state)
     stop = threading.Event()
     taken = {o.phone_number for p in plans for o in p.buy}
 
     def one(tp: TenantPlan) -> TenantResult:
-        if stop.is_set():
-            result = TenantResult(tp.tenant, tp.spec.name, error="not started: --fail-fast")
+        if stop.is_set() or deps.cancel:
+            why = "interrupted" if deps.cancel else "--fail-fast"
+            result = TenantResult(tp.tenant, tp.spec.name, error=f"not started: {why}")
             progress(tp.tenant, "-", "", "not started")
             return result
         result = _apply_tenant(tp, run, progress, mark, taken)
@@ -773,6 +778,9 @@ def apply(
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         futures = [pool.submit(contextvars.copy_context().run, one, tp) for tp in plans]
         try:
+            # Short waits: the main thread, where Ctrl-C's handler runs, stays responsive.
+            while wait(futures, timeout=0.25).not_done:
+                pass
             return [f.result() for f in futures]
         except BaseException:
             # Ctrl-C (or a bug): tenants under way finish their current step and journal it;
@@ -881,15 +889,20 @@ def _converge(
         raise TelcliError("; ".join(tp.problems))
 
     addresses = _ensure_addresses(tp, deps, result, progress, buy)
+    _stop_if_cancelled(deps)
     lease.renew()
     bought = _buy(tp, deps, result, progress, buy, addresses, len(held), taken)
+    _stop_if_cancelled(deps)
     held += bought
     lease.renew()
     held = _retag(tp, deps, result, progress, held)
+    _stop_if_cancelled(deps)
     _configure(tp, deps, result, progress, held)
+    _stop_if_cancelled(deps)
     numbers = {n.phone_number: n for n in held}
     vapi_ids = _import_vapi(tp, deps, result, progress, held)
     if spec.test is not None and bought:
+        _stop_if_cancelled(deps)
         _prove(tp, deps, result, progress, bought)
     result.numbers = _numbers_json(tp, list(numbers.values()), vapi_ids)
     if len(held) < spec.numbers:
@@ -897,6 +910,12 @@ def _converge(
             f"holds {len(held)} of {spec.numbers} numbers: "
             + ("; ".join(tp.problems) or "no more candidates within the criteria and price")
         )
+
+
+def _stop_if_cancelled(deps: Deps) -> None:
+    """Between steps: after Ctrl-C the tenant stops here, pending (the next apply resumes)."""
+    if deps.cancel:
+        raise _Incomplete("interrupted: run apply again to finish (it buys nothing twice)")
 
 
 def _refresh(deps: Deps, tenant: str) -> list[OwnedNumber]:
@@ -983,6 +1002,8 @@ def _buy(
     replaced = 0
     avoid: set[str] = set()
     while queue and holding + len(bought) < spec.numbers:
+        if deps.cancel:  # the numbers bought so far carry the tag: the next apply finds them
+            break
         offer = queue.pop(0)
         provider = str(offer.provider)
         carrier = deps.carrier(provider)

@@ -1093,16 +1093,17 @@ def run_call(
     return _priced(state, entry, replace(done, outcome_class=call_class(final, test.thresholds)))
 
 
-def abandon_open_sends(state: Any) -> int:
+def abandon_open_sends(state: Any, ops: tuple[str, ...] | None = ("sms", "call")) -> int:
     """Mark this run's sends still open in the ledger (``pending``: the answer never came
-    back) as ``unknown``, when the process must end at once (a second Ctrl-C). A connection
-    of its own: the caller may interrupt a thread in the middle of a write. Returns how many."""
+    back) as ``unknown``, when the process must end at once (a second Ctrl-C); ``ops=None``:
+    every open row of the run (`tenants apply`: purchases and their steps). A connection of
+    its own: the caller may interrupt a thread in the middle of a write. Returns how many."""
     own = type(state)(state.path, state.run)
     run = state.run.operation_id
     entries = [
         e
         for e in own.ledger_entries(statuses=("pending",))
-        if e.operation_id == run and e.op in ("sms", "call")
+        if e.operation_id == run and (ops is None or e.op in ops)
     ]
     for e in entries:
         own.ledger_finish(e.id, "unknown", detail={"error": "interrupted before the answer"})

@@ -237,3 +237,74 @@ def test_ctrl_c_during_sends_lets_them_finish_and_twice_leaves_them_unknown(tmp_
     assert proc.returncode == 130, err
     assert "interrupted again: exiting now" in err and out == ""
     assert _ledger(twice) == ["unknown", "unknown"]  # never left pending
+
+
+def _plan(path: Path, numbers: int) -> Path:
+    path.write_text(
+        "version: 1\n"
+        "defaults: {country: US, type: local, area_code: '415', providers: [twilio],"
+        " max_monthly_price: '5.00'}\n"
+        f"tenants:\n  - id: acme\n    numbers: {numbers}\n"
+    )
+    return path
+
+
+def _apply(home: Path, plan: Path, faults: str) -> subprocess.Popen[str]:
+    args = ("--sandbox", "tenants", "apply", str(plan), "--yes", "--json")
+    return _start(home, *args, TELCLI_SANDBOX_FAULTS=faults)
+
+
+def _tenant_ledger(home: Path) -> list[tuple[str, str]]:
+    from telcli.storage.state import StateDB
+
+    return sorted((e.op, e.status) for e in StateDB(home / "state.db").ledger_entries())
+
+
+def _buying(home: Path) -> bool:
+    from telcli.storage.state import StateDB
+
+    path = home / "state.db"
+    return path.exists() and bool(StateDB(path).ledger_entries(op="buy"))
+
+
+def test_ctrl_c_during_tenants_apply_finishes_the_purchase_under_way_and_buys_no_more(
+    tmp_path: Path,
+):
+    home = tmp_path / "home"
+    proc = _apply(home, _plan(tmp_path / "plan.yaml", 2), "twilio.purchase:latency=1500")
+    try:
+        _until(lambda: _buying(home), proc)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted: starting no more tenants or steps" in err
+    [tenant] = json.loads(out)
+    assert (tenant["tenant"], tenant["status"]) == ("acme", "pending")
+    assert "interrupted" in tenant["error"]
+    # The purchase under way finished and is recorded as done; the second never started.
+    ledger = _tenant_ledger(home)
+    assert ledger.count(("buy", "succeeded")) == 1 and ("buy", "pending") not in ledger
+    assert not [row for row in ledger if row[1] == "pending"], ledger
+
+
+def test_a_second_ctrl_c_during_tenants_apply_exits_at_once_leaving_nothing_pending(
+    tmp_path: Path,
+):
+    home = tmp_path / "home"
+    proc = _apply(home, _plan(tmp_path / "plan.yaml", 1), "twilio.purchase:latency=20000")
+    try:
+        _until(lambda: _buying(home), proc)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)  # not the 20 s the purchase takes
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted again: exiting now" in err and out == ""
+    ledger = _tenant_ledger(home)
+    assert ("buy", "unknown") in ledger  # the next apply settles it first
+    assert not [row for row in ledger if row[1] == "pending"], ledger
