@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
-from telcli.errors import UsageProblem
+from telcli.errors import ProviderRejected, UsageProblem
 from telcli.models import (
     Address,
     AddressInput,
@@ -40,6 +40,12 @@ def segment(value: object, what: str = "id") -> str:
     if text in ("", ".", "..") or undecodable(text) is not None:
         raise UsageProblem(f"{shown(text)} is not a valid {what}")
     return quote(text, safe="")
+
+
+class HangupUnavailable(ProviderRejected):
+    """The provider offers no way to end this call now (VAPI: live call control is off for
+    the call's assistant, or its control URL refused the request): the call ends on its own.
+    Not a failure of the hang-up request itself, which raises the usual errors."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ without its secret (``id``, ``orgId``, ``provider``, ``name``, ``createdAt``...)
 
 Every PATCH of a phone number sends ``provider``: the spec's body is a ``oneOf`` of five
 Update*PhoneNumberDTOs keyed on it, and without it a body matches several branches.
+
+A call is ended through Live Call Control, on a per-call host that never sees the API key
+(:func:`end_assistant_call`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import httpx
 from telcli import tenancy
 from telcli.errors import ProviderUnavailable
 from telcli.models import Assistant, CallResult, ProviderName, VapiNumber
-from telcli.providers.base import ProviderSettings, segment
+from telcli.providers.base import HangupUnavailable, ProviderSettings, segment
 from telcli.transport import build_client, cite, request_id_of, send, status_error
 
 BASE_URL = "https://api.vapi.ai"
@@ -34,6 +37,9 @@ class VapiProvider:
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
         self._client: httpx.Client | None = None
+        self._control_client: httpx.Client | None = None
+        # call id -> its monitor.controlUrl, from the create/fetch answers (end_assistant_call)
+        self._control_urls: dict[str, str] = {}
 
     @property
     def client(self) -> httpx.Client:
@@ -51,6 +57,22 @@ class VapiProvider:
                 request_id_header="x-request-id",
             )
         return self._client
+
+    @property
+    def control_client(self) -> httpx.Client:
+        """The client for a call's live call control host: it carries no Authorization
+        header. The private API key is for the API host only; a control URL that asks for a
+        key asks for the org's public one (MonitorPlan.controlAuthenticationEnabled)."""
+        if self._control_client is None:
+            s = self.settings
+            self._control_client = build_client(
+                transport=s.transport,
+                timeout=s.timeout or 20.0,
+                retry=s.retry,
+                debug_log=s.debug_log,
+                secrets=s.secrets,
+            )
+        return self._control_client
 
     def _check(self, response: httpx.Response, what: str) -> httpx.Response:
         if response.is_success:
@@ -214,18 +236,109 @@ def place_assistant_call(
     response = provider._check(
         send(provider.client, "POST", "/call", provider="vapi", json=body), f"call to {to}"
     )
-    return _vapi_call(response.json(), to=to, from_=from_)
+    data = response.json()
+    _keep_control_url(provider, data)
+    return _vapi_call(data, to=to, from_=from_)
 
 
 def fetch_assistant_call(
     provider: VapiProvider, call_id: str, *, to: str, from_: str
 ) -> CallResult:
     """CallController_findOne."""
+    data = _find_call(provider, call_id)
+    _keep_control_url(provider, data)
+    return _vapi_call(data, to=to, from_=from_)
+
+
+def _find_call(provider: VapiProvider, call_id: str) -> Any:
+    """CallController_findOne: the Call as VAPI sends it."""
     response = provider._check(
         send(provider.client, "GET", f"/call/{segment(call_id)}", provider="vapi"),
         f"status of call {call_id}",
     )
-    return _vapi_call(response.json(), to=to, from_=from_)
+    return response.json()
+
+
+def _keep_control_url(provider: VapiProvider, data: Any) -> None:
+    """Remember a Call's ``monitor.controlUrl`` (schema Monitor), for a hang-up later."""
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        return
+    monitor = data.get("monitor")
+    url = monitor.get("controlUrl") if isinstance(monitor, dict) else None
+    if isinstance(url, str) and url:
+        provider._control_urls[data["id"]] = url
+
+
+# ClientInboundMessageEndCall, POSTed bare (not in ClientInboundMessage's ``message``
+# envelope, which is the client SDKs' websocket frame), as docs.vapi.ai/calls/call-features
+# shows for every control message.
+_END_CALL = {"type": "end-call"}
+
+
+def end_assistant_call(provider: VapiProvider, call_id: str) -> None:
+    """End a call through VAPI's Live Call Control (docs.vapi.ai/calls/call-features): POST
+    ``{"type": "end-call"}`` to the call's ``monitor.controlUrl``, kept from
+    CallController_create/findOne, else read with CallController_findOne. That URL is on a
+    per-call host (``phone-call-websocket.*.vapi.ai``), not the API's: the API key is never
+    sent there (with MonitorPlan.controlAuthenticationEnabled it wants the org's *public*
+    key, which telcli does not hold). Only an https URL is posted to, or one on the API base
+    URL's own origin (the sandbox served over HTTP).
+
+    Raises HangupUnavailable when the call has no controlUrl (MonitorPlan.controlEnabled is
+    off), the URL is not one telcli posts to, or the control host refuses (401/403/404);
+    ProviderRejected for another 4xx (the call has already ended); ProviderUnavailable when
+    the host cannot be reached or fails."""
+    url = provider._control_urls.get(call_id)
+    if url is None:
+        _keep_control_url(provider, _find_call(provider, call_id))
+        url = provider._control_urls.get(call_id)
+    if url is None:
+        raise HangupUnavailable(
+            "live call control is off for its assistant (the call has no monitor.controlUrl)",
+            provider="vapi",
+        )
+    where = _control_origin(url, provider.client.base_url)
+    if where is not None:
+        raise HangupUnavailable(
+            f"its control URL is not https ({where}); telcli does not post there",
+            provider="vapi",
+        )
+    # Ending a call twice changes nothing: safe to retry like a read.
+    response = send(
+        provider.control_client, "POST", url, provider="vapi", idempotent=True, json=_END_CALL
+    )
+    status = response.status_code
+    if status in (401, 403):
+        raise HangupUnavailable(
+            f"its control URL refused the end-call ({status}): control authentication is on"
+            " for its assistant, and takes VAPI's public key, which telcli does not hold",
+            provider="vapi",
+            status=status,
+        )
+    if status == 404:
+        raise HangupUnavailable(
+            "its control URL does not know the call (404)", provider="vapi", status=status
+        )
+    provider._check(response, f"end of call {call_id}")
+
+
+def _control_origin(url: str, api: httpx.URL) -> str | None:
+    """None when ``url`` is one to post a control message to: https, or http on the API
+    base URL's origin (scheme, host and port: the sandbox served over HTTP, a local mock).
+    Otherwise the scheme and host to name it by (never the whole URL)."""
+    try:
+        target = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "not a URL"
+    if target.host and target.scheme == "https":
+        return None
+    if target.host and (target.scheme, target.host, target.port) == (
+        api.scheme,
+        api.host,
+        api.port,
+    ):
+        return None
+    return f"{target.scheme or '?'}://{target.host or '?'}"
 
 
 def find_assistant_calls(

@@ -37,6 +37,9 @@ TWILIO_API_HOST = "api.twilio.com"
 TWILIO_PRICING_HOST = "pricing.twilio.com"
 TELNYX_API_HOST = "api.telnyx.com"
 VAPI_API_HOST = "api.vapi.ai"
+# VAPI's Live Call Control is served per call on another host than the API (a call's
+# ``monitor.controlUrl``, docs.vapi.ai/calls/call-features); the sandbox's calls point here.
+VAPI_CONTROL_HOST = "phone-call-websocket.aws-us-west-2-backend-production2.vapi.ai"
 
 __all__ = [
     "SANDBOX_CREDENTIALS",
@@ -45,4 +48,5 @@ __all__ = [
     "TWILIO_API_HOST",
     "TWILIO_PRICING_HOST",
     "VAPI_API_HOST",
+    "VAPI_CONTROL_HOST",
 ]

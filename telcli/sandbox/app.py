@@ -16,7 +16,8 @@ Operation names (what a fault injector keys on): ``twilio.account.fetch``, ``twi
 addresses (``addresses.py``): ``twilio.address.create|list|fetch|delete``,
 ``telnyx.address.create|list|fetch|delete``, ``telnyx.requirement_group.create|fetch``;
 VAPI (``vapi.py``): ``vapi.assistant.list|fetch``, ``vapi.number.create|list|fetch|update|
-delete``, ``vapi.credential.create|list``.
+delete``, ``vapi.credential.create|list``; a VAPI call's live call control (its
+``monitor.controlUrl``, on its own host, ``lifecycles.py``): ``vapi.calls.control``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from telcli.sandbox import (
     TWILIO_API_HOST,
     TWILIO_PRICING_HOST,
     VAPI_API_HOST,
+    VAPI_CONTROL_HOST,
     addresses,
     lifecycles,
     telnyx,
@@ -94,6 +96,7 @@ APIS: dict[str, Api] = {
         webhook_deliveries.TELNYX_ROUTES,
     ),
     VAPI_API_HOST: _with_routes(vapi.API, lifecycles.VAPI_ROUTES),
+    VAPI_CONTROL_HOST: lifecycles.VAPI_CONTROL_API,
 }
 
 
@@ -117,14 +120,19 @@ def handle(
     body: bytes,
     *,
     faults: FaultHook | None = None,
+    base_urls: Mapping[str, str] | None = None,
 ) -> Response:
     """Serve one request against ``state``. ``query`` is the raw query string (no ``?``).
+    ``base_urls``: where the client reaches each emulated host, when served over HTTP
+    (:attr:`telcli.sandbox.wire.Request.base_urls`).
 
     Returns ``(status, headers, body)``, with the API's request-id header. Raises
     ``DropConnection`` when a fault hook decides the response is lost; any other exception is
     a sandbox bug.
     """
-    response = _handle(state, method, host, path, query, headers, body, faults=faults)
+    response = _handle(
+        state, method, host, path, query, headers, body, faults=faults, base_urls=base_urls
+    )
     stamp = REQUEST_IDS.get(host.lower().split(":", 1)[0])
     if stamp is None:
         return response
@@ -142,6 +150,7 @@ def _handle(
     body: bytes,
     *,
     faults: FaultHook | None = None,
+    base_urls: Mapping[str, str] | None = None,
 ) -> Response:
     request = Request(
         method=method.upper(),
@@ -150,6 +159,7 @@ def _handle(
         query=query,
         headers={k.lower(): v for k, v in headers.items()},
         body=body,
+        base_urls=dict(base_urls or {}),
     )
     api = APIS.get(request.host)
     if api is None:

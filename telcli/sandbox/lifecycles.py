@@ -27,7 +27,8 @@ which every sandbox account may send and call from (Twilio's magic test From num
 Operation names for the fault injector: ``twilio.messages.create``, ``twilio.messages.fetch``,
 ``twilio.messages.list``, ``twilio.calls.create``, ``twilio.calls.fetch``,
 ``twilio.calls.list``, ``telnyx.messages.send``, ``telnyx.messages.fetch``,
-``telnyx.calls.dial``, ``telnyx.calls.fetch``, ``telnyx.call_events.list``.
+``telnyx.calls.dial``, ``telnyx.calls.fetch``, ``telnyx.call_events.list``,
+``vapi.calls.create``, ``vapi.calls.fetch``, ``vapi.calls.list``, ``vapi.calls.control``.
 """
 
 from __future__ import annotations
@@ -48,11 +49,11 @@ from email.utils import format_datetime
 from typing import Any
 
 from telcli import envvars
-from telcli.sandbox import callbacks
+from telcli.sandbox import VAPI_CONTROL_HOST, callbacks
 from telcli.sandbox import telnyx as tx
 from telcli.sandbox import twilio as tw
 from telcli.sandbox.state import SandboxState
-from telcli.sandbox.wire import ApiError, Request, Response, json_response, route
+from telcli.sandbox.wire import Api, ApiError, Request, Response, json_response, route
 
 SPEED_ENV = envvars.TELCLI_SANDBOX_SPEED
 MAGIC_FROM = "+15005550006"
@@ -1057,7 +1058,7 @@ def _vapi_error(status: int, message: str) -> Response:
     return json_response(status, {"message": [message], "error": error, "statusCode": status})
 
 
-def _vapi_call(a: Activity, now: float) -> dict[str, Any]:
+def _vapi_call(a: Activity, now: float, request: Request) -> dict[str, Any]:
     offset, status = a.step_at(now)
     d = a.data
     answered_at = next((o for o, s in a.outcome.steps if s == "in-progress"), None)
@@ -1071,11 +1072,17 @@ def _vapi_call(a: Activity, now: float) -> dict[str, Any]:
         "assistantId": d["assistant"],
         "phoneNumberId": d["phone_number_id"],
         "customer": {"number": d["to"]},
+        # Call.monitor (schema Monitor): live call control is on, as by default
+        # (MonitorPlan.controlEnabled), without authentication (controlAuthenticationEnabled
+        # false). No listenUrl: the sandbox streams no audio.
+        "monitor": {"controlUrl": f"{request.base_url(VAPI_CONTROL_HOST)}/{a.id}/control"},
     }
     if answered_at is not None and offset >= answered_at:
         record["startedAt"] = _iso(a.at(answered_at))
     if status in _FINAL:
-        record["endedReason"] = _ENDED_REASON[status]
+        # Ended through the control URL: "manually-canceled", the spec's endedReason for a
+        # call its placer stopped (the status at hang-up keeps the duration and cost right).
+        record["endedReason"] = "manually-canceled" if d.get("ended") else _ENDED_REASON[status]
         record["endedAt"] = _iso(
             a.at(answered_at) + a.outcome.duration if answered_at else a.at(offset)
         )
@@ -1101,7 +1108,7 @@ def vapi_call_create(state: SandboxState, request: Request, params: dict[str, st
     data = {"to": to, "assistant": body["assistantId"], "phone_number_id": body["phoneNumberId"]}
     a = _new(VAPI, "call", str(uuid.uuid4()), data)
     _save(state, a)
-    return json_response(201, _vapi_call(a, clock()))
+    return json_response(201, _vapi_call(a, clock(), request))
 
 
 def vapi_call_fetch(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
@@ -1109,18 +1116,53 @@ def vapi_call_fetch(state: SandboxState, request: Request, params: dict[str, str
     a = _load(state, VAPI, "call", params["id"])
     if a is None:
         return _vapi_error(404, f"Couldn't find call {params['id']}")
-    return json_response(200, _vapi_call(a, clock()))
+    return json_response(200, _vapi_call(a, clock(), request))
 
 
 def vapi_call_list(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
     """CallController_findAll (phoneNumberId and assistantId filters; newest first)."""
     q = dict(request.query_items)
     now = clock()
-    items = [_vapi_call(a, now) for a in _all(state, VAPI, "call")]
+    items = [_vapi_call(a, now, request) for a in _all(state, VAPI, "call")]
     for key in ("phoneNumberId", "assistantId"):
         if q.get(key):
             items = [i for i in items if i[key] == q[key]]
     return json_response(200, items)
+
+
+# ClientInboundMessage's types (the spec's ClientInboundMessage* schemas); the sandbox carries
+# out end-call only.
+_CONTROL_TYPES = ("add-message", "control", "say", "end-call", "transfer", "send-transport-message")
+
+
+def vapi_call_control(state: SandboxState, request: Request, params: dict[str, str]) -> Response:
+    """Live Call Control: a control message POSTed as bare JSON to the call's
+    ``monitor.controlUrl`` (docs.vapi.ai/calls/call-features; not an operation of the REST
+    API, and on its own host). ``{"type": "end-call"}`` (ClientInboundMessageEndCall) ends a
+    call not yet ended at once: ``status: ended``, ``endedReason: manually-canceled``. Sandbox
+    choices: the other message types, and unknown ones, are 400; a call that has already
+    ended answers 400 (as Twilio's 21220 and Telnyx's 90018 do); the control URL needs no
+    key (control authentication is off, VAPI's default)."""
+    a = _load(state, VAPI, "call", params["id"])
+    if a is None:
+        return _vapi_error(404, f"Couldn't find call {params['id']}")
+    try:
+        body = request.json()
+    except ValueError:
+        return _vapi_error(400, "body must be JSON")
+    kind = body.get("type") if isinstance(body, dict) else None
+    if kind not in _CONTROL_TYPES:
+        return _vapi_error(
+            400, "type must be one of the following values: " + ", ".join(_CONTROL_TYPES)
+        )
+    if kind != "end-call":
+        return _vapi_error(400, f"the sandbox carries out end-call only, not {kind}")
+    now = clock()
+    _, status = a.step_at(now)
+    if status in _FINAL:
+        return _vapi_error(400, "Call has already ended.")
+    _end(state, a, "completed" if status == "in-progress" else "canceled", now)
+    return json_response(200, {"type": "end-call", "status": "ok"})
 
 
 VAPI_ROUTES = [
@@ -1128,3 +1170,9 @@ VAPI_ROUTES = [
     route("GET", "/call", "vapi.calls.list", vapi_call_list),
     route("GET", "/call/{id}", "vapi.calls.fetch", vapi_call_fetch),
 ]
+VAPI_CONTROL_API = Api(
+    name="vapi-control",
+    authenticate=lambda _request: None,  # controlAuthenticationEnabled: false
+    routes=[route("POST", "/{id}/control", "vapi.calls.control", vapi_call_control)],
+    not_found=lambda request: _vapi_error(404, f"Cannot {request.method} {request.path}"),
+)

@@ -7,6 +7,8 @@ One port serves every emulated API, told apart by a path prefix in place of the 
     /twilio-pricing/...  -> pricing.twilio.com
     /telnyx/v2/...       -> api.telnyx.com/v2
     /vapi/...            -> api.vapi.ai
+    /vapi-control/...    -> a VAPI call's live call control host (the controlUrl the
+                            sandbox's VAPI calls carry points here)
 
 Each request runs in its own thread (``ThreadingHTTPServer``) on its own SQLite connection;
 HTTP/1.1 keep-alive is supported. Stop it with ``shutdown()`` then ``server_close()``.
@@ -14,6 +16,7 @@ HTTP/1.1 keep-alive is supported. Stop it with ``shutdown()`` then ``server_clos
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import traceback
@@ -23,7 +26,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from telcli.sandbox import TELNYX_API_HOST, TWILIO_API_HOST, TWILIO_PRICING_HOST, VAPI_API_HOST
+from telcli.sandbox import (
+    TELNYX_API_HOST,
+    TWILIO_API_HOST,
+    TWILIO_PRICING_HOST,
+    VAPI_API_HOST,
+    VAPI_CONTROL_HOST,
+)
 from telcli.sandbox.app import DropConnection, FaultHook, handle
 from telcli.sandbox.state import SandboxState
 from telcli.sandbox.wire import json_response
@@ -33,8 +42,11 @@ PREFIXES: tuple[tuple[str, str], ...] = (
     ("/twilio-pricing", TWILIO_PRICING_HOST),
     ("/twilio", TWILIO_API_HOST),
     ("/telnyx", TELNYX_API_HOST),
+    ("/vapi-control", VAPI_CONTROL_HOST),
     ("/vapi", VAPI_API_HOST),
 )
+# A Host header fit to build this server's URLs from (name or [v6] address, optional port).
+_HOST_HEADER = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 LogFn = Callable[[str], None]
 
@@ -118,6 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
                     dict(self.headers.items()),
                     body,
                     faults=self.server.faults,
+                    base_urls=self._base_urls(),
                 )
             except DropConnection as exc:
                 # faults.Hang: keep the client waiting first (it times out), then hang up.
@@ -129,6 +142,14 @@ class _Handler(BaseHTTPRequestHandler):
                 (self.server.log or _stderr)(f"sandbox: internal error\n{traceback.format_exc()}")
                 response = json_response(500, {"error": "internal error in the telcli sandbox"})
         self._answer(response)
+
+    def _base_urls(self) -> dict[str, str]:
+        """Each emulated host's base URL as this client reaches the server (its Host header,
+        so a URL the sandbox hands out, such as a VAPI call's controlUrl, has the same origin
+        as the base URL the client was given)."""
+        host = self.headers.get("Host") or ""
+        root = f"http://{host}" if _HOST_HEADER.match(host) else _root(self.server)
+        return {name: f"{root}{prefix}" for prefix, name in PREFIXES}
 
     def _answer(self, response: Any) -> None:
         status, headers, content = response
@@ -175,14 +196,18 @@ def make_server(
     return SandboxServer((host, port), SandboxState(db_path), faults=faults, log=log)
 
 
-def base_urls(server: ThreadingHTTPServer) -> dict[str, str]:
-    """The base URL of each emulated API on this server."""
+def _root(server: ThreadingHTTPServer) -> str:
     host, port = server.server_address[:2]
     if host in ("0.0.0.0", "", "::"):
         host = "127.0.0.1"
     if isinstance(host, str) and ":" in host:
         host = f"[{host}]"
-    root = f"http://{host}:{port}"
+    return f"http://{host}:{port}"
+
+
+def base_urls(server: ThreadingHTTPServer) -> dict[str, str]:
+    """The base URL of each emulated API on this server."""
+    root = _root(server)
     return {
         "twilio": f"{root}/twilio",
         "twilio_pricing": f"{root}/twilio-pricing",

@@ -52,6 +52,14 @@ class Request:
     query: str  # raw query string, without "?"
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
+    # Where the client reaches each emulated host when the sandbox is served over HTTP
+    # (``sandbox serve``: host -> "http://127.0.0.1:4780/vapi"), for URLs a handler hands out
+    # (a VAPI call's controlUrl); empty in process, where the real host names are used.
+    base_urls: Mapping[str, str] = field(default_factory=dict)
+
+    def base_url(self, host: str) -> str:
+        """The base URL a client reaches ``host`` at (``https://HOST`` in process)."""
+        return self.base_urls.get(host) or f"https://{host}"
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

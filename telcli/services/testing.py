@@ -34,6 +34,7 @@ from telcli.errors import (
 )
 from telcli.interrupt import Cancel
 from telcli.models import Attempt, CallResult, MessageResult
+from telcli.providers.base import HangupUnavailable
 from telcli.segments import SegmentInfo, analyze
 from telcli.services import failover
 from telcli.services.outcomes import Thresholds, classify_call
@@ -576,6 +577,13 @@ class AssistantCaller:
 
         return fetch_assistant_call(self.vapi, call_id, to=to, from_=from_)
 
+    def hangup_call(self, call_id: str) -> None:
+        """End the call through VAPI's live call control (HangupUnavailable where the
+        assistant's control is off or refused)."""
+        from telcli.providers.vapi import end_assistant_call
+
+        end_assistant_call(self.vapi, call_id)
+
     def find_calls(self, to: str, from_: str, since: datetime) -> list[CallResult]:
         from telcli.providers.vapi import find_assistant_calls
 
@@ -912,29 +920,59 @@ def _not_started(kind: str, to: str, expected: str) -> TestOutcome:
     )
 
 
+# How long a hang-up is followed to the call's end: the carrier may take a moment (VAPI ends
+# a call after its control message; Telnyx reports the hang-up as an event).
+HANGUP_SETTLE_SECONDS = 5.0
+
+
 def _hang_up(
-    carrier: Any, call: CallResult, fetch: Callable[[], CallResult], notify: Notify
+    carrier: Any,
+    call: CallResult,
+    fetch: Callable[[], CallResult],
+    notify: Notify,
+    clock: Clock,
 ) -> tuple[CallResult, str]:
     """End a call telcli placed that Ctrl-C caught unfinished: how it ended, and a note.
-    The carrier's breaker is bypassed: stopping a call must not be refused. VAPI's API has
-    no way to end a call (its UpdateCallDTO only renames one; DELETE /call/{id} deletes the
-    call's data): the call is left to end on its own, and said so."""
+    The carrier's breaker is bypassed: stopping a call must not be refused. A carrier that
+    offers no way to end this call (no ``hangup_call``, or HangupUnavailable: an assistant
+    whose VAPI live call control is off) leaves it to end on its own, and that is said."""
     hang = getattr(failover.unguarded(carrier), "hangup_call", None)
-    if hang is None:
-        notify(f"{call.to}: {carrier.name} cannot hang up call {call.id}; it ends on its own")
-        return call, f"interrupted: {carrier.name} cannot hang up; the call ends on its own"
     try:
+        if hang is None:
+            raise HangupUnavailable("it offers no way to end a call", provider=str(carrier.name))
         hang(call.id)
-        return fetch(), "interrupted: hung up"
+    except HangupUnavailable as exc:
+        notify(
+            f"{call.to}: {carrier.name} cannot hang up call {call.id}: {exc.message};"
+            " it ends on its own"
+        )
+        why = f"{carrier.name} cannot hang up; the call ends on its own"
     except TelcliError as exc:
         notify(f"{call.to}: hang-up of call {call.id} failed: {exc.message}")
-        try:
-            final = fetch()
-        except TelcliError:
-            final = call
+        why = "the hang-up failed; the call may still be up"
+    else:
+        final, _ = follow(
+            lambda: _fetched(fetch, call),
+            _fetched(fetch, call),
+            lambda r: "ended" if r.status in CALL_FINAL else None,
+            timeout=HANGUP_SETTLE_SECONDS,
+            clock=clock,
+        )
+        if final.status in CALL_FINAL:
+            return final, "interrupted: hung up"
+        return final, f"interrupted: hung up, still {final.status} {HANGUP_SETTLE_SECONDS:g}s later"
+    final = _fetched(fetch, call)
     if final.status in CALL_FINAL:  # it ended by itself meanwhile (the carrier's 21220/422)
         return final, f"interrupted: the call ended {final.status} before the hang-up"
-    return final, "interrupted: the hang-up failed; the call may still be up"
+    return final, f"interrupted: {why}"
+
+
+def _fetched(fetch: Callable[[], CallResult], known: CallResult) -> CallResult:
+    """The call's latest state, or ``known`` when it cannot be read."""
+    try:
+        return fetch()
+    except TelcliError:
+        return known
 
 
 def run_call(
@@ -1080,7 +1118,7 @@ def run_call(
     final = done.result if isinstance(done.result, CallResult) else None
     if cancel and final is not None and final.status not in CALL_FINAL:
         update(to, "hanging up")
-        final, note = _hang_up(carrier, final, fetch, notify)
+        final, note = _hang_up(carrier, final, fetch, notify, clock)
         update(to, final.status)
         done = replace(
             done,

@@ -1,6 +1,7 @@
 """Ctrl-C is safe (issue 16, item 3), driven with real SIGINTs on real processes: `test call`
-hangs up what it placed and exits 130; `webhook replay` starts no more, lets what is in
-flight finish and exits 130; a second Ctrl-C exits at once."""
+hangs up what it placed (an assistant call through VAPI's live call control) and exits 130;
+`webhook replay` starts no more, lets what is in flight finish and exits 130; a second Ctrl-C
+exits at once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from telcli.sandbox.lifecycles import MAGIC_FROM
@@ -90,6 +92,65 @@ def test_ctrl_c_hangs_up_a_ringing_test_call(tmp_path: Path):
     assert (result["id"], result["status"]) == (call["sid"], "canceled")
     assert (result["outcome"], result["exit_code"]) == ("interrupted", 130)
     assert call["status"] == "canceled"  # at the carrier, not only in telcli's report
+
+
+def test_ctrl_c_ends_a_ringing_assistant_call_through_vapi(tmp_path: Path):
+    from telcli.sandbox import SANDBOX_CREDENTIALS
+    from telcli.sandbox.state import SandboxState
+    from telcli.sandbox.transport import SandboxTransport
+    from telcli.sandbox.vapi import ASSISTANTS
+
+    home = tmp_path / "home"
+    home.mkdir()
+    # MAGIC_FROM as imported into VAPI (a sandbox import needs a number bought first).
+    SandboxState(home / "sandbox.db").add_resource(
+        "vapi",
+        "phone_number",
+        "5a4db0c5-7e1e-4000-8000-000000000001",
+        {"id": "5a4db0c5-7e1e-4000-8000-000000000001", "number": MAGIC_FROM, "provider": "twilio"},
+    )
+    proc = _start(
+        home,
+        "--sandbox",
+        "test",
+        "call",
+        "--to",
+        "+15005550005",  # rings forever
+        "--from",
+        MAGIC_FROM,
+        "--assistant",
+        ASSISTANTS[0]["id"],
+        "--yes",
+        "--json",
+        TELCLI_SANDBOX_SPEED="10",
+    )
+    key = SANDBOX_CREDENTIALS["vapi"]["api_key"]
+    with httpx.Client(
+        transport=SandboxTransport(home / "sandbox.db"),
+        base_url="https://api.vapi.ai",
+        headers={"Authorization": f"Bearer {key}"},
+    ) as vapi:
+
+        def ringing() -> bool:
+            found = vapi.get("/call").json()
+            return bool(found) and found[0]["status"] == "ringing"
+
+        try:
+            _until(ringing, proc)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+        [call] = vapi.get("/call").json()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted: hanging up 1 call…" in err
+    [result] = json.loads(out)
+    assert (result["id"], result["provider"], result["status"]) == (call["id"], "vapi", "canceled")
+    assert (result["outcome"], result["exit_code"]) == ("interrupted", 130)
+    assert result["note"] == "interrupted: hung up"
+    # Ended at VAPI (the sandbox), not only in telcli's report.
+    assert (call["status"], call["endedReason"]) == ("ended", "manually-canceled")
 
 
 def _captures(path: Path, n: int) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from telcli.errors import ProviderRejected, ProviderUnavailable
 from telcli.providers import vapi
-from telcli.providers.base import ProviderSettings
+from telcli.providers.base import HangupUnavailable, ProviderSettings
 from telcli.providers.vapi import VapiProvider
 from telcli.transport import RetryPolicy
 
@@ -139,3 +139,104 @@ def test_find_calls_filters_by_number_time_and_customer(respx_mock):
     assert [c.id for c in found] == [CALL_ID]
     params = route.calls.last.request.url.params
     assert (params["phoneNumberId"], params["createdAtGe"]) == (NUMBER_ID, "2026-11-22T04:59:00Z")
+
+
+# -- ending a call: Live Call Control on the call's own host -------------------------------
+
+CONTROL = (
+    f"https://phone-call-websocket.aws-us-west-2-backend-production2.vapi.ai/{CALL_ID}/control"
+)
+
+
+def _placed(provider: VapiProvider, respx_mock, **extra) -> None:
+    respx_mock.post(f"{API}/call").respond(201, json=call(**extra))
+    vapi.place_assistant_call(
+        provider,
+        assistant_id=ASSISTANT,
+        phone_number_id=NUMBER_ID,
+        to="+14155550123",
+        from_="+14155550100",
+    )
+
+
+def test_end_call_posts_end_call_to_the_control_url_without_the_api_key(respx_mock):
+    provider = make()
+    _placed(provider, respx_mock, monitor={"controlUrl": CONTROL})
+    control = respx_mock.post(CONTROL).respond(200, text="OK")
+    vapi.end_assistant_call(provider, CALL_ID)  # the URL kept from the create answer: no GET
+    request = control.calls.last.request
+    assert json.loads(request.content) == {"type": "end-call"}
+    assert request.headers["Content-Type"] == "application/json"
+    assert "Authorization" not in request.headers
+    assert KEY not in str(request.headers) + request.content.decode()
+
+
+def test_end_call_reads_the_control_url_when_it_was_not_kept(respx_mock):
+    found = respx_mock.get(f"{API}/call/{CALL_ID}").respond(
+        200, json=call(status="ringing", monitor={"listenUrl": "wss://x", "controlUrl": CONTROL})
+    )
+    control = respx_mock.post(CONTROL).respond(200)
+    vapi.end_assistant_call(make(), CALL_ID)
+    assert found.calls.last.request.headers["Authorization"] == f"Bearer {KEY}"
+    assert "Authorization" not in control.calls.last.request.headers
+
+
+def test_a_call_without_control_url_cannot_be_hung_up(respx_mock):
+    respx_mock.get(f"{API}/call/{CALL_ID}").respond(200, json=call(monitor={}))
+    with pytest.raises(HangupUnavailable, match=r"live call control is off .*monitor\.controlUrl"):
+        vapi.end_assistant_call(make(), CALL_ID)
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_a_refusing_control_url_is_no_credential_problem(respx_mock, status):
+    provider = make()
+    _placed(provider, respx_mock, monitor={"controlUrl": CONTROL})
+    respx_mock.post(CONTROL).respond(status, json={"message": "Invalid Key"})
+    with pytest.raises(HangupUnavailable, match=rf"\({status}\)") as raised:
+        vapi.end_assistant_call(provider, CALL_ID)
+    assert raised.value.status == status  # not AuthError: the API key was never involved
+
+
+def test_a_call_already_ended_is_a_rejection_not_a_missing_control(respx_mock):
+    provider = make()
+    _placed(provider, respx_mock, monitor={"controlUrl": CONTROL})
+    respx_mock.post(CONTROL).respond(400, json={"message": ["Call has already ended."]})
+    with pytest.raises(ProviderRejected, match="Call has already ended") as raised:
+        vapi.end_assistant_call(provider, CALL_ID)
+    assert not isinstance(raised.value, HangupUnavailable)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"http://phone-call-websocket.vapi.ai/{CALL_ID}/control", "http://phone-call-websocket"),
+        (f"wss://phone-call-websocket.vapi.ai/{CALL_ID}/control", "wss://phone-call-websocket"),
+        ("/relative/control", "?://?"),
+    ],
+)
+def test_only_https_control_urls_are_posted_to(respx_mock, url, shown):
+    provider = make()
+    _placed(provider, respx_mock, monitor={"controlUrl": url})
+    with pytest.raises(HangupUnavailable, match="not https") as raised:
+        vapi.end_assistant_call(provider, CALL_ID)  # respx fails any request not routed
+    assert shown in raised.value.message and CALL_ID not in raised.value.message
+
+
+def test_http_control_on_the_api_base_urls_own_origin_is_the_served_sandbox(respx_mock):
+    base = "http://127.0.0.1:4780/vapi"
+    provider = make(base_urls={"api": base})
+    respx_mock.post(f"{base}/call").respond(
+        201,
+        json=call(monitor={"controlUrl": f"http://127.0.0.1:4780/vapi-control/{CALL_ID}/control"}),
+    )
+    vapi.place_assistant_call(
+        provider, assistant_id=ASSISTANT, phone_number_id=NUMBER_ID, to="+14155550123", from_="+1"
+    )
+    control = respx_mock.post(f"http://127.0.0.1:4780/vapi-control/{CALL_ID}/control").respond(200)
+    vapi.end_assistant_call(provider, CALL_ID)
+    assert "Authorization" not in control.calls.last.request.headers
+    # Another port of the same host is another origin.
+    other = make(base_urls={"api": "http://127.0.0.1:4781/vapi"})
+    other._control_urls[CALL_ID] = f"http://127.0.0.1:4780/vapi-control/{CALL_ID}/control"
+    with pytest.raises(HangupUnavailable, match=r"not https \(http://127\.0\.0\.1\)"):
+        vapi.end_assistant_call(other, CALL_ID)

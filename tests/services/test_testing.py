@@ -701,8 +701,66 @@ def test_ctrl_c_on_a_carrier_that_cannot_hang_up_says_so(state):
     cancel = Cancel()
     carrier = Messenger(name=ProviderName.vapi, statuses=["ringing"])
     outcome = _call(carrier, state, cancel, CtrlCClock(cancel))
-    assert (outcome.status, outcome.outcome, outcome.exit_code) == ("queued", "interrupted", 130)
-    assert "cannot hang up call CA0; it ends on its own" in (outcome.error or "")
+    assert (outcome.status, outcome.outcome, outcome.exit_code) == ("ringing", "interrupted", 130)
+    assert "vapi cannot hang up call CA0: it offers no way to end a call; it ends on its own" in (
+        outcome.error or ""
+    )
+    assert outcome.note == "interrupted: vapi cannot hang up; the call ends on its own"
+
+
+def test_ctrl_c_where_live_call_control_is_off_leaves_the_call_and_says_why(state):
+    from telcli.interrupt import Cancel
+    from telcli.providers.base import HangupUnavailable
+
+    class ControlOff(Hanger):
+        def hangup_call(self, call_id: str) -> None:
+            self.hung.append(call_id)
+            raise HangupUnavailable("live call control is off for its assistant", provider="vapi")
+
+    cancel = Cancel()
+    carrier = ControlOff(name=ProviderName.vapi, statuses=["ringing"])
+    outcome = _call(carrier, state, cancel, CtrlCClock(cancel))
+    assert carrier.hung == ["CA0"]
+    assert (outcome.status, outcome.outcome, outcome.exit_code) == ("ringing", "interrupted", 130)
+    assert outcome.error == (
+        f"{TO}: vapi cannot hang up call CA0: live call control is off for its assistant;"
+        " it ends on its own"
+    )
+    assert outcome.note == "interrupted: vapi cannot hang up; the call ends on its own"
+
+
+def test_a_hang_up_is_followed_until_the_call_has_ended(state):
+    """VAPI ends a call a moment after its control message: the result is how it ended."""
+    from telcli.interrupt import Cancel
+
+    class Slow(Hanger):
+        def hangup_call(self, call_id: str) -> None:
+            self.hung.append(call_id)
+            self.statuses, self.fetches = ["in-progress", "in-progress", "canceled"], 0
+
+    cancel = Cancel()
+    carrier = Slow(statuses=["in-progress"])
+    outcome = _call(carrier, state, cancel, CtrlCClock(cancel))
+    assert (outcome.status, outcome.outcome, outcome.note) == (
+        "canceled",
+        "interrupted",
+        "interrupted: hung up",
+    )
+    assert carrier.fetches == 3  # polled until it had ended
+
+    class Stuck(Hanger):
+        def hangup_call(self, call_id: str) -> None:
+            self.statuses, self.fetches = ["in-progress"], 0
+
+    later = Cancel()
+    clock = CtrlCClock(later)
+    up = _call(Stuck(statuses=["in-progress"]), state, later, clock)
+    # A call still up when the settle runs out says so, with its status, and no more waiting.
+    assert (up.status, up.note) == (
+        "in-progress",
+        "interrupted: hung up, still in-progress 5s later",
+    )
+    assert sum(clock.sleeps) <= 1 + svc.HANGUP_SETTLE_SECONDS
 
 
 def test_ctrl_c_stops_following_an_sms_and_sends_no_more(state):
