@@ -346,12 +346,13 @@ class CaptureStore:
         ).fetchone()
         if row is None:
             return None
-        stored_print = row[1]
-        if stored_print is None and c.fingerprint is not None:
-            # Captured live (no fingerprint): an export of it imported back is that delivery.
+        same = c.fingerprint is not None and row[1] == c.fingerprint
+        if c.fingerprint is not None and not same:
+            # Captured live (no fingerprint) or pulled (the delivery record's id): an export
+            # of it imported back is still that delivery.
             full = conn.execute(f"SELECT {_COLUMNS} FROM captures WHERE id = ?", (row[0],))
-            stored_print = content_fingerprint(_row(full.fetchone()))
-        if c.fingerprint is None or stored_print != c.fingerprint:  # not the stored delivery
+            same = content_fingerprint(_row(full.fetchone())) == c.fingerprint
+        if not same:
             conn.execute(
                 "INSERT OR IGNORE INTO capture_deliveries"
                 " (capture_id, received_at, source, response_status, fingerprint)"

@@ -330,3 +330,28 @@ def test_an_export_imported_back_is_redelivery_not_new_events(telcli, home, tmp_
     [stored] = store.query(CaptureFilter())
     assert stored.id == first.id and stored.deliveries == 2
     assert [s for _, s, _ in store.deliveries(stored.id)] == ["listen", "import"]
+
+
+def test_a_pulled_capture_exported_and_imported_back_adds_no_delivery(telcli, home, tmp_path):
+    """`webhook pull` fingerprints a capture by its Telnyx delivery record, not by content:
+    its export imported back is still that one delivery."""
+    from telcli.services.webhooks import label
+    from telcli.storage.captures import Capture, CaptureFilter, CaptureStore
+    from telcli.storage.state import StateDB
+
+    data = {"event_type": "call.answered", "id": "evt-7", "occurred_at": "2026-12-01T10:00:00Z",
+            "payload": {"call_control_id": "v3:y", "from": "+1", "to": "+2"}}  # fmt: skip
+    pulled = label(
+        Capture("POST", "https://hooks.example.com/telnyx", (("Content-Type", "application/json"),),
+                json.dumps({"data": data}).encode(), received_at="2026-12-01T10:00:01.000Z",
+                source="pull", fingerprint="telnyx-delivery:d1:0"),
+        "telnyx",
+    )  # fmt: skip
+    store = CaptureStore(StateDB(home / "state.db"))
+    store.add_many([pulled])
+    path = tmp_path / "export.ndjson"
+    path.write_text(telcli("webhook", "export").stdout)
+    back = telcli("webhook", "import", str(path), "--json")
+    assert json.loads(back.stdout)["added"] == 0
+    [stored] = store.query(CaptureFilter())
+    assert stored.deliveries == 1
