@@ -245,7 +245,7 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "webhook export --since") REPLY="@any" ;;
     "webhook export --limit") REPLY="@any" ;;
     "webhook export -n") REPLY="@any" ;;
-    "webhook export --number") REPLY="@any" ;;
+    "webhook export --number") REPLY="@numbers" ;;
     "webhook export --call") REPLY="@any" ;;
     "webhook export --status") REPLY="@any" ;;
     "webhook export --profile") REPLY="@profiles" ;;
@@ -257,7 +257,7 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "webhook list --limit") REPLY="@any" ;;
     "webhook list -n") REPLY="@any" ;;
     "webhook list --source") REPLY="@any" ;;
-    "webhook list --number") REPLY="@any" ;;
+    "webhook list --number") REPLY="@numbers" ;;
     "webhook list --call") REPLY="@any" ;;
     "webhook list --status") REPLY="@any" ;;
     "webhook list --tenant") REPLY="@tenants" ;;
@@ -297,7 +297,7 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "webhook outcomes --provider") REPLY="@any" ;;
     "webhook outcomes -p") REPLY="@any" ;;
     "webhook outcomes --since") REPLY="@any" ;;
-    "webhook outcomes --number") REPLY="@any" ;;
+    "webhook outcomes --number") REPLY="@numbers" ;;
     "webhook outcomes --call") REPLY="@any" ;;
     "webhook outcomes --limit") REPLY="@any" ;;
     "webhook outcomes -n") REPLY="@any" ;;
@@ -356,7 +356,7 @@ _telcli_value() {  # $1: 'PATH OPTION' -> REPLY: what its value is; 1 for a flag
     "completion refresh --profile") REPLY="@profiles" ;;
     "history --since") REPLY="@any" ;;
     "history --action") REPLY="@any" ;;
-    "history --number") REPLY="@any" ;;
+    "history --number") REPLY="@numbers" ;;
     "history --provider") REPLY="twilio telnyx vapi" ;;
     "history -p") REPLY="twilio telnyx vapi" ;;
     "history --tenant") REPLY="@tenants" ;;

@@ -22,6 +22,7 @@ DYNAMIC_OPTIONS = {
     "--assistant": "@assistants",
     "--tenant": "@tenants",
     "--from": "@numbers",
+    "--number": "@numbers",  # filters (history, webhook list...): the numbers one owns
 }
 # Options whose value is a file (besides click Path types).
 FILE_OPTIONS = {"--body-file", "--private-key", "--public-key", "--file", "--twiml", "--plan"}
