@@ -97,9 +97,7 @@ def test_bash_completes_owned_numbers_from_the_cache_without_starting_a_process(
     assert _bash_complete(sandbox_env, "telcli", "vapi", "import", "") == ["+15005550006"]
     # Filters by number offer them too: what was done to one of mine, what it received.
     assert _bash_complete(env, "telcli", "history", "--number", "+1") == ["+14155550100"]
-    assert _bash_complete(env, "telcli", "webhook", "list", "--number", "+44") == [
-        "+442071234567"
-    ]
+    assert _bash_complete(env, "telcli", "webhook", "list", "--number", "+44") == ["+442071234567"]
     assert not mark.exists(), f"a process was started on TAB: {mark.read_text()}"
 
 
