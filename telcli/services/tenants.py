@@ -222,7 +222,7 @@ class TenantPlan:
     buy: list[AvailableNumber] = field(default_factory=list)
     shortfall: int = 0  # numbers still missing: no candidate within the criteria and price
     addresses: list[AddressStep] = field(default_factory=list)
-    configure: list[tuple[str, NumberConfig]] = field(default_factory=list)  # held numbers
+    configure: list[tuple[str, NumberConfig]] = field(default_factory=list)  # held and to buy
     vapi: list[tuple[str, str]] = field(default_factory=list)  # (number, "import"|"update")
     assistant: Assistant | None = None
     problems: list[str] = field(default_factory=list)  # why it cannot converge now
@@ -467,6 +467,10 @@ def plan(
             change = config_changes(number, desired_config(spec, str(number.provider), tp))
             if not change.is_empty():
                 tp.configure.append((number.phone_number, change))
+        for o in tp.buy:  # a new number is wired after its purchase: the plan shows how
+            wiring = desired_config(spec, str(o.provider), tp)
+            if not wiring.is_empty():
+                tp.configure.append((o.phone_number, wiring))
         if tp.assistant is not None and holdings.vapi is None and "vapi" in holdings.unreachable:
             tp.problems.append(f"VAPI could not be listed: {holdings.unreachable['vapi']}")
         if tp.assistant is not None and holdings.vapi is not None:

@@ -154,7 +154,11 @@ def test_only_the_tenants_own_numbers_are_counted_and_configured(deps, carriers)
     hooked = spec(numbers=2, providers=("twilio",), webhooks=Webhooks(voice_url="https://h/acme"))
     (plan,) = svc.plan([hooked], deps)
     assert [n.phone_number for n in plan.held] == ["+14155550903"]
-    assert [p for p, _ in plan.configure] == ["+14155550903"]
+    # the plan shows the wiring of the number it holds and of the one it would buy
+    assert [(p, c.voice_url) for p, c in plan.configure] == [
+        ("+14155550903", "https://h/acme"),
+        ("+14155550101", "https://h/acme"),
+    ]
     (result,) = svc.apply([plan], deps)
     assert result.status == "done"
     configured = {n.phone_number for n in twilio.owned.values() if n.voice_url}
