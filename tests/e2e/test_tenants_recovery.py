@@ -206,31 +206,63 @@ def test_no_run_touches_outsiders_and_every_tenant_converges(
             assert _snapshot(context(), outsiders) == before
             held = _tenant_counts(context())
             assert all(held.get(t, 0) <= n for t, n, *_ in specs), (held, schedule)
+            _assert_each_tenant_wired_only_its_own(context())
         run()  # faults gone, no crash: converge
         assert _snapshot(context(), outsiders) == before
         assert _tenant_counts(context()) == {t: n for t, n, *_ in specs}
+        _assert_each_tenant_wired_only_its_own(context())
 
 
 def _outsiders(ctx) -> list[str]:
-    """Buy an untagged number and one for a tenant outside the plan, wire them to VAPI."""
-    from telcli.models import NumberQuery, TenantTag
+    """Buy an untagged number and one for a tenant outside the plan, with webhooks, and
+    import both into VAPI (with the plan's assistant, as a tenant's would be)."""
+    from telcli.models import NumberConfig, NumberQuery, TenantTag
     from telcli.services import numbers as numbers_svc
+    from telcli.services import vapi as vapi_svc
 
+    vapi = ctx.provider_with("vapi", ctx.credentials("vapi").values)
+    (assistant,) = [a for a in vapi.list_assistants() if a.name == "Receptionist"]
     bought = []
     for name, tenant in (("twilio", None), ("telnyx", TenantTag("outsider"))):
         carrier = ctx.carrier(name)
         offer = carrier.search_numbers(NumberQuery(country="US", area_code="512", limit=1))[0]
-        bought.append(
-            numbers_svc.buy(
-                carrier,
-                offer,
-                state=ctx.state,
-                profile=ctx.ledger_profile,
-                settle=ctx.settle,
-                tenant=tenant,
-            ).number.phone_number
+        number = numbers_svc.buy(
+            carrier,
+            offer,
+            state=ctx.state,
+            profile=ctx.ledger_profile,
+            settle=ctx.settle,
+            tenant=tenant,
+        ).number
+        if name == "twilio":
+            numbers_svc.configure(carrier, number, NumberConfig(voice_url="https://mine.example/v"))
+        vapi_svc.import_number(
+            vapi,
+            [carrier],
+            number.phone_number,
+            assistant=assistant.id,
+            carrier_credentials=lambda n: ctx.credentials(n).values,
+            name="outsider · Outsider" if tenant else "Front desk",
         )
+        bought.append(number.phone_number)
+    ctx.state.close()
     return bought
+
+
+def _assert_each_tenant_wired_only_its_own(ctx) -> None:
+    """No run wired a tenant's number for another tenant: its webhooks carry its own id, and
+    VAPI names it after its own tenant."""
+    vapi = ctx.provider_with("vapi", ctx.credentials("vapi").values)
+    in_vapi = {v.phone_number: v for v in vapi.list_numbers()}
+    for name in ("twilio", "telnyx"):
+        for n in ctx.carrier(name).list_owned():
+            if not n.tenant or n.tenant == "outsider":
+                continue
+            if n.voice_url is not None:
+                assert n.voice_url == f"https://hooks.example.com/{n.tenant}/voice", n
+            if n.phone_number in in_vapi:
+                assert in_vapi[n.phone_number].tenant == n.tenant, (n, in_vapi[n.phone_number])
+    ctx.state.close()
 
 
 def _snapshot(ctx, numbers: list[str]) -> dict[str, object]:
