@@ -259,8 +259,14 @@ class _Live:
 
 class _progress:
     def __init__(self, app_ctx: AppContext, out: Any, tenants: list[str]) -> None:
+        from contextlib import nullcontext
+
         self.live = _Live(tenants, out.color) if app_ctx.stderr_isatty and tenants else None
         self.out = out
+        # The live table replaces the network spinner (output/progress.py) while it runs:
+        # both drawing on stderr would leave spinner lines through the table.
+        spinner = app_ctx.spinner if self.live is not None else None
+        self.quiet = spinner.quiet() if spinner is not None else nullcontext()
 
     def __enter__(self) -> Any:
         if self.live is None:
@@ -270,12 +276,14 @@ class _progress:
                     self.out.note(f"{tenant}: {status}")
 
             return line
+        self.quiet.__enter__()
         self.live.live.start()
         return self.live
 
     def __exit__(self, *exc: Any) -> None:
         if self.live is not None:
             self.live.live.stop()
+            self.quiet.__exit__(*exc)
 
 
 @app.command("apply")

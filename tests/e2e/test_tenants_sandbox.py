@@ -296,6 +296,15 @@ def test_apply_on_a_tty_asks_and_draws_progress_on_stderr(sb, plan_file):
     assert "bolt" in result.stdout and "done" in result.stdout
 
 
+def test_the_live_table_is_not_broken_by_the_network_spinner(sb, plan_file):
+    slow = {"TELCLI_SANDBOX_FAULTS": "twilio.purchase:latency=700"}
+    args = ("tenants", "apply", str(plan_file), "--tenant", "quiet")
+    result = sb(*args, tty=True, input="y\n", env=slow)
+    assert result.exit_code == 0, result
+    _, asked, during = result.stderr.partition("Buy 1 number(s)? [y/N]")
+    assert asked and "waiting for" not in during  # the live table owns the terminal
+
+
 def test_add_with_an_address_file_creates_the_tenants_address(sb, home):
     address = home / "addr.yaml"
     address.write_text(
