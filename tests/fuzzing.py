@@ -550,6 +550,34 @@ _OPTION_PLACES = [
     "replay --set",
 ]
 
+# Whole-number and fraction options beyond the list, and the sandbox fault settings
+# (flags and TELCLI_SANDBOX_FAULTS): nothing the sandbox sleeps or SQLite stores may overflow.
+_NUMBER_PLACES = [
+    "history --limit",
+    "faults --latency",
+    "faults --rate",
+    "faults --seed",
+    "faults --status",
+    "TELCLI_SANDBOX_FAULTS latency",
+    "TELCLI_SANDBOX_FAULTS rate",
+    "outcomes --answered-min-seconds",
+]
+
+
+def _number_case(where: str, value: str) -> Case:
+    if where.startswith("TELCLI_SANDBOX_FAULTS"):
+        value = value.replace("\x00", "")  # no environment can hold a NUL
+        setting = where.split()[1]
+        return Case.of(
+            "sandbox", "faults", "list", env={"TELCLI_SANDBOX_FAULTS": f"twilio:{setting}={value}"}
+        )
+    if where.startswith("faults"):
+        flag = where.split()[1]
+        extra = ("--status", "500") if flag in ("--rate", "--seed") else ()
+        return Case.of("sandbox", "faults", "set", "twilio", flag, value, *extra)
+    return Case.of(*where.split(), value)
+
+
 SURFACES: dict[str, Surface] = {
     s.name: s
     for s in [
@@ -851,6 +879,17 @@ SURFACES: dict[str, Surface] = {
                     ("show id", str(2**63)),
                     ("export ids", str(2**64)),
                 ]
+            ),
+        ),
+        Surface(
+            "number-options",
+            st.tuples(st.sampled_from(_NUMBER_PLACES), number_text).map(lambda t: _number_case(*t)),
+            pinned=(
+                (_number_case("history --limit", "99999999999999999999999"), 2),
+                (_number_case("history --limit", str(2**63 - 1)), 2),
+                (_number_case("faults --latency", "99999999999999999999999"), 2),
+                (_number_case("TELCLI_SANDBOX_FAULTS latency", "99999999999999999999999"), 3),
+                (_number_case("faults --rate", "nan"), 2),
             ),
         ),
     ]

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from telcli.cli.base import TelcliTyper
-from telcli.cli.options import JsonOpt
+from telcli.cli.options import MAX_LIMIT, JsonOpt
 from telcli.context import AppContext
 from telcli.enums import ListFormat, ProviderName
 from telcli.errors import UsageProblem
@@ -44,7 +44,11 @@ def history(
     tenant: Annotated[str | None, typer.Option(help="Only operations for this tenant.")] = None,
     limit: Annotated[
         int,
-        typer.Option(min=0, help=f"Newest N operations (default {DEFAULT_LIMIT}); 0 for all."),
+        typer.Option(
+            min=0,
+            max=MAX_LIMIT,
+            help=f"Newest N operations (default {DEFAULT_LIMIT}); 0 for all.",
+        ),
     ] = DEFAULT_LIMIT,
     format_: Annotated[
         ListFormat | None,

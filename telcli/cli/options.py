@@ -10,6 +10,9 @@ import typer
 from telcli import validate
 from telcli.enums import ProviderChoice
 
+# A --limit beyond this is a usage error: SQLite integers (and islice) stop at 64 bits.
+MAX_LIMIT = 10**9
+
 
 def check_seconds(minimum: float | None = None) -> Callable[..., float | None]:
     """An option callback for a duration in seconds: one rule for every duration flag

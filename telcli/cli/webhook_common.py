@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from telcli import envvars
+from telcli.cli.options import MAX_LIMIT
 from telcli.errors import ProviderRejected, UsageProblem
 
 if TYPE_CHECKING:
@@ -149,7 +150,6 @@ SinceOpt = Annotated[
 ]
 # SQLite integers are 64-bit: larger ids and limits are usage errors (exit 2), not overflows.
 MAX_ID = 2**63 - 1
-MAX_LIMIT = 10**9
 LimitOpt = Annotated[
     int | None, typer.Option("--limit", "-n", min=1, max=MAX_LIMIT, help="At most this many.")
 ]

@@ -99,6 +99,11 @@ def answer_within(seconds: float | None) -> Iterator[Patience | None]:
         _PATIENCE.reset(token)
 
 
+# Longer than anything a client waits; far larger values overflow the sleep underneath
+# (`time.sleep(1e20)` raises OverflowError in a `sandbox serve` request thread).
+MAX_LATENCY_MS = 3_600_000
+
+
 class FaultError(ValueError):
     """A fault rule that makes no sense (the CLI turns it into a usage error)."""
 
@@ -137,8 +142,10 @@ class FaultRule:
             raise FaultError(f"status {self.status} is not an error status (400-599)")
         if not 0.0 <= self.rate <= 1.0:
             raise FaultError(f"rate {self.rate} is not a probability between 0 and 1")
-        if self.latency_ms < 0:
-            raise FaultError("latency must not be negative")
+        if not 0 <= self.latency_ms <= MAX_LATENCY_MS:
+            raise FaultError(
+                f"latency must be from 0 to {MAX_LATENCY_MS} ms (an hour), not {self.latency_ms}"
+            )
         if self.rate_limit is not None and not (0 < self.rate_limit < math.inf):
             raise FaultError(
                 f"a rate limit must allow a finite number of requests per second above 0,"
