@@ -506,8 +506,9 @@ def _sign_case(scheme: str, timestamp: str, plan: bytes) -> Case:
     )
 
 
-def _forged_livekit() -> Case:
-    """A LiveKit token whose (attacker-controlled) exp claim is the JSON number 1e999."""
+def _forged_livekit(claims: bytes | None = None) -> Case:
+    """A LiveKit token whose (attacker-controlled) exp claim is the JSON number 1e999, or with
+    the given ``claims`` JSON."""
     import base64
     import hashlib
     import hmac
@@ -518,9 +519,9 @@ def _forged_livekit() -> Case:
     body = b'{"event":"room_started"}'
     sha = base64.b64encode(hashlib.sha256(body).digest()).decode()
     head = b64(b'{"alg":"HS256","typ":"JWT"}')
-    claims = b64(f'{{"iss":"k","sha256":"{sha}","nbf":0,"exp":1e999}}'.encode())
-    sig = b64(hmac.new(b"s3cret", f"{head}.{claims}".encode(), hashlib.sha256).digest())
-    return _verify_case("livekit", f"Authorization: {head}.{claims}.{sig}", None, body)
+    payload = b64(claims or f'{{"iss":"k","sha256":"{sha}","nbf":0,"exp":1e999}}'.encode())
+    sig = b64(hmac.new(b"s3cret", f"{head}.{payload}".encode(), hashlib.sha256).digest())
+    return _verify_case("livekit", f"Authorization: {head}.{payload}.{sig}", None, body)
 
 
 _REPLAY_TO = "http://127.0.0.1:9/"
@@ -829,6 +830,8 @@ SURFACES: dict[str, Surface] = {
                 (_verify_case("twilio", "X-Twilio-Signature: a", "inf", b"a=1"), 2),
                 (_verify_case("twilio", "X-Twilio-Signature: a", "nan", b"a=1"), 2),
                 (_forged_livekit(), 5),
+                (_forged_livekit(b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"), 5),
+                (_sign_case("vapi", "1700000000", b'{"a":' * 5000 + b"1" + b"}" * 5000), 2),
                 (_sign_case("vapi", "1700000000", b'{"signatureEncoding": 5}'), 2),
                 (_sign_case("vapi", "1700000000", b'{"includeTimestamp": "yes"}'), 2),
                 (

@@ -232,6 +232,8 @@ def read_plan(path: Path | None) -> HmacPlan | None:
         raise UsageProblem(f"cannot read --plan {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise UsageProblem(f"--plan {path} is not JSON: {exc}") from None
+    except RecursionError:
+        raise UsageProblem(f"--plan {path} is nested too deeply to be an HMAC plan") from None
     if not isinstance(data, dict):
         raise UsageProblem(f"--plan {path} must hold a JSON object")
     return HmacPlan.from_json(data)

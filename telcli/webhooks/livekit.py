@@ -118,7 +118,7 @@ def verify(
     if None not in decoded:
         try:
             header, claims = json.loads(decoded[0]), json.loads(decoded[1])  # type: ignore[arg-type]
-        except ValueError:  # includes bytes that are not UTF-8
+        except (ValueError, RecursionError):  # bytes that are not UTF-8; 1,000-deep nesting
             header = claims = None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         checks.append(Check("token", False, f"{AUTH_HEADER} is not a compact JWT"))
