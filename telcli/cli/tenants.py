@@ -510,7 +510,7 @@ def tenants_add(
 
     Example: telcli tenants add acme-dental --name "Acme Dental" --area-code 415 --yes
     """
-    from telcli.storage.plans import tenant_from_flags
+    from telcli.storage.plans import PlanError, flags_problem, tenant_from_flags
 
     app_ctx: AppContext = ctx.obj
     address = None
@@ -542,9 +542,18 @@ def tenants_add(
         "test": _some(sms_to=test_sms_to, call_to=test_call_to),
     }
     spec = tenant_from_flags(values, default_providers=app_ctx.settings.providers)
-    _apply(
-        app_ctx, [spec], concurrency=1, fail_fast=False, max_spend=max_spend, yes=yes, json_=json_
-    )
+    try:
+        _apply(
+            app_ctx,
+            [spec],
+            concurrency=1,
+            fail_fast=False,
+            max_spend=max_spend,
+            yes=yes,
+            json_=json_,
+        )
+    except PlanError as exc:  # an assistant or Telnyx name that matches nothing: a bad flag
+        raise flags_problem(exc) from None
 
 
 def _some(**values: str | None) -> dict[str, str] | None:

@@ -372,12 +372,13 @@ def _vapi_action(spec: TenantSpec, number: str, plan: TenantPlan, vapi: Mapping[
 
 
 def resolve_assistants(specs: Sequence[TenantSpec], vapi: Any) -> dict[str, Assistant]:
-    """Every assistant the plan names, by the reference written in it. An unknown or
-    ambiguous name is a plan problem (ConfigError listing them all, exit 3), found before
-    anything is bought."""
+    """Every assistant the plan names, by the reference written in it: an ID, or a name
+    (exactly, else ignoring case, as everywhere in telcli). An unknown or ambiguous name is a
+    plan problem (ConfigError listing them all, exit 3), found before anything is bought."""
     refs = {s.assistant for s in specs if s.assistant}
     if not refs:
         return {}
+    from telcli.services.vapi import assistants_named, closest_name
     from telcli.storage.plans import PlanError
 
     assistants = vapi.list_assistants()
@@ -388,7 +389,7 @@ def resolve_assistants(specs: Sequence[TenantSpec], vapi: Any) -> dict[str, Assi
         ref = spec.assistant
         if not ref or ref in found:
             continue
-        named = [a for a in assistants if a.name == ref]
+        named = assistants_named(assistants, ref)
         if ref in by_id:
             found[ref] = by_id[ref]
         elif len(named) == 1:
@@ -399,7 +400,11 @@ def resolve_assistants(specs: Sequence[TenantSpec], vapi: Any) -> dict[str, Assi
                 f" {ref!r}; use an ID: " + ", ".join(a.id for a in named)
             )
         else:
-            problems.append(f"{spec.locate('vapi.assistant')}: no VAPI assistant {ref!r}")
+            close = closest_name(assistants, ref)
+            problems.append(
+                f"{spec.locate('vapi.assistant')}: no VAPI assistant {ref!r}"
+                + (f" (did you mean {close!r}?)" if close else "")
+            )
     if problems:
         path = specs[0].locate("id").split(":", 1)[0]
         raise PlanError(_path(path), problems)

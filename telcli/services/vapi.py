@@ -62,9 +62,7 @@ def resolve_assistant(vapi: VapiApi, ref: str) -> Assistant:
     for assistant in assistants:
         if assistant.id == ref:
             return assistant
-    named = [a for a in assistants if a.name == ref] or [
-        a for a in assistants if (a.name or "").casefold() == ref.casefold()
-    ]
+    named = assistants_named(assistants, ref)
     if len(named) == 1:
         return named[0]
     if len(named) > 1:
@@ -78,17 +76,30 @@ def resolve_assistant(vapi: VapiApi, ref: str) -> Assistant:
             return vapi.get_assistant(ref)
         except ProviderRejected:
             pass
+    close = closest_name(assistants, ref)
+    raise ProviderRejected(
+        f"no VAPI assistant has the ID or name {ref!r}",
+        provider="vapi",
+        hint=f"did you mean {close!r}? See them with `telcli vapi assistants`"
+        if close
+        else "see them with `telcli vapi assistants`",
+    )
+
+
+def assistants_named(assistants: Sequence[Assistant], ref: str) -> list[Assistant]:
+    """The assistants named ``ref``: exactly, else ignoring case."""
+    return [a for a in assistants if a.name == ref] or [
+        a for a in assistants if (a.name or "").casefold() == ref.casefold()
+    ]
+
+
+def closest_name(assistants: Sequence[Assistant], ref: str) -> str | None:
+    """The assistant name nearest to ``ref`` (for "did you mean"), if one is close."""
     import difflib
 
     by_folded = {(a.name or "").casefold(): a.name for a in assistants if a.name}
     close = difflib.get_close_matches(ref.casefold(), list(by_folded), n=1, cutoff=0.6)
-    raise ProviderRejected(
-        f"no VAPI assistant has the ID or name {ref!r}",
-        provider="vapi",
-        hint=f"did you mean {by_folded[close[0]]!r}? See them with `telcli vapi assistants`"
-        if close
-        else "see them with `telcli vapi assistants`",
-    )
+    return by_folded[close[0]] if close else None
 
 
 def _named(vapi_numbers: list[VapiNumber], assistants: list[Assistant]) -> list[VapiNumber]:

@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from telcli.errors import ConfigError
+from telcli.errors import ConfigError, UsageProblem
 from telcli.models import AddressInput, Capability, NumberQuery, NumberType
 from telcli.tenancy import is_tenant_id
 
@@ -677,16 +677,20 @@ def tenant_from_flags(
     exactly as a plan's tenant. Problems are a UsageProblem (exit 2) naming the flags."""
     import json
 
-    from telcli.errors import UsageProblem
-
     tenant = {k: v for k, v in values.items() if v is not None}
     # One key per line, so that each problem's line says which flag it is about.
     text = json.dumps({"version": 1, "tenants": [tenant]}, indent=1)
     try:
         return _parse(text, Path("flags"), tuple(default_providers)).tenants[0]
     except PlanError as exc:
-        lines = [_flag_problem(p) for p in exc.problems]
-        raise UsageProblem("; ".join(lines), hint="see `telcli tenants add --help`") from None
+        raise flags_problem(exc) from None
+
+
+def flags_problem(exc: PlanError) -> UsageProblem:
+    """The problems of a tenant made by ``tenant_from_flags`` (found while parsing, or while
+    looking up its assistant or Telnyx names) as a UsageProblem (exit 2) naming the flags."""
+    lines = [_flag_problem(p) for p in exc.problems]
+    return UsageProblem("; ".join(lines), hint="see `telcli tenants add --help`")
 
 
 def _flag_problem(problem: str) -> str:

@@ -190,6 +190,42 @@ def test_unknown_assistant_is_a_plan_error_before_any_spend(sb, home):
     assert owned(sb) == {}
 
 
+def test_assistant_names_match_in_any_case_and_a_near_miss_is_suggested(sb, home):
+    path = home / "p.yaml"
+    path.write_text(
+        "version: 1\ndefaults: {providers: [twilio]}\ntenants:\n"
+        "  - {id: a, vapi: {assistant: receptionist}}\n"
+        "  - {id: b, vapi: {assistant: Recepshunist}}\n"
+    )
+    result = sb("tenants", "plan", str(path))
+    assert result.exit_code == 3 and "tenants[a]" not in result.stderr
+    assert (
+        f"{path}:5: tenants[b].vapi.assistant: no VAPI assistant 'Recepshunist'"
+        " (did you mean 'Receptionist'?)" in result.stderr
+    )
+    # tenants add names the flag (exit 2), as for every other bad flag
+    add = sb("tenants", "add", "solo", "--assistant", "Recepshunist", "--yes")
+    assert add.exit_code == 2, add
+    assert add.stderr.startswith(
+        "error: --assistant: no VAPI assistant 'Recepshunist' (did you mean 'Receptionist'?)"
+    )
+    added = js(
+        sb(
+            "tenants",
+            "add",
+            "solo",
+            "-p",
+            "twilio",
+            "--assistant",
+            "RECEPTIONIST",
+            "--yes",
+            "--json",
+        )
+    )
+    assert added[0]["numbers"][0]["assistant"] == "Receptionist"
+    assert owned(sb) and all(n["tenant"] == "solo" for n in owned(sb).values())
+
+
 def test_address_created_for_the_tenant_then_reused(sb, home):
     path = home / "za.yaml"
     path.write_text(
