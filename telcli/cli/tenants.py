@@ -65,10 +65,26 @@ def _deps(app_ctx: AppContext, out: Any) -> Any:
     )
 
 
-def _specs(app_ctx: AppContext, path: Path, tenants: list[str] | None) -> Any:
-    from telcli.storage.plans import load_plan
+def _specs(
+    app_ctx: AppContext, path: Path, tenants: list[str] | None, *, lookups: bool = False
+) -> Any:
+    """The plan's tenants (those named by --tenant). ``lookups``: a refused plan's assistant
+    and Telnyx names are looked up too, so their problems are listed with the others."""
+    from telcli.errors import TelcliError
+    from telcli.storage.plans import PlanError, load_plan
 
-    plan = load_plan(path, default_providers=app_ctx.settings.providers)
+    try:
+        plan = load_plan(path, default_providers=app_ctx.settings.providers)
+    except PlanError as exc:
+        if not (lookups and exc.lookups):
+            raise
+        from telcli.services.tenants import lookup_problems
+
+        try:
+            deps = _deps(app_ctx, app_ctx.output())
+        except TelcliError:
+            raise exc from None  # no provider to ask: the problems found stand alone
+        raise exc.with_problems(lookup_problems(exc.lookups, deps)) from None
     return plan.select(tenants or [])
 
 
@@ -107,7 +123,7 @@ def tenants_plan(
     from telcli.services import tenants as svc
 
     app_ctx: AppContext = ctx.obj
-    specs = _specs(app_ctx, plan_file, tenant)
+    specs = _specs(app_ctx, plan_file, tenant, lookups=True)
     out = app_ctx.output(json=json_)
     plans = svc.plan(specs, _deps(app_ctx, out))
     if out.json_mode:
@@ -305,7 +321,7 @@ def tenants_apply(
     Example: telcli tenants apply tenants.yaml --yes --json
     """
     app_ctx: AppContext = ctx.obj
-    specs = _specs(app_ctx, plan_file, tenant)
+    specs = _specs(app_ctx, plan_file, tenant, lookups=True)
     _apply(
         app_ctx,
         specs,

@@ -411,6 +411,28 @@ def resolve_assistants(specs: Sequence[TenantSpec], vapi: Any) -> dict[str, Assi
     return found
 
 
+def lookup_problems(specs: Sequence[TenantSpec], deps: Deps) -> list[str]:
+    """The problems only the providers can tell (an assistant, Telnyx connection or
+    messaging profile name that matches nothing or several) of a plan refused for other
+    problems, so that all are listed at once. A lookup that cannot be made now (no
+    credentials, a provider down) adds nothing: the other problems still stand."""
+    from telcli.storage.plans import PlanError
+
+    checks: list[Callable[[], Any]] = [lambda: _telnyx_wiring(specs, deps)]
+    if deps.vapi is not None and any(s.assistant for s in specs):
+        vapi = deps.vapi
+        checks.append(lambda: resolve_assistants(specs, vapi()))
+    found: list[str] = []
+    for check in checks:
+        try:
+            check()
+        except PlanError as exc:
+            found += exc.problems
+        except TelcliError:
+            pass
+    return found
+
+
 def _path(text: str) -> Any:
     from pathlib import Path
 

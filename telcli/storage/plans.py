@@ -176,6 +176,9 @@ class _Problems:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lines: list[str] = []
+        # Tenants naming an assistant or Telnyx resource: looked up (by the command) even
+        # when the plan is refused, so those problems are listed with the others.
+        self.lookups: list[TenantSpec] = []
 
     def at(self, node: Any) -> str:
         return f"{self.path}:{node.start_mark.line + 1}"
@@ -186,25 +189,38 @@ class _Problems:
             self.lines.append(line)
 
     def raise_any(self) -> None:
-        if not self.lines:
-            return
-        # In file order (a problem's line is the number after the path).
-        prefix = len(str(self.path)) + 1
-        lines = sorted(self.lines, key=lambda p: int(p[prefix:].split(":", 1)[0]))
-        raise PlanError(self.path, lines)
+        if self.lines:
+            raise PlanError(self.path, self.lines, lookups=self.lookups)
 
 
 class PlanError(ConfigError):
-    """Every problem of a plan file; ``problems`` holds one ``FILE:LINE: KEY: …`` each."""
+    """Every problem of a plan file, in file order; ``problems`` holds one
+    ``FILE:LINE: KEY: …`` each. ``lookups``: the plan's tenants that name an assistant or a
+    Telnyx resource (partly parsed ones too), for :meth:`with_problems`."""
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
+    def __init__(
+        self, path: Path, problems: list[str], *, lookups: Sequence[TenantSpec] = ()
+    ) -> None:
+        prefix = len(str(path)) + 1
+
+        def line(problem: str) -> int:  # the number after the path
+            number = problem[prefix:].split(":", 1)[0]
+            return int(number) if number.isdigit() else 0
+
+        problems = sorted(dict.fromkeys(problems), key=line)
         count = len(problems)
         head = f"{path} has {count} problem{'s' if count != 1 else ''}"
         super().__init__(
             head + ":\n" + "\n".join(f"  {p}" for p in problems),
             hint="fix them and run the command again; nothing was bought or changed",
         )
-        self.problems = list(problems)
+        self.path = path
+        self.problems = problems
+        self.lookups = tuple(lookups)
+
+    def with_problems(self, more: Sequence[str]) -> PlanError:
+        """This error with ``more`` problems (found by looking names up), in file order."""
+        return PlanError(self.path, [*self.problems, *more]) if more else self
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -627,33 +643,44 @@ def _tenant(
         )
         valid = False
     id_at = problems.at(raw["id"][0]) if "id" in raw else ""
+    assistant = vapi if isinstance(vapi, str) else None
     if not valid or tenant_id is None or name is None:
+        if assistant or values.get("telnyx") is not None:
+            problems.lookups.append(
+                TenantSpec(
+                    id=tenant_id or str(index),  # tenants[INDEX], as its other problems say
+                    name=name or "",
+                    providers=tuple(providers),
+                    telnyx=values.get("telnyx"),
+                    assistant=assistant,
+                    where=where,
+                )
+            )
         return tenant_id, id_at, None
     where["id"] = id_at
-    return (
-        tenant_id,
-        id_at,
-        TenantSpec(
-            id=tenant_id,
-            name=name,
-            numbers=values.get("numbers", 1),
-            country=country,
-            number_type=values.get("type", NumberType.local),
-            capabilities=values.get("capabilities", ()),
-            area_code=area,
-            contains=values.get("contains"),
-            locality=values.get("locality"),
-            region=values.get("region"),
-            providers=tuple(providers),
-            max_monthly_price=values.get("max_monthly_price"),
-            address=values.get("address"),
-            webhooks=webhooks,
-            telnyx=values.get("telnyx"),
-            assistant=vapi if isinstance(vapi, str) else None,
-            test=values.get("test"),
-            where=where,
-        ),
+    spec = TenantSpec(
+        id=tenant_id,
+        name=name,
+        numbers=values.get("numbers", 1),
+        country=country,
+        number_type=values.get("type", NumberType.local),
+        capabilities=values.get("capabilities", ()),
+        area_code=area,
+        contains=values.get("contains"),
+        locality=values.get("locality"),
+        region=values.get("region"),
+        providers=tuple(providers),
+        max_monthly_price=values.get("max_monthly_price"),
+        address=values.get("address"),
+        webhooks=webhooks,
+        telnyx=values.get("telnyx"),
+        assistant=assistant,
+        test=values.get("test"),
+        where=where,
     )
+    if assistant or spec.telnyx is not None:
+        problems.lookups.append(spec)
+    return tenant_id, id_at, spec
 
 
 def _fields(obj: Any) -> list[tuple[str, Any]]:

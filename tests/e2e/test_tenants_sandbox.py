@@ -190,6 +190,37 @@ def test_unknown_assistant_is_a_plan_error_before_any_spend(sb, home):
     assert owned(sb) == {}
 
 
+def test_names_only_the_providers_know_are_listed_with_the_other_problems(sb, home):
+    path = home / "p.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            version: 1
+            defaults: {providers: [telnyx], telnyx: {connection: No Such App}}
+            tenants:
+              - id: a
+                vapi: {assistant: Nobody}
+                numbers: many
+              - id: Bad
+                vapi: {assistant: Receptionist}
+            """
+        )
+    )
+    for command in ("plan", "apply"):
+        result = sb("tenants", command, str(path), "--yes")
+        assert result.exit_code == 3, result
+        problems = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ")]
+        assert problems == [
+            f"{path}:2: tenants[a].telnyx.connection: no Telnyx connection is named 'No Such App'",
+            f"{path}:2: tenants[1].telnyx.connection: no Telnyx connection is named 'No Such App'",
+            f"{path}:5: tenants[a].vapi.assistant: no VAPI assistant 'Nobody'",
+            f"{path}:6: tenants[a].numbers: must be a whole number from 1 to 100",
+            f"{path}:7: tenants[1].id: 'Bad' must be 1-40 of a-z, 0-9 and -, starting with a"
+            " letter or digit",
+        ]
+    assert owned(sb) == {}
+
+
 def test_assistant_names_match_in_any_case_and_a_near_miss_is_suggested(sb, home):
     path = home / "p.yaml"
     path.write_text(
