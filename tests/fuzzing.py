@@ -417,7 +417,12 @@ def _json_bytes(value: object) -> bytes:
 
 
 _NDJSON_RECORDS = st.fixed_dictionaries(
-    {"method": st.sampled_from(["POST", "GET", ""]), "url": st.sampled_from(["http://x/a", "x"])},
+    {
+        "method": st.sampled_from(["POST", "GET", "", "PÖST", "PO ST\r\n"]),
+        "url": st.sampled_from(
+            ["http://x/a", "x", "http://[::1/a", "http://x/\x00", "http://x/\ud800"]
+        ),
+    },
     optional={
         "headers": _JSONISH,
         "body": _JSONISH,
@@ -778,6 +783,7 @@ SURFACES: dict[str, Surface] = {
                         None,
                     ),
                     (b"[1, 2]", "har"),
+                    (b'{"method": "POST", "url": "http://x/\\ud800"}', None),
                     (
                         _json_bytes(
                             {"method": "POST", "url": "x", "received_at": "99999-01-01T00:00:00Z"}

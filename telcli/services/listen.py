@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from telcli.services.webhooks import end_to_end, label
+from telcli.services.webhooks import end_to_end, label, request_problem
 from telcli.storage.captures import Capture, CapturedResponse, CaptureStore, utc_now
 
 MAX_BODY = 64 * 1024 * 1024  # refuse bigger bodies (413) rather than exhaust memory
@@ -212,7 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
         """The URL the sender requested; None for a target that is not a path or a URL."""
         target = self.path
         if target.startswith(("http://", "https://")):  # absolute-form (RFC 9112 §3.2.2)
-            return target
+            # One that could not be sent again (`http://[::1`) is refused, not stored.
+            return None if request_problem(self.command, target) else target
         if not target.startswith("/"):
             return None
         # Behind a TLS-terminating tunnel (ngrok, cloudflared) the provider requested

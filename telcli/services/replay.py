@@ -22,7 +22,7 @@ from urllib.parse import quote_plus, unquote, urlsplit, urlunsplit
 
 from telcli.errors import UsageProblem
 from telcli.interrupt import Cancel
-from telcli.services.webhooks import Keys, end_to_end
+from telcli.services.webhooks import Keys, end_to_end, request_problem
 from telcli.storage.captures import Capture, parse_time
 
 Header = tuple[str, str]
@@ -348,6 +348,12 @@ def _resign(
 def prepare(capture: Capture, opts: ReplayOptions, *, now: float | None = None) -> Prepared:
     """The request that replays ``capture`` under ``opts`` (raises UsageProblem for options
     that cannot apply, e.g. --resign without the scheme's key)."""
+    problem = request_problem(capture.method, capture.url)
+    if problem is not None:  # stored by an older telcli, or by listen (an absolute-form target)
+        raise UsageProblem(
+            f"capture {capture.id} cannot be sent again: {problem}",
+            hint="leave it out of the selection; `telcli webhook delete ID` removes it",
+        )
     url = target_url(opts.to, capture.url)
     body = edit_body(capture, opts.sets) if opts.sets else capture.body
     # Same headers in the same order; only Host (the new target) and Content-Length (an

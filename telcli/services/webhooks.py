@@ -246,6 +246,45 @@ class ImportResult:
 
 
 _REQUEST_LINE = re.compile(rb"^([A-Z]+) (\S+) HTTP/1\.[01]\r?$")
+# RFC 9110 §9.1: a method is a token (a short one: nothing registered is longer than 20).
+_METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}")
+# A captured URL telcli can send again: httpx refuses URLs over 65,536 characters, and
+# replay puts --to's scheme and host (at most 2,048) in front of the captured path and query.
+MAX_CAPTURED_URL = 60_000
+
+
+def request_problem(method: str, url: str) -> str | None:
+    """Why a captured request line could not be sent again (None when it can): a method that
+    is not an HTTP token, or a URL that is too long, holds control characters or does not
+    parse (``http://[::1``, a port beyond 65535)."""
+    from urllib.parse import urlsplit
+
+    from telcli.validate import shown
+
+    if not _METHOD.fullmatch(method):
+        return f"method {shown(method)} is not an HTTP method"
+    if len(url) > MAX_CAPTURED_URL:
+        return f"the URL is longer than {MAX_CAPTURED_URL:,} characters"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return f"the URL {shown(url)} holds a control character"
+    try:
+        urlsplit(url).port  # noqa: B018 (raises ValueError for a bad host or port)
+    except ValueError:
+        return f"the URL {shown(url)} cannot be parsed"
+    return None
+
+
+def _text_only(value: Any, name: str, where: str) -> None:
+    """JSON may spell a lone surrogate (``"\\ud800"``): it is not text, and nothing can store
+    or send it."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise _fail(name, where, "holds a \\uD800-style escape that is not text") from None
+    except RecursionError:
+        raise _fail(name, where, "JSON nested too deeply") from None
+
+
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
@@ -327,6 +366,12 @@ def _fail(name: str, where: str, what: str) -> UsageProblem:
     return UsageProblem(
         f"{name} {where}: {what}", hint="the capture file is malformed; nothing was imported"
     )
+
+
+def _request_line(method: str, url: str, name: str, where: str) -> None:
+    problem = request_problem(method.upper(), url)
+    if problem is not None:
+        raise _fail(name, where, problem)
 
 
 def _pairs(value: Any, name: str, where: str) -> tuple[Header, ...]:
@@ -422,6 +467,8 @@ def _parse_ndjson(data: bytes, name: str) -> Iterator[Capture]:
         for key in ("method", "url"):
             if not isinstance(obj.get(key), str) or not obj[key]:
                 raise _fail(name, where, f"missing {key!r}")
+        _text_only(obj, name, where)
+        _request_line(obj["method"], obj["url"], name, where)
         response = None
         raw = obj.get("response")
         if isinstance(raw, dict):
@@ -497,6 +544,8 @@ def _parse_har(data: bytes, name: str) -> Iterator[Capture]:
             or not request["method"]
         ):
             raise _fail(name, where, "missing request.method or request.url")
+        _text_only(entry, name, where)
+        _request_line(request["method"], request["url"], name, where)
         # HTTP/2 pseudo-headers (":authority") are not HTTP/1.1 headers.
         headers = tuple(
             h for h in _pairs(request.get("headers", []), name, where) if not h[0].startswith(":")
@@ -547,6 +596,7 @@ def _parse_http(data: bytes, name: str) -> Iterator[Capture]:
         if not match:
             raise _fail(name, where, f"bad request line {data[pos:end][:60]!r}")
         method, target = match.group(1).decode(), match.group(2).decode("latin-1")
+        _request_line(method, target, name, where)
         pos = end + 1
         headers: list[Header] = []
         while True:

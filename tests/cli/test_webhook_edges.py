@@ -101,6 +101,24 @@ IMPORTS = {
     ),
     "error an object": ("ndjson", _ndjson(response={"status": 200, "error": {"x": 1}})),
     "deeply nested": ("ndjson", b"[" * 50_000 + b"]" * 50_000 + b"\n"),
+    # Values that typed fine but could not be stored or sent again (replay crashed on them).
+    "lone surrogate escape": ("ndjson", _ndjson(url="http://x/\ud800")),
+    "lone surrogate in a body": ("ndjson", _ndjson(body="\udcff")),
+    "method not a token": ("ndjson", _ndjson(method="PÖST")),
+    "method with a newline": ("ndjson", _ndjson(method="PO ST\r\n")),
+    "url with a NUL": ("ndjson", _ndjson(url="http://x/\x00")),
+    "url that does not parse": ("ndjson", _ndjson(url="http://[::1/a")),
+    "url of 100,000 characters": ("ndjson", _ndjson(url="http://x/" + "a" * 100_000)),
+    "har url with a newline": (
+        "har",
+        json.dumps(
+            {"log": {"entries": [{"request": {"method": "POST", "url": "http://x/\n"}}]}}
+        ).encode(),
+    ),
+    "raw target with a control character": (
+        "http",
+        b"POST /a\x01b HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    ),
 }
 
 
@@ -147,6 +165,26 @@ def test_one_bad_stored_row_does_not_break_reading_the_others(telcli, home, tmp_
     assert telcli("webhook", "show", "1").exit_code == 0
     exported = telcli("webhook", "export")
     assert json.loads(exported.stdout)["headers"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("POST", "http://[::1/a"), ("POST", "http://x/\x00"), ("PÖST", "http://x/a")],
+)
+def test_a_stored_capture_that_cannot_be_sent_again_is_a_usage_error(
+    telcli, home, tmp_path, method, url
+):
+    good = tmp_path / "good.ndjson"
+    good.write_bytes(_ndjson())
+    assert telcli("webhook", "import", str(good)).exit_code == 0
+    import sqlite3
+
+    # Written by an older telcli, which imported such values (replay then crashed in httpx).
+    with sqlite3.connect(home / "state.db") as db:
+        db.execute("UPDATE captures SET method = ?, url = ?", (method, url))
+    result = telcli("webhook", "replay", "1", "--to", "http://127.0.0.1:9/")
+    _one_error(result)
+    assert "capture 1 cannot be sent again" in result.stderr
 
 
 # --- sign / verify --------------------------------------------------------------------------

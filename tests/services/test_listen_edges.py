@@ -99,6 +99,10 @@ def test_absolute_form_target_is_the_url_and_other_targets_are_400(db_path):
         )
         assert _status(answer) == 200
         assert _status(_exchange(server.port, b"POST * HTTP/1.1\r\nHost: x\r\n\r\n")) == 400
+        # An absolute URL that could not be sent again (replay crashed on it) is refused too.
+        for target in (b"http://[::1/a", b"http://x:99999/a"):
+            request = b"POST " + target + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+            assert _status(_exchange(server.port, request)) == 400
     assert [c.url for c in _stored(db_path)] == ["http://hooks.example.com/voice?a=1"]
 
 
