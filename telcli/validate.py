@@ -1,6 +1,7 @@
 """Validators for values that enter telcli from outside: durations, country codes, text.
 
-Stdlib only and free of I/O, so the CLI edge (flags, environment variables) and the config
+Stdlib only (but for ``idna``, httpx's own dependency, for international host names) and
+free of I/O, so the CLI edge (flags, environment variables) and the config
 and plan files share one rule per kind of value. Each validator returns the clean value or
 raises :class:`InvalidValue`; the caller turns that into the error of its edge (a usage error
 for a flag or variable, exit 2; a config error with file and line, exit 3).
@@ -9,11 +10,15 @@ for a flag or variable, exit 2; a config error with file and line, exit 3).
 from __future__ import annotations
 
 import math
+import re
 
 # A command deadline, a per-request timeout, a breaker window or cooldown, a keyring wait:
 # nothing telcli waits for is meant to take longer than a day, and larger values overflow
 # the thread and socket timeouts underneath (`Thread.join(1e308)` raises OverflowError).
 MAX_SECONDS = 86_400.0
+
+# What httpx takes for an IPv4 address (and then checks as one).
+_IPV4_STYLE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
 
 # ISO 3166-1 alpha-2: the 249 officially assigned codes, plus XK (Kosovo; user-assigned, and
 # used for it by Twilio, Telnyx and libphonenumber alike).
@@ -119,6 +124,30 @@ def country(value: object, what: str = "country") -> str:
     )
 
 
+def http_host(host: str) -> bool:
+    """Whether httpx can send to ``host`` (a URL's lower-cased ``hostname``): a dotted quad
+    must be an IPv4 address (``999.1.1.1`` is not), and an international name must be valid
+    IDNA (``xn--.com`` and a soft hyphen are not). httpx raises deep inside a request
+    otherwise. ``idna`` is httpx's own dependency, imported only for such names."""
+    if _IPV4_STYLE.fullmatch(host):
+        import ipaddress
+
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return False
+        return True
+    if host.isascii() and not host.startswith("xn--"):
+        return True
+    import idna
+
+    try:
+        idna.decode(host) if host.isascii() else idna.encode(host)
+    except (idna.IDNAError, UnicodeError):
+        return False
+    return True
+
+
 def base_url(value: object, what: str) -> str:
     """An http(s) URL with a host (and a valid port, if any) for a provider's base URL,
     without the trailing slash. Rejects what httpx would refuse deep inside a request
@@ -134,6 +163,8 @@ def base_url(value: object, what: str) -> str:
     except ValueError:
         raise InvalidValue(problem) from None
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise InvalidValue(problem)
+    if not http_host(parts.hostname):
         raise InvalidValue(problem)
     return value.rstrip("/")
 

@@ -158,6 +158,7 @@ NASTY = [
     "XX",
     "%2e%2e",
     "http://[::1",
+    "http://xn--.com/",
     "x" * 5000,
 ]
 junk = st.one_of(st.sampled_from(NASTY), st.text(max_size=20), undecodable)
@@ -733,6 +734,8 @@ SURFACES: dict[str, Surface] = {
                 (Case.of("numbers", "search", "-p", "telnyx", env={"TELNYX_API_KEY": "KEYé"}), 4),
                 (_env_case("TELCLI_KEYRING_TIMEOUT", "nan", "logout"), 2),
                 (_env_case("TELCLI_TELNYX_BASE_URL", "http://[::1", "search"), 2),
+                (_env_case("TELCLI_TWILIO_BASE_URL", "http://xn--.com", "search"), 2),
+                (_env_case("TELCLI_TELNYX_BASE_URL", "http://999.1.1.1", "search"), 2),
             ),
         ),
         Surface(
@@ -879,6 +882,8 @@ SURFACES: dict[str, Surface] = {
                 for where, value in [
                     ("replay --to", "http://127.0.0.1:99999"),
                     ("replay --to", "http://[::1"),
+                    ("replay --to", "http://xn--.com/"),
+                    ("replay --to", "http://exa\u00admple.com/"),
                     ("replay --to", "http://ex\x07ample.com/"),
                     ("replay --to", "http://" + "a" * 65_000 + ".com/"),
                     ("list --since", "9999999999d"),

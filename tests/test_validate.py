@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from telcli import validate
 from telcli.validate import (
     ISO_3166_ALPHA2,
     MAX_SECONDS,
@@ -112,3 +113,22 @@ def test_utf8_names_line_and_column_of_the_first_bad_byte() -> None:
         match=r"^3: not valid UTF-8 \(byte 0xe9 at column 6\) \(save the file as UTF-8\)$",
     ):
         utf8(b"a\nb\ncaf\xc3\xa9 \xe9\n")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://xn--.com", "http://XN--zz.example", "http://exa\u00admple.com", "http://999.1.1.1"],
+)
+def test_base_url_refuses_hosts_httpx_would_refuse_when_sending(url) -> None:
+    with pytest.raises(InvalidValue, match="must be an http"):
+        validate.base_url(url, "TELCLI_TWILIO_BASE_URL")
+
+
+@pytest.mark.parametrize(
+    "host", ["example.com", "127.0.0.1", "xn--mller-kva.de", "müller.de", "::1", "1x2x3x4"]
+)
+def test_http_host_takes_what_httpx_takes(host) -> None:
+    import httpx
+
+    assert validate.http_host(host)
+    httpx.URL(f"http://[{host}]/" if ":" in host else f"http://{host}/").host  # noqa: B018

@@ -24,6 +24,7 @@ from telcli.errors import UsageProblem
 from telcli.interrupt import Cancel
 from telcli.services.webhooks import Keys, end_to_end, request_problem
 from telcli.storage.captures import Capture, parse_time
+from telcli.validate import http_host
 
 Header = tuple[str, str]
 
@@ -172,7 +173,7 @@ def _receiver(to: str, flag: str = "--to") -> Any:
         raise bad from None
     if dest.scheme not in ("http", "https") or not dest.hostname:
         raise bad
-    if port == 0:
+    if port == 0 or not http_host(dest.hostname):
         raise bad
     return dest
 

@@ -305,6 +305,10 @@ def one_capture(telcli, tmp_path):
         "http://" + "a" * 70_000 + ".com/",
         "ftp://example.com/",
         "http:///nohost",
+        # hosts httpx refuses only when it sends (an IDNAError or InvalidURL traceback)
+        "http://xn--.com/",
+        "http://exa\u00admple.com/",
+        "http://999.1.1.1/",
     ],
 )
 def test_replay_to_must_be_an_http_url(telcli, one_capture, to):
