@@ -388,10 +388,10 @@ def webhook_listen(
         captured.append(str(event.capture.id))
         out.note(_listen_line(event))
         if out.json_mode and not reader_gone.is_set():
-            import json
-
             try:
-                out.out.write(json.dumps(event.capture.to_json(), separators=(",", ":")) + "\n")
+                for piece in event.capture.json_line():  # a large body in chunks, not copies
+                    out.out.write(piece)
+                out.out.write("\n")
                 out.out.flush()
             except BrokenPipeError:
                 # `webhook listen --json | head -5`: the reader has what it wanted; stop as on

@@ -181,9 +181,12 @@ def test_the_body_budget_holds_large_bodies_one_at_a_time(db_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_memory_stays_bounded_under_concurrent_large_bodies(tmp_path):
+@pytest.mark.parametrize("json_flag", [(), ("--json",)], ids=["lines", "json"])
+def test_memory_stays_bounded_under_concurrent_large_bodies(tmp_path, json_flag):
     """Three 24 MiB bodies at once: one copy each at most in flight (budget), none in SQLite
-    (blob I/O). Without them the listener held three copies of every body (~220 MiB)."""
+    (blob I/O). Without them the listener held three copies of every body (~220 MiB). With
+    --json each capture's line is written in chunks (it was base64 + JSON + encoded copies:
+    ~300 MiB above idle for six 60 MiB bodies)."""
     import os
     import subprocess
     import sys
@@ -191,7 +194,8 @@ def test_memory_stays_bounded_under_concurrent_large_bodies(tmp_path):
 
     size = 24 * 1024 * 1024
     proc = subprocess.Popen(
-        [sys.executable, "-m", "telcli", "webhook", "listen", "--port", "0"],
+        [sys.executable, "-m", "telcli", "webhook", "listen", "--port", "0", *json_flag],
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, "TELCLI_HOME": str(tmp_path)},
     )

@@ -112,3 +112,26 @@ def test_parallel_processes_write_safely(tmp_path: Path):
     procs = [subprocess.Popen([sys.executable, "-c", code, str(db)]) for _ in range(3)]
     assert [p.wait(timeout=60) for p in procs] == [0, 0, 0]
     assert CaptureStore(StateDB(db)).count() == 150
+
+
+@pytest.mark.parametrize(
+    "capture",
+    [
+        Capture("POST", "http://x/a", (), b""),
+        Capture(
+            "POST",
+            "http://x/\u00e9?a=1",
+            (("X-Sig", "v\u00ff"), ("body-0", "body-1")),
+            bytes(range(256)) * 9000,  # over two base64 chunks, not a multiple of 3
+            response=CapturedResponse(200, (("A", "b"),), b"\x00ok" * 5, 1.25, None),
+        ),
+        Capture("GET", "http://x/", (), b"x", response=CapturedResponse(None, error="refused")),
+    ],
+    ids=["empty", "large-with-response", "error-response"],
+)
+def test_json_line_is_the_export_json_written_in_pieces(capture) -> None:
+    import json
+
+    pieces = list(capture.json_line())
+    assert "".join(pieces) == json.dumps(capture.to_json(), separators=(",", ":"))
+    assert max(map(len, pieces)) < 1024 * 1024 + 4096  # no piece holds a whole large body
