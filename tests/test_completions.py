@@ -268,6 +268,22 @@ def test_refresh_rebuilds_every_kind(telcli, sandbox_cache):
     assert sandbox_cache.values("numbers") == [number]
 
 
+def test_refresh_without_carrier_credentials_still_rebuilds_the_local_kinds(telcli, home):
+    # Capture ids and profiles need no provider: a webhook-only user refreshes them too.
+    import json
+
+    from telcli.storage.completion_cache import CompletionCache
+
+    (home / "config.yaml").write_text("profiles:\n  prod: {}\n")
+    cache = CompletionCache(home / "completion")
+    cache.replace("captures", ["999"])  # gone from the store
+    result = telcli("completion", "refresh", "--json")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["profiles"] == 1
+    assert cache.values("profiles") == ["prod"] and cache.values("captures") == []
+    assert "owned numbers not refreshed: no provider has credentials" in result.stderr
+
+
 def test_cache_files_are_private_whatever_the_umask(tmp_path):
     from telcli.storage.completion_cache import CompletionCache
 

@@ -62,8 +62,8 @@ def completion_fish(ctx: typer.Context) -> None:
 def completion_refresh(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Rebuild the values TAB offers: owned numbers, assistants, capture ids, profiles.
 
-    Asks each provider once (reads only); a provider that cannot be asked keeps its old
-    values. Everyday commands refresh what they list, so this is rarely needed.
+    Asks each provider (reads only); a provider that cannot be asked, or has no credentials,
+    keeps its old values. Everyday commands refresh what they list, so this is rarely needed.
 
     Example: telcli completion refresh
     """
@@ -82,9 +82,14 @@ def completion_refresh(ctx: typer.Context, json_: JsonOpt = False) -> None:
     except AuthError:
         has_vapi = False
         out.note("vapi: no credentials; assistant names not refreshed")
+    try:
+        carriers = app_ctx.carriers(None, notify=out.note)
+    except AuthError:  # capture ids and profiles need no provider: refresh them anyway
+        carriers = []
+        out.note("owned numbers not refreshed: no provider has credentials")
     counts = svc.refresh(
         app_ctx.completion,
-        carriers=app_ctx.carriers(None, notify=out.note),
+        carriers=carriers,
         vapi=vapi if has_vapi else None,
         captures=app_ctx.captures,
         profiles=app_ctx.settings.profiles,
