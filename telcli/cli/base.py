@@ -308,7 +308,13 @@ class LazyGroup(TyperGroup):
             sys.exit(int(ExitCode.BUG))
         except typer.TyperException as exc:  # Click's errors: usage, bad parameter, file
             ctx = getattr(exc, "ctx", None)
-            if type(exc).__name__ == "NoArgsIsHelpError":
+            bare = type(exc).__name__ == "NoArgsIsHelpError"
+            if not bare and ctx is not None and exc.format_message() == "Missing command.":
+                # A group reached with only options (`telcli --sandbox`, `numbers --json`)
+                # is as bare as one with nothing after it: its help, not an error.
+                bare = True
+                exc = typer.TyperException(ctx.get_help())
+            if bare:
                 # Rich has already printed the help (on stdout) while building the message.
                 if exc.format_message().strip():
                     print(exc.format_message())

@@ -48,7 +48,20 @@ def test_usage_errors_are_two_lines_on_stderr(telcli, args, error, hint):
     assert result.stderr.splitlines() == [error, hint]
 
 
-@pytest.mark.parametrize("args", [(), ("numbers",), ("vapi",), ("sandbox", "faults")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("numbers",),
+        ("vapi",),
+        ("sandbox", "faults"),
+        # Global options name no command: still a question about what there is to run.
+        ("--sandbox",),
+        ("--profile", "default", "--json"),
+        ("numbers", "--sandbox"),
+        ("sandbox", "faults", "--json"),
+    ],
+)
 def test_a_bare_group_prints_its_help_on_stdout_and_exits_0(telcli, args):
     result = telcli(*args)
     assert result.exit_code == 0, result
