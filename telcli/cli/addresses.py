@@ -141,7 +141,12 @@ def addresses_list(
         tenant=tenant,
         notify=out.note,
     )
-    out.rows(found, ADDRESSES, empty="no addresses; create one with `telcli addresses create`")
+    out.rows(
+        found,
+        ADDRESSES,
+        empty="no addresses; create one with `telcli addresses create --customer-name NAME"
+        " --street STREET --city CITY --region REGION --postal-code CODE --country CC`",
+    )
     require_complete(found)
 
 

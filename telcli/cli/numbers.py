@@ -315,7 +315,8 @@ def numbers_reconcile(
     unknown = sorted({s.provider for s in settled if s.status == "unknown"})
     if in_flight and len(in_flight) == sum(s.status == "unknown" for s in settled):
         raise OutcomeUnknown(
-            f"{len(in_flight)} purchase(s) may still be in flight ({in_flight[0].note})",
+            f"{_views().count(len(in_flight), 'purchase')} may still be in flight"
+            f" ({in_flight[0].note})",
             hint="run `telcli numbers reconcile` again after that time",
         )
     if unknown:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +14,7 @@ from telcli.cli.options import DryRunOpt, JsonOpt, YesOpt
 from telcli.context import AppContext
 from telcli.enums import Capability, NumberType
 from telcli.errors import ExitCode, PartialFailure, UsageProblem
+from telcli.output.views import count
 
 app = TelcliTyper(
     help="Onboard tenants from a plan file: plan, apply, status, list, remove, add.",
@@ -106,7 +108,7 @@ def _spend_lines(out: Any, plans: Any) -> None:
         out.note("nothing to buy")
     for t in sums:
         out.note(
-            f"to buy: {t.numbers} number(s), {money(t.monthly, t.currency)} a month,"
+            f"to buy: {count(t.numbers, 'number')}, {money(t.monthly, t.currency)} a month,"
             f" {money(t.upfront, t.currency)} upfront"
         )
 
@@ -132,7 +134,9 @@ def tenants_plan(
         out.rows(plans, TENANT_PLANS)
     _spend_lines(out, plans)
     pending = sum(not p.in_sync for p in plans)
-    out.note(f"{pending} of {len(plans)} tenant(s) need changes" if pending else "all in sync")
+    out.note(
+        f"{pending} of {count(len(plans), 'tenant')} need changes" if pending else "all in sync"
+    )
 
 
 def _check_spend(plans: Any, max_spend: str | None) -> None:
@@ -193,7 +197,7 @@ def _apply(
                     f" {o.monthly_price} {o.currency or ''}/month".rstrip()
                 )
         _spend_lines(out, plans)
-        confirm(app_ctx, f"Buy {sum(len(p.buy) for p in buying)} number(s)?", yes=yes)
+        confirm(app_ctx, f"Buy {count(sum(len(p.buy) for p in buying), 'number')}?", yes=yes)
     else:
         out.note("nothing to buy")
     from dataclasses import replace
@@ -234,12 +238,12 @@ def _apply(
     bought = sum(len(r.bought) for r in results)
     if incomplete:
         raise PartialFailure(
-            f"{len(incomplete)} of {len(results)} tenant(s) not done: "
+            f"{len(incomplete)} of {count(len(results), 'tenant')} not done: "
             + ", ".join(f"{r.tenant} ({r.status})" for r in incomplete[:5])
             + (" …" if len(incomplete) > 5 else ""),
             hint="see `telcli tenants status`; run apply again to resume (it buys nothing twice)",
         )
-    out.success(f"{len(results)} tenant(s) converged; bought {bought} number(s)")
+    out.success(f"{count(len(results), 'tenant')} converged; bought {count(bought, 'number')}")
 
 
 class _Live:
@@ -356,7 +360,9 @@ def tenants_status(
 
     app_ctx: AppContext = ctx.obj
     if check and plan_file is None:
-        raise UsageProblem("--check needs the plan file", hint="telcli tenants status PLAN --check")
+        raise UsageProblem(
+            "--check needs the plan file", hint="`telcli tenants status PLAN --check`"
+        )
     specs = _specs(app_ctx, plan_file, tenant) if plan_file else None
     ids = [s.id for s in specs] if specs is not None else (tenant or None)
     out = app_ctx.output(json=json_)
@@ -369,8 +375,9 @@ def tenants_status(
     behind = [s.tenant for s in found if s.status != "done" or (check and s.check != "in sync")]
     if behind:
         raise PartialFailure(
-            f"{len(behind)} tenant(s) not done: {', '.join(behind[:5])}",
-            hint="run `telcli tenants apply PLAN` to converge them",
+            f"{count(len(behind), 'tenant')} not done: {', '.join(behind[:5])}",
+            hint=f"run `telcli tenants apply {shlex.quote(str(plan_file or 'PLAN'))}`"
+            " to converge them",
         )
 
 
@@ -429,21 +436,24 @@ def tenants_remove(
         return
     if dry_run:
         show()
-        out.note(f"dry run: would remove {len(found.numbers)} number(s); nothing was changed")
+        out.note(
+            f"dry run: would remove {count(len(found.numbers), 'number')}; nothing was changed"
+        )
         return
     for n in rows:
         vapi = f", VAPI {n['vapi_id']}" if n["vapi_id"] else ""
         out.note(f"  {n['phone_number']} at {n['provider']} (id {n['id']}{vapi})")
     confirm(
         app_ctx,
-        f"Release these {len(rows)} number(s) of {tenant_id}? They may not be recoverable.",
+        f"Release {'this' if len(rows) == 1 else 'these'} {count(len(rows), 'number')}"
+        f" of {tenant_id}? They may not be recoverable.",
         yes=yes,
     )
     try:
         done = svc.remove(found, deps)
     finally:
         show()
-    out.success(f"removed {tenant_id}: released {len(done.numbers)} number(s)")
+    out.success(f"removed {tenant_id}: released {count(len(done.numbers), 'number')}")
 
 
 @app.command("add")

@@ -138,9 +138,8 @@ def test_sms(
         {
             "to": ", ".join(dests),
             "from": _from_line(senders),
-            "encoding": f"{info.encoding}, {info.segments} segment"
-            + ("s" if info.segments != 1 else "")
-            + f" ({info.characters} characters)"
+            "encoding": f"{info.encoding}, {count(info.segments, 'segment')}"
+            + f" ({count(info.characters, 'character')})"
             + (f"; forced by {''.join(info.non_gsm)}" if info.non_gsm else ""),
             "estimated cost": f"{cost} {currency}" if cost is not None else "unknown",
             "charged to": _account(app_ctx, senders[0].name),

@@ -188,7 +188,7 @@ def vapi_numbers(ctx: typer.Context, tenant: TenantOpt = None, json_: JsonOpt = 
     empty = (
         f"no numbers in VAPI are named for tenant {tenant}"
         if tenant
-        else "no numbers in VAPI; see `telcli vapi import`"
+        else "no numbers in VAPI; add one with `telcli vapi import NUMBER --assistant ID`"
     )
     out.rows(found, _views().VAPI_NUMBERS, empty=empty)
     require_complete(found)

@@ -578,7 +578,7 @@ def webhook_outcomes(
     unsettled = [o for o in found if not o.settled]
     if unsettled:
         raise PartialFailure(
-            f"{len(unsettled)} of {len(found)} outcome(s) cannot be settled from the events"
+            f"{len(unsettled)} of {count(len(found), 'outcome')} cannot be settled from the events"
             f" captured so far; first: {unsettled[0].kind} {unsettled[0].id}:"
             f" {unsettled[0].reason}",
             hint="wait for the provider's final callback (or `telcli webhook pull`), then run"
@@ -593,7 +593,10 @@ def _retention(app_ctx: AppContext, out) -> None:
     days = app_ctx.settings.retention_days
     gone = svc.apply_retention(app_ctx.captures, days)
     if gone:
-        out.note(f"deleted {gone} capture(s) older than {days} days (webhooks.retention_days)")
+        out.note(
+            f"deleted {count(gone, 'capture')} older than {count(days, 'day')}"
+            " (webhooks.retention_days)"
+        )
 
 
 # --- delete --------------------------------------------------------------------------------
@@ -639,7 +642,7 @@ def webhook_delete(
     if not ids and not older_than and not filter_:
         raise UsageProblem(
             "name the captures to delete: IDs, --older-than AGE or --filter KEY=VALUE",
-            hint="e.g. telcli webhook delete --older-than 30d",
+            hint="e.g. `telcli webhook delete --older-than 30d`",
         )
     flt = filter_from(ids or [], filter_ or [])
     if older_than:
@@ -647,7 +650,7 @@ def webhook_delete(
     store = app_ctx.captures
     matching = sum(1 for _ in store.iter(replace(flt, newest_first=False)))
     if matching and not dry_run:
-        confirm(app_ctx, f"Delete {matching} capture(s)? This cannot be undone.", yes=yes)
+        confirm(app_ctx, f"Delete {count(matching, 'capture')}? This cannot be undone.", yes=yes)
         deleted = store.delete(flt)
     else:
         deleted = 0
@@ -656,8 +659,8 @@ def webhook_delete(
     else:
         out.lines([f"{deleted if not dry_run else matching}"])
     if dry_run:
-        out.note(f"dry run: {matching} capture(s) would be deleted")
+        out.note(f"dry run: {count(matching, 'capture')} would be deleted")
     elif not matching:
         out.note("no captures match: nothing deleted")
     else:
-        out.success(f"Deleted {deleted} capture(s)")
+        out.success(f"Deleted {count(deleted, 'capture')}")

@@ -254,7 +254,7 @@ def webhook_replay(
     if cancel:
         ok = sum(1 for r in results if r.ok)
         out.note(
-            f"interrupted: sent {len(results)} of {total} request(s) ({ok} met"
+            f"interrupted: sent {len(results)} of {count(total, 'request')} ({ok} met"
             f" {opts.expect.text}); the captures are unchanged"
         )
         raise typer.Exit(int(ExitCode.INTERRUPTED))

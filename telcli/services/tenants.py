@@ -487,7 +487,8 @@ def plan(
             tp.shortfall = need - len(tp.buy)
             if tp.shortfall:
                 tp.problems.append(
-                    f"{tp.shortfall} more number(s) needed; nothing else matches {spec.criteria()}"
+                    f"{tp.shortfall} more {'number' if tp.shortfall == 1 else 'numbers'} needed;"
+                    f" nothing else matches {spec.criteria()}"
                 )
             _plan_addresses(tp, deps, addresses)
         for number in tp.held:

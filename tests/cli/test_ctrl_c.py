@@ -220,7 +220,7 @@ def test_ctrl_c_during_replay_finishes_what_is_in_flight(two_hundred: Path):
     # What was sent is reported (in flight included, answered), and nothing more started.
     assert 4 <= len(results) == received < 200
     assert all(r["status"] == 200 and r["ok"] for r in results)
-    assert f"interrupted: sent {received} of 200 request(s)" in err
+    assert f"interrupted: sent {received} of 200 requests" in err
     assert _count(two_hundred) == 200  # nothing lost from the capture store
 
 

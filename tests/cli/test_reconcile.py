@@ -107,7 +107,7 @@ def test_a_purchase_that_may_still_land_past_the_timeout_stays_open_exit_7(telcl
     [row] = json.loads(result.stdout)
     assert (row["entry_id"], row["status"]) == (entry, "unknown")
     assert row["note"].startswith("may still land until ")
-    assert "error: 1 purchase(s) may still be in flight" in result.stderr
+    assert "error: 1 purchase may still be in flight" in result.stderr
     assert [e.status for e in ctx.state.ledger_entries()] == ["pending"]
 
 

@@ -42,7 +42,12 @@ def test_a_sandbox_profile_is_carried_by_its_name(telcli, home):
 
 def test_notes_on_stderr_carry_them_too(telcli):
     result = telcli("vapi", "numbers", "--sandbox", tty=True)
-    assert "`telcli --sandbox vapi import`" in result.stderr
+    assert "`telcli --sandbox vapi import NUMBER --assistant ID`" in result.stderr
+    addresses = telcli("addresses", "list", "--sandbox", tty=True)
+    assert (
+        "`telcli --sandbox addresses create --customer-name NAME --street STREET --city CITY"
+        " --region REGION --postal-code CODE --country CC`" in addresses.stderr
+    )
 
 
 @pytest.fixture

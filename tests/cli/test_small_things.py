@@ -151,3 +151,11 @@ def test_failures_are_marked_error_when_stderr_is_not_a_terminal():
     Output(stderr=tty, stderr_isatty=True).failure("+15005550003: undelivered")
     assert piped.getvalue() == "error: +15005550003: undelivered\n"
     assert tty.getvalue() == "✗ +15005550003: undelivered\n"
+
+
+def test_a_one_character_sms_is_counted_in_the_singular(telcli, owned):
+    sent = telcli(
+        "--sandbox", "test", "sms", "--to", "+14155550100", "--body", "x", "--no-wait", "--yes"
+    )
+    assert sent.exit_code == 0, sent
+    assert "1 segment (1 character)\n" in sent.stderr

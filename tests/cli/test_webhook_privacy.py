@@ -66,7 +66,7 @@ def test_retention_days_applies_when_pull_starts(telcli, stored, home):
     (home / "config.yaml").write_text("webhooks: {retention_days: 30}\n")
     result = telcli("--sandbox", "webhook", "pull", "--provider", "telnyx")
     assert result.exit_code == 0, result
-    assert "deleted 1 capture(s) older than 30 days" in result.stderr
+    assert "deleted 1 capture older than 30 days" in result.stderr
     assert _ids(telcli) == [2, 3]
 
 

@@ -143,6 +143,11 @@ def test_status_and_list_follow_the_journal_and_the_providers(sb, plan_file):
     never = sb("tenants", "status", str(plan_file))
     assert never.exit_code == 7
     assert never.stdout.splitlines()[0].split("\t")[:2] == ["acme-dental", "not applied"]
+    # The hint names this plan file, so it runs as printed.
+    assert "3 tenants not done: acme-dental, bolt, quiet" in never.stderr
+    assert f"`telcli --sandbox tenants apply {plan_file}`" in never.stderr
+    no_plan = sb("tenants", "status", "--check")
+    assert "`telcli --sandbox tenants status PLAN --check`" in no_plan.stderr
     js(sb("tenants", "apply", str(plan_file), "--yes", "--json"))
     status = js(sb("tenants", "status", str(plan_file), "--check", "--json"))
     assert [(s["tenant"], s["status"], s["check"]) for s in status] == [
@@ -168,13 +173,13 @@ def test_status_and_list_follow_the_journal_and_the_providers(sb, plan_file):
 def test_apply_needs_yes_off_a_tty_and_respects_max_spend(sb, plan_file):
     refused = sb("tenants", "apply", str(plan_file))
     assert refused.exit_code == 2 and "pass --yes" in refused.stderr
-    assert "to buy: 4 number(s), 4.45 USD a month" in refused.stderr
+    assert "to buy: 4 numbers, 4.45 USD a month" in refused.stderr
     over = sb("tenants", "apply", str(plan_file), "--yes", "--max-spend", "4.00")
     assert over.exit_code == 2
     assert "the planned monthly total 4.45 USD exceeds --max-spend 4.00" in over.stderr
     assert owned(sb) == {}
     tty = sb("tenants", "apply", str(plan_file), "--tenant", "bolt", tty=True, input="n\n")
-    assert tty.exit_code == 1 and "Buy 1 number(s)? [y/N]" in tty.stderr
+    assert tty.exit_code == 1 and "Buy 1 number? [y/N]" in tty.stderr
     assert owned(sb) == {}
 
 
@@ -358,7 +363,7 @@ def test_the_optional_test_sms_proves_each_new_number_once(sb, home, monkeypatch
 def test_apply_on_a_tty_asks_and_draws_progress_on_stderr(sb, plan_file):
     result = sb("tenants", "apply", str(plan_file), "--tenant", "bolt", tty=True, input="y\n")
     assert result.exit_code == 0, result
-    assert "Buy 1 number(s)? [y/N]" in result.stderr
+    assert "Buy 1 number? [y/N]" in result.stderr
     assert "Tenant" in result.stderr and "bolt" in result.stderr  # the live table
     assert "bolt" in result.stdout and "done" in result.stdout
 

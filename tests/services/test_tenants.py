@@ -87,7 +87,7 @@ def test_nothing_above_the_price_and_unpriced_numbers_are_skipped(deps, carriers
     )
     (plan,) = svc.plan([spec(numbers=9, price="1.15")], deps)
     assert [o.phone_number for o in plan.buy] == ["+14155550101", "+14155550201"]
-    assert plan.shortfall == 7 and "7 more number(s) needed" in plan.problems[0]
+    assert plan.shortfall == 7 and "7 more numbers needed" in plan.problems[0]
     results = svc.apply([plan], deps)
     assert results[0].status == "failed" and "holds 2 of 9" in results[0].error
     assert bought(twilio) == ["+14155550101"] and bought(telnyx) == ["+14155550201"]
