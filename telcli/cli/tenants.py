@@ -230,7 +230,7 @@ def _apply(
     if cancel:
         done = sum(1 for r in results if r.status == "done")
         out.note(
-            f"interrupted: {done} of {len(results)} tenant(s) converged; run apply again to"
+            f"interrupted: {done} of {count(len(results), 'tenant')} converged; run apply again to"
             " finish (it buys nothing twice)"
         )
         raise typer.Exit(int(ExitCode.INTERRUPTED))
