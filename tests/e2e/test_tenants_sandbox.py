@@ -373,7 +373,7 @@ def test_the_live_table_is_not_broken_by_the_network_spinner(sb, plan_file):
     args = ("tenants", "apply", str(plan_file), "--tenant", "quiet")
     result = sb(*args, tty=True, input="y\n", env=slow)
     assert result.exit_code == 0, result
-    _, asked, during = result.stderr.partition("Buy 1 number(s)? [y/N]")
+    _, asked, during = result.stderr.partition("Buy 1 number? [y/N]")
     assert asked and "waiting for" not in during  # the live table owns the terminal
 
 
