@@ -1,10 +1,12 @@
-"""One telcli process of a pacing test or benchmark (not a test): from epoch second ``START``
-until ``END`` it lists the sandbox's Telnyx numbers (one request each) as fast as the pacer
-lets it, through the real AppContext, provider and transport of ``TELCLI_HOME``, and prints
-what it sent as JSON: ``{"requests", "throttled", "failed", "times", "refused"}`` (epoch
-seconds each request was sent, and those answered 429).
+"""One telcli process of a pacing test or benchmark (not a test). Once warm (imports done,
+one request sent) it prints ``ready`` and reads ``START END`` (epoch seconds) from stdin: the
+caller starts every worker together when all are ready, however slowly the machine started
+them. From ``START`` until ``END`` it lists the sandbox's Telnyx numbers (one request each) as
+fast as the pacer lets it, through the real AppContext, provider and transport of
+``TELCLI_HOME``, and prints what it sent as JSON: ``{"requests", "throttled", "failed",
+"times", "refused"}`` (epoch seconds each request was sent, and those answered 429).
 
-    python -m tests.pacing_worker START END [PROVIDER]
+    python -m tests.pacing_worker [PROVIDER]
 """
 
 from __future__ import annotations
@@ -39,8 +41,7 @@ class Counting(httpx.BaseTransport):
 
 
 def main() -> int:
-    start, end = float(sys.argv[1]), float(sys.argv[2])
-    provider = sys.argv[3] if len(sys.argv) > 3 else "telnyx"
+    provider = sys.argv[1] if len(sys.argv) > 1 else "telnyx"
     ctx = AppContext.from_environment()
     counting = Counting(ctx.sandbox_transport)
     ctx.transport = counting
@@ -48,6 +49,8 @@ def main() -> int:
     carrier.list_owned()  # warm: imports and connections, not counted
     counting.times.clear()
     counting.refused.clear()
+    print("ready", flush=True)
+    start, end = map(float, sys.stdin.readline().split())
     time.sleep(max(0.0, start - time.time()))
     failures = 0
     while time.time() < end:

@@ -122,17 +122,24 @@ def applies(
 
 def workers(home: Path, limit: float, count: int, seconds: float) -> dict:
     env = environment(home, limit)
-    start = time.time() + 3.0 + 0.5 * count
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.pacing_worker", str(start), str(start + seconds)],
+            [sys.executable, "-m", "tests.pacing_worker"],
             env=env,
             cwd=ROOT,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         for _ in range(count)
     ]
+    for p in procs:  # every worker warm, however long the machine took to start it
+        assert p.stdout is not None and p.stdout.readline() == "ready\n"
+    start = time.time() + 0.5
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write(f"{start} {start + seconds}\n")
+        p.stdin.flush()
     reports = [json.loads(p.communicate()[0]) for p in procs]
     sent = sum(start <= t < start + seconds for r in reports for t in r["times"])
     refused = sum(start <= t < start + seconds for r in reports for t in r["refused"])
