@@ -113,10 +113,25 @@ class AppContext:
     def config_path(self) -> Path:
         return self.config_dir / "config.yaml"
 
-    @property
+    @cached_property
     def sandbox_db_path(self) -> Path:
+        """The sandbox's SQLite file, made ready (privately) on first use: a TELCLI_HOME or
+        TELCLI_SANDBOX_DB where it cannot live is a config error, like for the state DB."""
+        from telcli.storage.private import prepare_db
+
         override = self.env.get(envvars.TELCLI_SANDBOX_DB)
-        return Path(override) if override else self.state_dir / "sandbox.db"
+        path = Path(override) if override else self.state_dir / "sandbox.db"
+        try:
+            prepare_db(path)
+        except OSError as exc:
+            from telcli.errors import ConfigError
+
+            raise ConfigError(
+                f"cannot open the sandbox database {path}: {exc.strerror or exc}",
+                hint=f"set {envvars.TELCLI_HOME} (or {envvars.TELCLI_SANDBOX_DB}) to a writable"
+                " location",
+            ) from None
+        return path
 
     # --- settings and state ------------------------------------------------------------
 

@@ -47,6 +47,25 @@ def test_reset_honours_the_db_override(telcli, tmp_path: Path) -> None:
     assert db.exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sandbox", "numbers", "list"],
+        ["sandbox", "reset"],
+        ["sandbox", "faults", "set", "twilio", "--status", "503"],
+    ],
+)
+def test_a_sandbox_db_that_cannot_be_created_is_a_config_error(telcli, tmp_path, args) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    result = telcli(*args, env={"TELCLI_SANDBOX_DB": str(not_a_dir / "sandbox.db")})
+    assert result.exit_code == 3, result
+    assert result.stderr.startswith(
+        f"error: cannot open the sandbox database {not_a_dir / 'sandbox.db'}: Not a directory"
+    )
+    assert "hint: set TELCLI_HOME (or TELCLI_SANDBOX_DB) to a writable location" in result.stderr
+
+
 def _start(home: Path, *args: str, sigint_ignored: bool = False) -> subprocess.Popen[str]:
     # PYTHONFAULTHANDLER: a server that does not stop can be made to dump its threads.
     env = {**os.environ, "TELCLI_HOME": str(home), "NO_COLOR": "1", "PYTHONFAULTHANDLER": "1"}
