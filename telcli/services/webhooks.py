@@ -28,6 +28,7 @@ from telcli.storage.captures import (
     parse_time,
     utc_now,
 )
+from telcli.validate import shown
 
 Header = tuple[str, str]
 
@@ -259,8 +260,6 @@ def request_problem(method: str, url: str) -> str | None:
     parse (``http://[::1``, a port beyond 65535)."""
     from urllib.parse import urlsplit
 
-    from telcli.validate import shown
-
     if not _METHOD.fullmatch(method):
         return f"method {shown(method)} is not an HTTP method"
     if len(url) > MAX_CAPTURED_URL:
@@ -458,7 +457,13 @@ def _parse_ndjson(data: bytes, name: str) -> Iterator[Capture]:
         try:
             obj = json.loads(line)
         except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
-            why = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+            why = (
+                exc.msg
+                if isinstance(exc, json.JSONDecodeError)
+                else "not UTF-8"
+                if isinstance(exc, UnicodeDecodeError)
+                else str(exc).split(";")[0]  # an integer over Python's 4,300-digit limit
+            )
             raise _fail(name, where, f"not JSON ({why})") from None
         except RecursionError:
             raise _fail(name, where, "JSON nested too deeply") from None
@@ -617,7 +622,7 @@ def _parse_http(data: bytes, name: str) -> Iterator[Capture]:
         elif "content-length" in lookup:
             length = lookup["content-length"].strip()
             if not _DIGITS.fullmatch(length):
-                raise _fail(name, where, f"Content-Length {length[:20]!r} is not a number")
+                raise _fail(name, where, f"Content-Length {shown(length)} is not a byte count")
             size = int(length)
             if pos + size > len(data):
                 raise _fail(name, where, f"body is shorter than Content-Length {size}")
@@ -681,7 +686,7 @@ def _absolute(target: str, host: str | None) -> str:
 
 def older_than(value: str, *, now: float | None = None) -> str:
     """``--older-than 30d`` (a duration back from now, as --since takes) as an ISO-8601 time."""
-    cutoff = since_filter(value, now=now)
+    cutoff = since_filter(value, now=now, flag="--older-than")
     assert cutoff is not None
     return cutoff
 
@@ -811,9 +816,11 @@ def verify_capture(
     return webhooks.verify("hmac-sha256", secret=keys.secret, **common)
 
 
-def since_filter(value: str | None, *, now: float | None = None) -> str | None:
+def since_filter(
+    value: str | None, *, now: float | None = None, flag: str = "--since"
+) -> str | None:
     """``--since``: an ISO-8601 time, or a duration back from now (``90s``, ``15m``, ``2h``,
-    ``7d``); returned as ISO-8601 UTC for the store."""
+    ``7d``); returned as ISO-8601 UTC for the store. ``flag`` names the option in errors."""
     if value is None:
         return None
     import time
@@ -828,8 +835,8 @@ def since_filter(value: str | None, *, now: float | None = None) -> str | None:
         return iso(parse_time(value))
     except (ValueError, OverflowError, OSError):  # malformed, or before year 1
         raise UsageProblem(
-            f"--since {value[:40]!r} is neither a time nor a duration",
-            hint="e.g. --since 2h, --since 2026-11-22T10:00:00Z",
+            f"{flag} {value[:40]!r} is neither a time nor a duration",
+            hint=f"e.g. {flag} 2h, {flag} 2026-11-22T10:00:00Z",
         ) from None
 
 

@@ -59,7 +59,9 @@ def test_delete_by_age_or_filter_and_dry_run(telcli, stored):
     assert telcli("webhook", "delete", "--filter", "call=CA3", "--yes").exit_code == 0
     assert _ids(telcli) == [2]
     assert telcli("webhook", "delete").exit_code == 2  # nothing named: nothing assumed
-    assert telcli("webhook", "delete", "--older-than", "soon", "--yes").exit_code == 2
+    soon = telcli("webhook", "delete", "--older-than", "soon", "--yes")
+    assert soon.exit_code == 2
+    assert soon.stderr.startswith("error: --older-than 'soon' is neither a time nor a duration")
 
 
 def test_retention_days_applies_when_pull_starts(telcli, stored, home):

@@ -199,6 +199,18 @@ def test_har_entries_and_base64_bodies(tmp_path: Path, store: CaptureStore):
         (b"POST /x HTTP/1.1\r\nHost h\r\n\r\n", "bad header line"),
         (b"hello world", "unrecognised capture file"),
         (b'{"method": "POST", "url": "\xff"}\n', "line 2: not JSON (not UTF-8)"),
+        (
+            b'{"method": "POST", "url": "http://h/", "body_b64": ' + b"9" * 5000 + b"}\n",
+            "line 2: not JSON (Exceeds the limit (4300 digits)",
+        ),
+        (
+            b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: -44\r\n\r\n",
+            "Content-Length '-44' is not a byte count",
+        ),
+        (
+            b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: " + b"9" * 60 + b"\r\n\r\n",
+            "Content-Length '9999999999999999999999999999999999999999…' is not a byte count",
+        ),
     ],
 )
 def test_malformed_files_fail_whole_and_say_where(
