@@ -233,9 +233,32 @@ def spread_globals(root: Any, command: Any) -> None:
                 rich_help_panel="Global options",
             )
         )
+    _name_metavars(command)
     command.globals_from = root  # a lazy verb group hands them to verbs it loads later
     for sub in getattr(command, "commands", {}).values():
         spread_globals(root, sub)
+
+
+# What Typer would show for these types (`<int range>`, `<path>`) says nothing about the value.
+_TYPE_METAVARS = {"int": "N", "int range": "N", "float": "N", "float range": "N"}
+_FILE_TYPES = {"path", "file"}
+
+
+def _name_metavars(command: Any) -> None:
+    """Name the value of every option and argument that has no metavar of its own after what
+    it is (`--country COUNTRY`, `--limit N`, `--file FILE`, `PROVIDER`), never Typer's type
+    placeholder (`<str>`, `<int range>`, `provider:<twilio|telnyx>`). An option's choices
+    (`<local|mobile|toll-free>`) already say what to type and are kept."""
+    for param in command.params:
+        if param.metavar is not None or getattr(param, "is_flag", False):
+            continue
+        kind = param.type.name
+        if param.param_type_name == "option" and kind == "choice":
+            continue
+        name = (param.name or "value").rstrip("_").upper()
+        param.metavar = (
+            "FILE" if kind in _FILE_TYPES and param.param_type_name == "option" else None
+        ) or _TYPE_METAVARS.get(kind, name)
 
 
 def _usage_text(message: str) -> str:

@@ -49,6 +49,36 @@ def test_metavars_are_readable(telcli, args, metavar):
     assert metavar in result.stdout
 
 
+def _type_named_metavars() -> list[str]:
+    """Every option or argument whose help shows Typer's type placeholder (`<str>`,
+    `<int range>`, `provider:<twilio|telnyx>`) instead of a name for what to type."""
+    from telcli.cli.app import app
+
+    found: list[str] = []
+
+    def walk(cmd, path: str) -> None:
+        for name in getattr(cmd, "lazy", {}):
+            if name not in cmd.commands:
+                cmd.load(name)
+        ctx = typer.Context(cmd)
+        for p in cmd.params:
+            if getattr(p, "is_flag", False) or getattr(p, "hidden", False):
+                continue
+            shown = p.make_metavar(ctx)
+            choices = getattr(p.type, "choices", None)
+            if ":<" in shown or (shown.startswith("<") and not choices):
+                found.append(f"{path} {(p.opts or [p.name])[0]}: {shown}")
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, f"{path} {name}")
+
+    walk(typer.main.get_command(app), "telcli")
+    return found
+
+
+def test_no_metavar_is_a_type_placeholder():
+    assert _type_named_metavars() == []
+
+
 def test_webhook_replay_help_is_readable_at_80_columns(telcli):
     result = telcli("webhook", "replay", "--help", env={"COLUMNS": "80"})
     assert result.exit_code == 0
