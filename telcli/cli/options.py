@@ -85,7 +85,7 @@ TenantOpt = Annotated[
     typer.Option(
         "--tenant",
         metavar="ID",
-        help="Tenant id ([a-z0-9][a-z0-9-]{0,39}), as recorded at the provider.",
+        help="Tenant id: 1-40 lowercase letters, digits and dashes, as recorded at the provider.",
     ),
 ]
 

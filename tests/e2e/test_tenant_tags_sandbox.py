@@ -293,3 +293,14 @@ def test_releasing_a_tenants_number_names_the_tenant_and_is_in_its_history(telcl
         ("release", number),
         ("buy", number),
     ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("numbers", "list"), ("numbers", "tag"), ("vapi", "numbers"), ("audit",), ("test", "sms")],
+)
+def test_the_tenant_option_help_reads_as_written(telcli, command):
+    # Rich took "[a-z0-9][a-z0-9-]" for markup and printed "Tenant id ({0,39})".
+    shown = telcli(*command, "--help", env={"COLUMNS": "200"}).stdout
+    assert "Tenant id: 1-40 lowercase letters, digits and dashes" in shown
+    assert "({0,39})" not in shown
