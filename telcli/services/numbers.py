@@ -343,6 +343,7 @@ def buy(
             id="",
             country=offer.country,
             capabilities=offer.capabilities,
+            address_id=address_id,
             tenant=tenant.id if tenant else None,
         )
         return Purchase(number=placeholder, dry_run=True, **prices)

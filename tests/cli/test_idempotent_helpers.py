@@ -113,3 +113,5 @@ def test_dry_run_accepts_a_fitting_address(sb):
     buy = ("numbers", "buy", offer["phone_number"], "--address", za["id"], "--dry-run", "--json")
     result = sb(*buy)
     assert result.exit_code == 0, result
+    planned = json.loads(result.stdout)  # what the real buy would attach, and no id yet
+    assert (planned["address_id"], planned["id"], planned["dry_run"]) == (za["id"], None, True)
