@@ -17,9 +17,10 @@ app = TelcliTyper(
 
 
 def _providers(app_ctx: AppContext) -> list[str]:
-    """The profile's providers in failover order, then any other carrier."""
+    """The profile's providers in failover order, then any other carrier, then VAPI (paced
+    like the carriers, but never failed over: no breaker)."""
     configured = list(app_ctx.settings.providers)
-    return configured + [str(c) for c in CARRIERS if str(c) not in configured]
+    return configured + [str(c) for c in CARRIERS if str(c) not in configured] + ["vapi"]
 
 
 @app.command("status")
@@ -27,7 +28,8 @@ def providers_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Show each provider's credentials, circuit breaker, last error, latency and pacing.
 
     Pacing: the account's current request rate, its ceiling (`rate_limits`), the 429s of
-    the last hour and a pause in force after one.
+    the last hour and a pause in force after one. VAPI has a pacing row only: it is never
+    failed over, so it has no breaker.
 
     Never calls a provider: it reports what recent commands saw.
 
@@ -47,6 +49,7 @@ def providers_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
         breakers=app_ctx.breakers,
         ratelimits=app_ctx.ratelimits,
         ceilings=app_ctx.rate_ceilings,
+        unbroken=("vapi",),
     )
     out.rows(rows, _views().PROVIDER_STATUS)
 

@@ -18,8 +18,8 @@ class ProviderStatus:
     provider: str
     profile: str
     credentials: str  # "env" | "keyring" | "sandbox" | "missing" | "unavailable"
-    state: str  # the breaker as a caller meets it: closed | open | half-open
-    breaker: Breaker
+    state: str | None  # the breaker as a caller meets it: closed | open | half-open
+    breaker: Breaker | None  # None: not failed over (VAPI), so no breaker; paced all the same
     ceiling: float  # the configured pacing ceiling, requests/s
     pacing: Bucket | None = None  # the account's bucket (its most recently used one)
 
@@ -34,12 +34,12 @@ class ProviderStatus:
             "profile": self.profile,
             "credentials": self.credentials,
             "breaker": self.state,
-            "open_until": iso_time(b.open_until) if self.state == OPEN else None,
-            "failures": b.failures,
-            "last_error": b.last_error,
-            "last_error_at": iso_time(b.last_error_at),
-            "last_success_at": iso_time(b.last_success_at),
-            "median_latency_ms": b.median_latency_ms,
+            "open_until": iso_time(b.open_until) if b and self.state == OPEN else None,
+            "failures": b.failures if b else None,
+            "last_error": b.last_error if b else None,
+            "last_error_at": iso_time(b.last_error_at) if b else None,
+            "last_success_at": iso_time(b.last_success_at) if b else None,
+            "median_latency_ms": b.median_latency_ms if b else None,
             "rate": self.rate,
             "rate_ceiling": self.ceiling,
             "throttled_last_hour": self.pacing.throttled_last_hour if self.pacing else 0,
@@ -55,16 +55,18 @@ def status(
     breakers: Breakers,
     ratelimits: RateLimits,
     ceilings: Mapping[str, float],
+    unbroken: Sequence[str] = (),
     now: Callable[[], float] = time.time,
 ) -> list[ProviderStatus]:
     """One row per provider. An open breaker whose cool-down is over shows as half-open: the
-    next call is the probe. Pacing is that of the account the profile used last (the rate is
-    the ceiling until a command has used it)."""
+    next call is the probe. Providers in ``unbroken`` (VAPI) have no breaker, only pacing.
+    Pacing is that of the account the profile used last (the rate is the ceiling until a
+    command has used it)."""
     rows = []
     for name in providers:
-        b = breakers.get(name)
-        state = b.state
-        if state == OPEN and (b.open_until or 0) <= now():
+        b: Breaker | None = None if name in unbroken else breakers.get(name)
+        state = b.state if b else None
+        if b and state == OPEN and (b.open_until or 0) <= now():
             state = HALF_OPEN
         buckets = ratelimits.buckets(name, profile)
         rows.append(

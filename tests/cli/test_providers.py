@@ -50,7 +50,7 @@ def status(run, **kw) -> dict[str, dict]:
 
 def test_status_before_anything_happened(run):
     rows = status(run, env={"TELNYX_API_KEY": TELNYX_KEY})
-    assert list(rows) == ["twilio", "telnyx"]
+    assert list(rows) == ["twilio", "telnyx", "vapi"]
     assert rows["telnyx"] == {
         "provider": "telnyx",
         "profile": "default",
@@ -92,6 +92,23 @@ def test_status_shows_the_pacing_429s_taught_the_shared_bucket(run, make_ctx, ho
     assert telnyx_row["throttled_last_hour"] >= 1
     assert telnyx_row["paused_until"] is not None
     assert rows["twilio"]["throttled_last_hour"] == 0
+
+
+def test_status_shows_vapi_pacing_without_a_breaker(run, make_ctx, home):
+    """VAPI is paced like the carriers (its own account's bucket) but never failed over: its
+    row has pacing and no breaker, in the table and in JSON."""
+    (home / "config.yaml").write_text("rate_limits: {vapi: 8}\n")
+    pacer = make_ctx(env={"TELCLI_SANDBOX": "1"}).provider_settings("vapi").retry.pacer
+    pacer.throttled(None, 30.0)  # what the transport reports for a 429 with Retry-After: 30
+    vapi = status(run, env={"TELCLI_SANDBOX": "1"})["vapi"]
+    assert vapi["breaker"] is None and vapi["failures"] is None, vapi
+    assert vapi["rate_ceiling"] == 8.0 and vapi["throttled_last_hour"] == 1, vapi
+    assert vapi["paused_until"] is not None
+    table = run("providers", "status", env={"TELCLI_SANDBOX": "1"})
+    (line,) = [row for row in table.stdout.splitlines() if row.startswith("vapi\t")]
+    cells = line.split("\t")
+    assert cells[3:9] == ["", "", "", "", "", ""], cells  # breaker, until, failures, error...
+    assert cells[9:11] == ["8/8", "1"] and cells[11], cells  # rate/ceiling, 429s, paused until
 
 
 def test_failures_open_the_breaker_and_the_next_command_skips_the_provider(run, fakes):
@@ -265,4 +282,5 @@ def test_a_second_process_skips_the_provider_the_first_found_dead(home, dead_ser
     assert [(r["provider"], r["breaker"]) for r in status] == [
         ("telnyx", "open"),
         ("twilio", "closed"),
+        ("vapi", None),
     ]
