@@ -317,11 +317,11 @@ def buy(
 
     A failure that may have reached the provider (timeout, dropped connection, 5xx) is
     settled with :func:`~telcli.services.settling.await_landing`: the number owned means it
-    was bought; while the request may still be in flight (no answer, 502, 504) only a lookup
-    past the settle window that still finds nothing proves it was not; after the provider's
-    own 500/503 one lookup does. If the deadline ends the wait first, or the provider cannot
-    be asked, the ledger says unknown and OutcomeUnknown (exit 7) names
-    ``telcli numbers reconcile``.
+    was bought; while the request may still be in flight (no answer, 500, 502, 504:
+    :func:`~telcli.services.settling.in_flight`) only a lookup past the settle window that
+    still finds nothing proves it was not; after a 503 one lookup does. If the deadline ends
+    the wait first, or the provider cannot be asked, the ledger says unknown and
+    OutcomeUnknown (exit 7) names ``telcli numbers reconcile``.
 
     With ``tries`` > 1 a purchase proven not bought is sent again (after ``retry``'s
     backoff). Every try is in ``Purchase.attempts``.
