@@ -2,7 +2,7 @@
 searches, purchases, sends and lookups of both providers, including answers that arrive after
 the request timeout (a slow provider still acting on the request: tests/late.py), ``numbers
 buy`` never sends a purchase that may already have taken effect or may still take effect, a
-test SMS is never sent twice nor through two carriers, runs end in success, exit 6 or exit 7
+test SMS or call is never sent twice nor through two carriers, runs end in success, exit 6 or exit 7
 (whose hint then settles it), and the ledger agrees with the sandbox afterwards."""
 
 from __future__ import annotations
@@ -244,14 +244,21 @@ def sms_rule(draw: Any, target: str) -> str:
 
 
 class Sends(FaultInjector):
-    """The schedule's faults, plus a count of messages the sandbox actually created."""
+    """The schedule's faults, plus a count of messages or calls the sandbox actually created."""
+
+    CREATES = (
+        "twilio.messages.create",
+        "telnyx.messages.send",
+        "twilio.calls.create",
+        "telnyx.calls.dial",
+    )
 
     def __init__(self, db_path: Path, spec: str) -> None:
         super().__init__(FaultStore(db_path), parse_rules(spec), sleep=lambda s: None)
         self.sent = 0
 
     def after(self, operation: str, request: Any, response: Any) -> Any:
-        if operation in ("twilio.messages.create", "telnyx.messages.send"):
+        if operation in self.CREATES:
             self.sent += 200 <= response.status < 300
         return super().after(operation, request, response)
 
@@ -333,5 +340,92 @@ def test_sms_under_any_fault_schedule_is_never_sent_twice(faults: str, late: Del
             assert sent == 0 and set(statuses) <= {"failed"}
             assert outcome.status == "not-sent"
         else:  # unknown: the ledger says so, and the hint says what to check
+            assert "unknown" in statuses and "succeeded" not in statuses
+            assert outcome.error and outcome.status == "unknown"
+
+
+CALL_TARGETS = [
+    "twilio.calls.create",
+    "twilio.calls.list",
+    "telnyx.calls.dial",
+]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    faults=st.tuples(*(sms_rule(t) for t in CALL_TARGETS)).map(lambda r: ";".join(filter(None, r))),
+    late=late_writes(("call",)),
+)
+def test_call_under_any_fault_schedule_is_never_placed_twice(faults: str, late: Delay) -> None:
+    from telcli.services import testing
+    from telcli.storage.state import StateDB
+
+    to = "+14155550142"
+    with tempfile.TemporaryDirectory() as tmp:
+        world = World(Path(tmp))
+        for provider in ("twilio", "telnyx"):  # a number to call from at each carrier
+            found = world.run("numbers", "search", "--provider", provider, "--limit", "1", "--json")
+            number = json.loads(found.stdout)[0]["phone_number"]
+            assert world.run("numbers", "buy", number, "--yes").exit_code == 0
+
+        env = {**os.environ, "TELCLI_HOME": tmp, "TELCLI_SANDBOX": "1"}
+        env.pop("TELCLI_SANDBOX_FAULTS", None)
+        clock = world.clock
+        ctx = AppContext(
+            env=env,
+            credential_store=MemoryStore(),
+            sleep=clock.sleep,
+            monotonic=clock.monotonic,
+            clock=clock.monotonic,
+        )
+        placed = Sends(ctx.sandbox_db_path, faults)
+        landed = Sends(ctx.sandbox_db_path, "")  # late calls, placed after their timeout
+        world.late.inner = SandboxTransport(ctx.sandbox_db_path, faults=placed)
+        world.late.land_via = SandboxTransport(ctx.sandbox_db_path, faults=landed)
+        world.late.delay = late or no_delay
+        ctx.sandbox_transport = world.late
+        notes: list[str] = []
+        senders = testing.pick_senders(
+            ctx.carriers(None), None, capability="voice", explicit_provider=False
+        )
+        assert [s.name for s in senders] == ["twilio", "telnyx"]
+        outcome = testing.run_call(
+            senders,
+            to,
+            # a connection for Telnyx, so that a call moved there would really be dialled
+            testing.CallTest(wait=False, connection_id="1494404757140276705"),
+            state=ctx.state,
+            profile=ctx.ledger_profile,
+            clock=testing.Clock(clock.monotonic, clock.sleep),
+            settle=ctx.settle,
+            notify=notes.append,
+        )
+        ctx.state.close()
+        world.late.settle_all()  # time passes: a call still in flight is placed now
+        calls = placed.sent + landed.sent
+
+        event(f"exit {outcome.exit_code}, placed {calls}" + (" (late answers)" if late else ""))
+        assert outcome.exit_code in (0, 6, 7), (outcome, notes)
+        assert calls <= 1, f"a call was placed {calls} times: {notes}"
+        # every failure here may have reached twilio: the call never moves on to telnyx
+        carriers = {k[1] for k, n in world.late.sent.items() if k[0] == "call" and n}
+        assert carriers <= {"twilio"}, f"one call reached two carriers: {notes}"
+        db = StateDB(Path(tmp) / "state.db")
+        try:
+            statuses = [e.status for e in db.ledger_entries(op="call", target=to)]
+        finally:
+            db.close()
+        assert "pending" not in statuses
+        if outcome.exit_code == 0:
+            assert calls == 1 and statuses.count("succeeded") == 1
+        elif outcome.exit_code == 6:
+            # "not placed" only on proof: nothing went out, not even late
+            assert calls == 0 and set(statuses) <= {"failed"}
+            assert outcome.status == "not-sent"
+        else:  # unknown: the ledger says so
             assert "unknown" in statuses and "succeeded" not in statuses
             assert outcome.error and outcome.status == "unknown"
