@@ -34,7 +34,9 @@ run (no bar: each late purchase costs its timeout plus the wait for the landing)
 
 Bars (issue 3): every operation ends settled (ledger succeeded/failed only, agreeing with the
 sandbox), 0 duplicate purchases, and faulty wall time <= 1.5x the clean run. Exits 1 when a bar
-is missed.
+is missed. A duplicate is a purchase that reached the provider for a number it had already sold
+us: the sandbox refuses it ("not available"), so counting only successful purchases would never
+see one, least of all a re-send that overtakes a late purchase.
 """
 
 from __future__ import annotations
@@ -75,6 +77,10 @@ class Observed(FaultInjector):
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self.committed: Counter[str] = Counter()  # purchases done, per number
+        # Purchases that reached the provider for a number it had already sold us. The sandbox
+        # refuses those ("not available"), so `committed` alone never sees a second purchase:
+        # this counts the request telcli should never have sent.
+        self.duplicates = 0
 
     def before(self, operation: str, request: Any) -> Any:
         with self.lock:
@@ -91,10 +97,11 @@ class Observed(FaultInjector):
         return answer
 
     def after(self, operation: str, request: Any, response: Any) -> Any:
-        if operation.endswith(".purchase") and 200 <= response.status < 300:
+        if operation.endswith(".purchase"):
             number = _purchased_number(request)
             with self.lock:
-                self.committed[number] += 1
+                self.duplicates += self.committed[number] > 0
+                self.committed[number] += 200 <= response.status < 300
         try:
             return super().after(operation, request, response)
         except Exception:
@@ -293,9 +300,8 @@ def check(
         ok = [e for e in entries if e.target == number and e.status == "succeeded"]
         if (number in owned) != (len(ok) == 1) or len(ok) > 1:
             problems.append(f"{number}: owned={number in owned}, ledger succeeded x{len(ok)}")
-    duplicates = sum(n - 1 for n in observed.committed.values() if n > 1)
-    if duplicates:
-        problems.append(f"{duplicates} duplicate purchases")
+    if observed.duplicates:
+        problems.append(f"{observed.duplicates} duplicate purchases")
     return problems
 
 
@@ -384,7 +390,7 @@ def main() -> int:
             print(f"          notes: {top}")
     ratio = faulty.wall / clean.wall
     settled = not clean.problems and not faulty.problems
-    duplicates = sum(n - 1 for n in faulty.sandbox.committed.values() if n > 1)  # type: ignore[union-attr]
+    duplicates = faulty.sandbox.duplicates  # type: ignore[union-attr]
     throttled = faulty.sandbox.counts["injected 429"]  # type: ignore[union-attr]
     print(f"rate limit fired {throttled} times (each 429 honoured: Retry-After 1 s)")
     sent = faulty.sandbox.counts["requests"]  # type: ignore[union-attr]
@@ -395,7 +401,7 @@ def main() -> int:
     )
     print(f"ratio faults/clean: {ratio:.2f}x (bar <= 1.5x)")
     print(f"settled: {'yes' if settled else 'NO'}; duplicates: {duplicates} (bar 0)")
-    late_dups = sum(n - 1 for n in slow.sandbox.committed.values() if n > 1)  # type: ignore[union-attr]
+    late_dups = slow.sandbox.duplicates  # type: ignore[union-attr]
     print(
         f"late answers: {slow.late} purchases landed after their timeout; ratio late/clean:"
         f" {slow.wall / clean.wall:.2f}x; settled: {'yes' if not slow.problems else 'NO'};"
