@@ -279,7 +279,11 @@ class AppContext:
         from telcli.transport import redact
 
         def log(line: str) -> None:
-            print(redact(line, secrets), file=sys.stderr, flush=True)
+            # One write per line: print() writes the line and its newline separately, and
+            # bulk work logs from several threads (pacing waits, requests), which then run
+            # two lines into one.
+            sys.stderr.write(redact(line, secrets) + "\n")
+            sys.stderr.flush()
 
         return log
 

@@ -299,3 +299,26 @@ def test_retries_are_logged_with_debug(respx_mock, clock):
     assert retry_lines == [
         f"http: GET {URL}?api_key=***&n=2 -> 503; retry 1/4 in 0.00 s",
     ]
+
+
+def test_debug_lines_are_written_whole_so_threads_cannot_run_them_together(make_ctx, monkeypatch):
+    """Bulk work logs from several threads at once (--debug with `test sms` to many --to):
+    each line must reach stderr in one write, its newline included."""
+    import io
+    import sys
+
+    writes: list[str] = []
+
+    class Recording(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return len(text)
+
+    monkeypatch.setattr(sys, "stderr", Recording())
+    log = make_ctx(debug=True).debug_log(("s3cret",))
+    log("pacing: twilio waits 0.48 s for a request slot (2.0 requests/s)")
+    log("http: GET https://api.example.test/?key=s3cret -> 200 (3 ms)")
+    assert writes == [
+        "pacing: twilio waits 0.48 s for a request slot (2.0 requests/s)\n",
+        "http: GET https://api.example.test/?key=*** -> 200 (3 ms)\n",
+    ]
