@@ -537,6 +537,8 @@ def _finish(out: Any, outcomes: list[Any], columns: list[Any]) -> None:
             out.note(f"{o.to}: {got}" + (f" ({o.note})" if o.note else ""))
         else:
             out.failure(line)
+            if o.hint:
+                out.note(f"hint: {o.hint}")
     code = svc.exit_code(outcomes)
     if code:
         raise typer.Exit(code)

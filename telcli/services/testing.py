@@ -138,6 +138,7 @@ class TestOutcome:
     segments: SegmentInfo | None = None
     attempts: tuple[Attempt, ...] = field(default=())
     outcome_class: str | None = None  # calls: completed, no-answer, busy, failed, canceled
+    hint: str | None = None  # the next step after a failed or unclear send (stderr only)
 
     @property
     def status(self) -> str:
@@ -519,7 +520,10 @@ def _reconciler(
     def reconcile(carrier: Any, exc: ProviderUnavailable, sender: str) -> Any:
         inner = failover.unguarded(carrier)
         name = str(carrier.name)
-        hint = f"check the {name} {log}; telcli never sends it again on its own"
+        hint = (
+            f"look in the {name} {log} for the {what} to {to} from {sender}, sent at"
+            f" {intent:%H:%M:%S} UTC; telcli never sends it again on its own"
+        )
         if not callable(getattr(inner, finder, None)):
             raise OutcomeUnknown(
                 f"the {what} to {to} may or may not have been {done} by {name}"
@@ -763,6 +767,7 @@ def _failed(
         error=exc.message,
         error_code=code,
         elapsed=clock.monotonic() - start,
+        hint=exc.hint,
     )
 
 

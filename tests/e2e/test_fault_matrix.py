@@ -325,6 +325,11 @@ def test_late_answer_column(case: Late, telcli, make_ctx, clock):
         [row] = json.loads(result.stdout)
         assert row["status"] == ("unknown" if case.exit == 7 else row["status"])
         assert row["status"] != "not-sent"
+    if case.op in ("sms", "call") and case.exit == 7:
+        # the follow-up: where to look, for exactly what, and that telcli will not send again
+        log, what = ("message log", "SMS") if case.op == "sms" else ("call log", "call")
+        hint = f"hint: look in the {case.provider} {log} for the {what} to +14155550142 from +1"
+        assert hint in result.stderr and "telcli never sends it again" in result.stderr
     # time passes, the held request lands: the provider and the ledger agree
     transport.settle_all()
     if case.op == "buy":
