@@ -121,6 +121,15 @@ class ProviderUnavailable(ProviderError):
         self.retry_after = retry_after
 
 
+class PacingTimeout(ProviderUnavailable):
+    """No request slot in the account's shared token bucket (client-side pacing) before the
+    command's deadline: nothing was sent. It says nothing about the provider's health, so a
+    circuit breaker does not count it as a failure."""
+
+    def __init__(self, message: str, *, provider: str, hint: str | None = None) -> None:
+        super().__init__(message, provider=provider, hint=hint, sent=False)
+
+
 class AllProvidersFailed(TelcliError):
     exit_code = ExitCode.UNAVAILABLE
 

@@ -20,7 +20,13 @@ from typing import Any, Protocol
 import httpx
 
 from telcli import __version__, correlation
-from telcli.errors import AuthError, ProviderError, ProviderRejected, ProviderUnavailable
+from telcli.errors import (
+    AuthError,
+    PacingTimeout,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 
 USER_AGENT = f"telcli/{__version__}"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
@@ -365,11 +371,10 @@ def _pace(policy: RetryPolicy, deadline: Deadline, provider: str, log: DebugLog 
                 why = f"every request to the account is paused for {slot.paused:.1f} s after a 429"
                 if slot.wait > slot.paused + 0.05:
                     why += f" (its next free slot is {slot.wait:.1f} s away)"
-            raise ProviderUnavailable(
+            raise PacingTimeout(
                 f"{provider} rate limit: {why}, past the command's deadline"
                 f" ({max(remaining or 0.0, 0.0):.1f} s left)",
                 provider=provider,
-                sent=False,
                 hint="allow more time with --timeout, or share the account with fewer"
                 " processes; `telcli providers status` shows its rate and recent 429s",
             )

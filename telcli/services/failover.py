@@ -26,6 +26,7 @@ from telcli.errors import (
     AllProvidersFailed,
     AuthError,
     OutcomeUnknown,
+    PacingTimeout,
     ProviderRejected,
     ProviderUnavailable,
     TelcliError,
@@ -78,6 +79,9 @@ class Guarded:
         start = time.monotonic()
         try:
             result = fn(*args, **kwargs)
+        except PacingTimeout:
+            breakers.release(name)  # our own pacing gave up before sending: not its health
+            raise
         except ProviderUnavailable as exc:
             breaker, opened = breakers.failure(name, exc.message)
             if opened:

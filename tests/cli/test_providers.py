@@ -111,6 +111,24 @@ def test_status_shows_vapi_pacing_without_a_breaker(run, make_ctx, home):
     assert cells[9:11] == ["8/8", "1"] and cells[11], cells  # rate/ceiling, 429s, paused until
 
 
+def test_a_command_our_pacing_gives_up_on_does_not_count_against_the_breaker(
+    make_ctx, telcli, home
+):
+    """Ten loops sharing a paused account each exit 6 without sending anything: that is our
+    own pacing, not the provider failing, so the breaker stays closed for the next command."""
+    (home / "config.yaml").write_text("breaker:\n  failures: 2\n  cooldown: 30\n")
+    env = {"TELCLI_SANDBOX": "1"}
+    pacer = make_ctx(env=env).provider_settings("telnyx").retry.pacer
+    pacer.throttled(None, 30.0)  # a 429 with Retry-After: 30 paused the account
+    for _ in range(3):
+        result = telcli("--timeout", "1", "numbers", "list", "-p", "telnyx", env=env)
+        assert result.exit_code == 6 and "telnyx rate limit:" in result.stderr, result
+    assert "circuit opened" not in result.stderr, result.stderr
+    rows = json.loads(telcli("providers", "status", "--json", env=env).stdout)
+    (telnyx,) = [row for row in rows if row["provider"] == "telnyx"]
+    assert (telnyx["breaker"], telnyx["failures"]) == ("closed", 0), telnyx
+
+
 def test_failures_open_the_breaker_and_the_next_command_skips_the_provider(run, fakes):
     tw, _ = fakes
     tw.fail["search_numbers"] = ProviderUnavailable("twilio 503 on search", provider="twilio")
