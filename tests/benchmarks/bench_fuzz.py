@@ -122,11 +122,11 @@ def main() -> int:
     wall = time.perf_counter() - start
 
     header = ("surface", "cases", "tracebacks", "hangs", "undoc.", "median ms", "max ms")
-    print(f"{header[0]:<16}" + "".join(f"{h:>11}" for h in header[1:]) + "   exit codes")
+    print(f"{header[0]:<20}" + "".join(f"{h:>11}" for h in header[1:]) + "   exit codes")
     for name, t in results.items():
         mix = ", ".join(f"{code}: {n}" for code, n in sorted(t.exits.items(), key=str))
         print(
-            f"{name:<16}{t.cases:>11}{t.tracebacks:>11}{t.hangs:>11}{t.undocumented:>11}"
+            f"{name:<20}{t.cases:>11}{t.tracebacks:>11}{t.hangs:>11}{t.undocumented:>11}"
             f"{statistics.median(t.seconds) * 1000:>11.0f}{max(t.seconds) * 1000:>11.0f}   {mix}"
         )
     total = Tally()
@@ -136,7 +136,7 @@ def main() -> int:
         total.hangs += t.hangs
         total.undocumented += t.undocumented
     print(
-        f"{'total':<16}{total.cases:>11}{total.tracebacks:>11}{total.hangs:>11}"
+        f"{'total':<20}{total.cases:>11}{total.tracebacks:>11}{total.hangs:>11}"
         f"{total.undocumented:>11}   in {wall:.0f} s (hang limit {CASE_TIMEOUT:g} s per case)"
     )
     for name, t in results.items():
