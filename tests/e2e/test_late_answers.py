@@ -230,6 +230,31 @@ def test_a_purchase_killed_in_flight_is_reported_bought_by_the_rerun(sandbox: Sa
     assert sandbox.ledger("buy") == ["succeeded"]
 
 
+def test_two_buyers_of_one_slow_purchase_send_it_once(sandbox: Sandbox) -> None:
+    number = sandbox.available("telnyx")
+    rule = sandbox.fault("telnyx", "purchase", latency_ms=int(6 * TIMEOUT * 1000))
+    first = sandbox.popen("numbers", "buy", number, "--yes", "--json")
+    deadline = time.monotonic() + 30
+    while sandbox.seen(rule) < 1:  # the first buyer's purchase is in flight...
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.05)
+    second = sandbox.popen("numbers", "buy", number, "--yes", "--json")  # ...a second starts
+    out1, err1 = first.communicate(timeout=120)
+    out2, err2 = second.communicate(timeout=120)
+    assert first.returncode == 0, err1
+    assert json.loads(out1)["phone_number"] == number
+    # The second waits for the open purchase and reports it bought; on a machine so slow that
+    # it only starts after the number is owned, it is told the number is already its own.
+    if second.returncode == 0:
+        assert "already bought by an earlier run" in err2
+        assert json.loads(out2)["phone_number"] == number
+    else:
+        assert second.returncode == 5 and "is already yours" in err2, err2
+    assert sandbox.seen(rule) == 1, "two buyers, one POST"
+    assert number in sandbox.owned("telnyx")
+    assert sandbox.ledger("buy") == ["succeeded"]
+
+
 def test_a_refused_sms_is_not_an_earlier_identical_one(sandbox: Sandbox) -> None:
     sandbox.buy("twilio"), sandbox.buy("telnyx")
     first = _sms(sandbox)
