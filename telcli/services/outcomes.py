@@ -123,8 +123,8 @@ def _seconds_between(start: str, end: str) -> int:
     return max(0, int((b - a).total_seconds()))
 
 
-def _first(events: list[Mapping[str, Any]], name: str) -> Any:
-    return next((e[name] for e in events if e.get(name)), None)
+# The fields an outcome takes from the first event that has them.
+_FIRST_OF = ("call_id", "message_id", "from", "to", "tenant")
 
 
 def outcome_of(events: Iterable[Mapping[str, Any]], thresholds: Thresholds) -> Outcome | None:
@@ -134,27 +134,38 @@ def outcome_of(events: Iterable[Mapping[str, Any]], thresholds: Thresholds) -> O
     ordered = sorted(unique.values(), key=_key)
     if not ordered:
         return None
-    call_id, message_id = _first(ordered, "call_id"), _first(ordered, "message_id")
+    # One pass (`webhook outcomes` runs this for every call in the store): the first value
+    # of each field, every time, every reported duration, the merged meta.
+    first: dict[str, Any] = {}
+    times: list[str] = []
+    reported: list[int] = []
+    meta: dict[str, str] = {}
+    for e in ordered:
+        for name in _FIRST_OF:
+            if name not in first and e.get(name):
+                first[name] = e[name]
+        if e.get("occurred_at"):
+            times.append(e["occurred_at"])
+        if e.get("duration_seconds") is not None:
+            reported.append(e["duration_seconds"])
+        if e.get("meta"):
+            meta.update(e["meta"])
+    call_id, message_id = first.get("call_id"), first.get("message_id")
     if call_id is None and message_id is None:
         return None
     kind = "message" if message_id is not None and call_id is None else "call"
     table = _TERMINAL_MESSAGE if kind == "message" else _TERMINAL_CALL
-    terminal = [e for e in ordered if e.get("event_type") in table]
-    final = terminal[-1] if terminal else None
-    times = [e["occurred_at"] for e in ordered if e.get("occurred_at")]
-    meta: dict[str, str] = {}
-    for e in ordered:
-        meta.update(e.get("meta") or {})
+    final = next((e for e in reversed(ordered) if e.get("event_type") in table), None)
     common = {
         "kind": kind,
         "id": str(call_id or message_id),
         "provider": str(ordered[0].get("provider") or ""),
         "events": len(ordered),
-        "from_": _first(ordered, "from"),
-        "to": _first(ordered, "to"),
+        "from_": first.get("from"),
+        "to": first.get("to"),
         "started_at": times[0] if times else None,
         "ended_at": final.get("occurred_at") if final else None,
-        "tenant": _first(ordered, "tenant"),
+        "tenant": first.get("tenant"),
         "meta": meta,
     }
     if final is None:
@@ -177,7 +188,6 @@ def outcome_of(events: Iterable[Mapping[str, Any]], thresholds: Thresholds) -> O
             final_event=final["event_type"],
             **common,
         )
-    reported = [e["duration_seconds"] for e in ordered if e.get("duration_seconds") is not None]
     duration = max(reported) if reported else None
     if duration is None:
         answered = [e for e in ordered if e.get("event_type") == "call.answered"]
