@@ -11,6 +11,8 @@ own provider (a VAPI import also asks the carriers who owns the number).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 
@@ -33,6 +35,10 @@ class Collector:
         """``provider``'s request ids, oldest first, each once."""
         return list(dict.fromkeys(rid for name, rid in self.ids if name == provider))
 
+    def last(self, provider: str) -> str | None:
+        """``provider``'s latest request id, if it sent one."""
+        return next((rid for name, rid in reversed(self.ids) if name == provider), None)
+
     def close(self) -> None:
         self.active = False
 
@@ -54,3 +60,14 @@ def saw(provider: str, request_id: str | None) -> None:
     for collector in _OPEN.get():
         if collector.active:
             collector.ids.append((provider, request_id))
+
+
+@contextmanager
+def watching() -> Iterator[Collector]:
+    """The request ids seen inside the block: for an error raised about an answer that came
+    back well-formed but without what telcli needs, which must still cite its request id."""
+    collector = collect()
+    try:
+        yield collector
+    finally:
+        collector.close()

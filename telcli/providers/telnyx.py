@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from telcli import tenancy, transport
+from telcli import correlation, tenancy, transport
 from telcli.errors import (
     AuthError,
     ProviderError,
@@ -279,7 +279,8 @@ class TelnyxProvider:
         if tenant is not None:
             order_body["customer_reference"] = tenancy.telnyx_reference(tenant.id)
         what = f"purchase of {phone_number}"
-        body = self._request("POST", "/number_orders", what, json=order_body)
+        with correlation.watching() as seen:
+            body = self._request("POST", "/number_orders", what, json=order_body)
         order = body.get("data") or {}
         ordered = next(
             (
@@ -292,10 +293,13 @@ class TelnyxProvider:
         order_status = str(order.get("status") or "")
         number_status = str(ordered.get("status") or order_status)
         if "failure" in (order_status, number_status):
+            request_id = seen.last(PROVIDER)
             raise ProviderRejected(
-                f"telnyx number order {order.get('id', '')} for {phone_number} failed",
+                f"telnyx number order {order.get('id', '')} for {phone_number} failed"
+                + transport.cite(request_id),
                 provider=PROVIDER,
                 status=None,
+                request_id=request_id,
                 hint="run `telcli numbers search` for another number",
             )
         owned = self._resolve_order(phone_number, order, ordered, number_status)
@@ -692,13 +696,18 @@ class TelnyxProvider:
             ],
         }
         what = f"requirement group for {phone_number}"
-        answer = self._request("POST", "/requirement_groups", what, json=body)
+        with correlation.watching() as seen:
+            answer = self._request("POST", "/requirement_groups", what, json=body)
         # The spec's 200 response is a bare RequirementGroup; tolerate a {"data": ...} wrap.
         group = answer.get("data") if isinstance(answer.get("data"), dict) else answer
         group_id = group.get("id") if isinstance(group, dict) else None
         if not group_id:
+            request_id = seen.last(PROVIDER)
             raise ProviderUnavailable(
-                f"telnyx sent no requirement group id for {phone_number}", provider=PROVIDER
+                f"telnyx sent no requirement group id for {phone_number}"
+                + transport.cite(request_id),
+                provider=PROVIDER,
+                request_id=request_id,
             )
         return str(group_id)
 

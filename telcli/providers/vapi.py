@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from telcli import tenancy
+from telcli import correlation, tenancy
 from telcli.errors import ProviderUnavailable
 from telcli.models import Assistant, CallResult, ProviderName, VapiNumber
 from telcli.providers.base import HangupUnavailable, ProviderSettings, segment
@@ -155,10 +155,16 @@ class VapiProvider:
 
     def create_credential(self, provider: str, api_key: str, name: str) -> str:
         body = {"provider": provider, "apiKey": api_key, "name": name}
-        data = self._json("POST", "/credential", f"{provider} credential creation", json=body)
+        with correlation.watching() as seen:
+            data = self._json("POST", "/credential", f"{provider} credential creation", json=body)
         credential_id = data.get("id") if isinstance(data, dict) else None
         if not credential_id:
-            raise ProviderUnavailable("vapi sent no credential id", provider="vapi")
+            request_id = seen.last("vapi")
+            raise ProviderUnavailable(
+                f"vapi sent no credential id{cite(request_id)}",
+                provider="vapi",
+                request_id=request_id,
+            )
         return str(credential_id)
 
 

@@ -173,3 +173,51 @@ def test_an_unreadable_answer_names_its_request_id(respx_mock):
         assert "unreadable response" in caught.value.message
         assert f"(request {rid})" in caught.value.message
         assert caught.value.request_id == rid
+
+
+def test_a_well_formed_answer_without_what_telcli_needs_names_its_request_id(respx_mock):
+    # The answer arrived and parsed, but says the order failed or lacks the id telcli needs:
+    # support still needs the request id (a ProviderError raised by telcli, not by the status).
+    number = "+27217844565"
+    respx_mock.post(f"{TELNYX}/number_orders").respond(
+        200,
+        json={"data": {"id": "ord-1", "status": "failure", "phone_numbers": []}},
+        headers={"x-request-id": XID},
+    )
+    with pytest.raises(ProviderRejected) as caught:
+        telnyx().purchase(number)
+    assert caught.value.message == f"telnyx number order ord-1 for {number} failed (request {XID})"
+    assert caught.value.request_id == XID
+
+    respx_mock.get(f"{TELNYX}/phone_numbers_regulatory_requirements").respond(
+        200,
+        json={
+            "data": [
+                {
+                    "phone_number": number,
+                    "region_information": [{"region_type": "country_code", "region_name": "ZA"}],
+                    "regulatory_requirements": [
+                        {"id": "req-1", "field_type": "address", "name": "address"}
+                    ],
+                }
+            ]
+        },
+    )
+    respx_mock.post(f"{TELNYX}/requirement_groups").respond(
+        200, json={"status": "ok"}, headers={"x-request-id": XID}
+    )
+    with pytest.raises(ProviderUnavailable) as caught:
+        telnyx()._requirement_group(number, "addr-1")
+    assert caught.value.message == (
+        f"telnyx sent no requirement group id for {number} (request {XID})"
+    )
+    assert caught.value.request_id == XID
+
+    respx_mock.post("https://api.vapi.ai/credential").respond(
+        201, json={"provider": "twilio"}, headers={"x-request-id": XID}
+    )
+    vapi = VapiProvider(ProviderSettings(credentials={"api_key": TELNYX_KEY}))
+    with pytest.raises(ProviderUnavailable) as caught:
+        vapi.create_credential("twilio", "secret-key", "telcli twilio")
+    assert caught.value.message == f"vapi sent no credential id (request {XID})"
+    assert caught.value.request_id == XID
