@@ -30,6 +30,7 @@ class ExitCode(IntEnum):
     UNAVAILABLE = 6
     INCOMPLETE = 7
     INTERRUPTED = 130
+    STDOUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`'s yes
 
 
 class TelcliError(Exception):

@@ -112,6 +112,15 @@ class TelcliTyper(typer.Typer):
                 except EOFError:  # Ctrl-D at a prompt (see ask): no answer, nothing done
                     print("aborted: nothing was changed", file=sys.stderr)
                     raise typer.Exit(int(ExitCode.BUG)) from None
+                except BrokenPipeError:
+                    # `telcli … | head -1`: the reader has what it wanted. Exit as a process
+                    # killed by SIGPIPE would (not Click's 1, which means a bug here), quietly.
+                    from telcli.output.console import quiet_stdout, stdout_reader_gone
+
+                    if not stdout_reader_gone():
+                        raise
+                    quiet_stdout()
+                    raise typer.Exit(int(ExitCode.STDOUT_CLOSED)) from None
 
             register(wrapper)
             return fn

@@ -155,7 +155,7 @@ class Output:
                 self.out.write(chunk)
             self.out.flush()
         except BrokenPipeError:
-            _quiet_stdout()
+            quiet_stdout()
         if not count and empty and self.stderr_isatty and fmt == "tsv":
             self.note(empty)
         return count
@@ -277,7 +277,20 @@ def _tsv(items: Iterable[Any], columns: Sequence[Column]) -> Iterator[str]:
         yield "\t".join(_tsv_cell(cell(c, item)) for c in tsv) + "\n"
 
 
-def _quiet_stdout() -> None:
+def stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (`telcli … | head -1`): the write
+    end then polls POLLERR. False for anything else, so a broken socket is never taken for it."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no real descriptor (a test runner's stream)
+        return False
+
+
+def quiet_stdout() -> None:
     """After EPIPE: point stdout at /dev/null so the interpreter's final flush cannot raise
     again (the recipe in the `signal` module's documentation)."""
     import os

@@ -149,3 +149,30 @@ def test_ctrl_c_at_a_confirmation_ends_the_prompt_line_first(telcli, monkeypatch
     result = telcli("--sandbox", "numbers", "buy", number, tty=True)
     assert result.exit_code == 130, result
     assert result.stderr.endswith("[y/N]: \ninterrupted\n")
+
+
+@pytest.mark.parametrize("fmt", [(), ("--json",)])
+def test_a_reader_that_stops_reading_ends_the_command_quietly_with_141(tmp_path, fmt):
+    # `telcli … | head -1`: Click turned the broken pipe into exit 1, which telcli's README
+    # reserves for bugs. Now it is 141 (what a shell reports for a process killed by SIGPIPE),
+    # and nothing is printed about it.
+    import os
+    import subprocess
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write
+    env = {**os.environ, "TELCLI_HOME": str(tmp_path / "home")}
+    args = ["--sandbox", "numbers", "search", "--limit", "50", *fmt]
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "telcli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141
+    assert proc.stderr == ""
