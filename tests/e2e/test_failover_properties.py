@@ -263,6 +263,35 @@ class Sends(FaultInjector):
         return super().after(operation, request, response)
 
 
+def _senders_world(home: Path, faults: str, late: Delay | None) -> tuple[Any, ...]:
+    """A sandbox world with a number to send from at each carrier, and an AppContext whose
+    writes go through ``faults`` (counted by the first Sends) and land late per ``late``
+    (counted by the second, after their timeout), all on one fake clock."""
+    world = World(home)
+    for provider in ("twilio", "telnyx"):
+        found = world.run("numbers", "search", "--provider", provider, "--limit", "1", "--json")
+        number = json.loads(found.stdout)[0]["phone_number"]
+        assert world.run("numbers", "buy", number, "--yes").exit_code == 0
+
+    env = {**os.environ, "TELCLI_HOME": str(home), "TELCLI_SANDBOX": "1"}
+    env.pop("TELCLI_SANDBOX_FAULTS", None)
+    clock = world.clock
+    ctx = AppContext(
+        env=env,
+        credential_store=MemoryStore(),
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+        clock=clock.monotonic,  # pacing waits on the same fake time
+    )
+    sends = Sends(ctx.sandbox_db_path, faults)
+    landed = Sends(ctx.sandbox_db_path, "")
+    world.late.inner = SandboxTransport(ctx.sandbox_db_path, faults=sends)
+    world.late.land_via = SandboxTransport(ctx.sandbox_db_path, faults=landed)
+    world.late.delay = late or no_delay
+    ctx.sandbox_transport = world.late
+    return world, ctx, sends, landed
+
+
 @settings(
     max_examples=40,
     deadline=None,
@@ -278,28 +307,8 @@ def test_sms_under_any_fault_schedule_is_never_sent_twice(faults: str, late: Del
 
     to = "+14155550142"
     with tempfile.TemporaryDirectory() as tmp:
-        world = World(Path(tmp))
-        for provider in ("twilio", "telnyx"):  # a number to send from at each carrier
-            found = world.run("numbers", "search", "--provider", provider, "--limit", "1", "--json")
-            number = json.loads(found.stdout)[0]["phone_number"]
-            assert world.run("numbers", "buy", number, "--yes").exit_code == 0
-
-        env = {**os.environ, "TELCLI_HOME": tmp, "TELCLI_SANDBOX": "1"}
-        env.pop("TELCLI_SANDBOX_FAULTS", None)
+        world, ctx, sends, landed = _senders_world(Path(tmp), faults, late)
         clock = world.clock
-        ctx = AppContext(
-            env=env,
-            credential_store=MemoryStore(),
-            sleep=clock.sleep,
-            monotonic=clock.monotonic,
-            clock=clock.monotonic,  # pacing waits on the same fake time
-        )
-        sends = Sends(ctx.sandbox_db_path, faults)
-        landed = Sends(ctx.sandbox_db_path, "")  # late messages, landing after their timeout
-        world.late.inner = SandboxTransport(ctx.sandbox_db_path, faults=sends)
-        world.late.land_via = SandboxTransport(ctx.sandbox_db_path, faults=landed)
-        world.late.delay = late or no_delay
-        ctx.sandbox_transport = world.late
         notes: list[str] = []
         senders = testing.pick_senders(
             ctx.carriers(None), None, capability="sms", explicit_provider=False
@@ -366,28 +375,8 @@ def test_call_under_any_fault_schedule_is_never_placed_twice(faults: str, late: 
 
     to = "+14155550142"
     with tempfile.TemporaryDirectory() as tmp:
-        world = World(Path(tmp))
-        for provider in ("twilio", "telnyx"):  # a number to call from at each carrier
-            found = world.run("numbers", "search", "--provider", provider, "--limit", "1", "--json")
-            number = json.loads(found.stdout)[0]["phone_number"]
-            assert world.run("numbers", "buy", number, "--yes").exit_code == 0
-
-        env = {**os.environ, "TELCLI_HOME": tmp, "TELCLI_SANDBOX": "1"}
-        env.pop("TELCLI_SANDBOX_FAULTS", None)
+        world, ctx, placed, landed = _senders_world(Path(tmp), faults, late)
         clock = world.clock
-        ctx = AppContext(
-            env=env,
-            credential_store=MemoryStore(),
-            sleep=clock.sleep,
-            monotonic=clock.monotonic,
-            clock=clock.monotonic,
-        )
-        placed = Sends(ctx.sandbox_db_path, faults)
-        landed = Sends(ctx.sandbox_db_path, "")  # late calls, placed after their timeout
-        world.late.inner = SandboxTransport(ctx.sandbox_db_path, faults=placed)
-        world.late.land_via = SandboxTransport(ctx.sandbox_db_path, faults=landed)
-        world.late.delay = late or no_delay
-        ctx.sandbox_transport = world.late
         notes: list[str] = []
         senders = testing.pick_senders(
             ctx.carriers(None), None, capability="voice", explicit_provider=False
