@@ -103,8 +103,10 @@ def entry_of(row: Any) -> HistoryEntry:
         account=row.account,
         status=row.status,
         reconciled=bool(detail.get("reconciled")) and row.status in ("succeeded", "failed"),
-        price=row.price,
-        currency=row.currency,
+        # A failed operation provably did not happen: it cost nothing, whatever was quoted
+        # (a sum of the price column must not count it). Unknown and pending keep theirs.
+        price=None if row.status == "failed" else row.price,
+        currency=None if row.status == "failed" else row.currency,
         request_id=row.request_id,
         operation_id=row.operation_id,
         user=row.os_user,

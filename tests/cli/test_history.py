@@ -142,6 +142,9 @@ def test_failures_and_reconciled_outcomes_are_told_apart(sb):
     newest, oldest = history(sb)
     assert (oldest["outcome"], oldest["request_id"]) == ("failed", said.group(1))
     assert "twilio 400 on purchase" in oldest["error"]
+    # What failed cost nothing: no price, so a finance sum of the column does not count it.
+    assert (oldest["price"], oldest["currency"]) == (None, None)
+    assert newest["price"] is not None and newest["currency"] == "USD"
     assert (newest["outcome"], newest["status"], newest["reconciled"]) == (
         "unknown → reconciled as done",
         "succeeded",
